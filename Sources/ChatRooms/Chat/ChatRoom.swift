@@ -1,0 +1,175 @@
+import Foundation
+import GRDB
+public import RoomRuntime
+
+/// The `chat` room class: durable, ordered group chat.
+///
+/// Every message gets the room's next sequence number, is committed to the room's SQLite file, and
+/// only then is acknowledged to its sender and broadcast to every connection, sender included.
+/// Joins and leaves are broadcast as `presence` frames. History is served over HTTP
+/// (`GET /rooms/{kind}/{id}/messages`), and messages can be posted over HTTP too.
+///
+/// A message id is the sender's: sending the same id twice (a retry after a reconnect, say) stores
+/// the message once and acknowledges both with the same `seq`, the second marked `duplicate`.
+///
+/// The frames and codes are documented in `docs/PROTOCOL.md`.
+public final class ChatRoom: Room {
+    public static let className = "chat"
+
+    /// The longest client-chosen message id, in UTF-8 bytes.
+    public static let maxIDBytes = 128
+
+    public static var migrations: RoomMigrations {
+        var migrations = RoomMigrations()
+        migrations.add("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE messages (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL,
+                        user TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        ts INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE UNIQUE INDEX messages_by_sender_id ON messages (user, id);
+                    """)
+        }
+        return migrations
+    }
+
+    let options: ChatOptions
+
+    public init(options: ChatOptions) {
+        self.options = options
+    }
+
+    public func onConnect(_ connection: RoomConnection, context: isolated RoomContext) async throws {
+        context.broadcast(
+            try .json(PresenceFrame(event: .join, user: connection.user, connections: context.connections.count)))
+    }
+
+    public func onClose(_ connection: RoomConnection, context: isolated RoomContext) async throws {
+        context.broadcast(
+            try .json(PresenceFrame(event: .leave, user: connection.user, connections: context.connections.count)))
+    }
+
+    public func onMessage(_ message: ClientMessage, from connection: RoomConnection, context: isolated RoomContext)
+        async throws
+    {
+        let frame = try message.decodeJSON(ClientFrame.self)
+        context.currentFrameID = frame.id
+        switch frame.type {
+        case "send":
+            let text = try validText(frame.text)
+            let id = try validID(frame.id)
+            let (stored, duplicate) = try store(user: connection.user, id: id, text: text, context: context)
+            context.send(
+                try .json(AckFrame(id: stored.id, seq: stored.seq, duplicate: duplicate ? true : nil)), to: connection)
+            if !duplicate {
+                context.broadcast(try .json(MessageFrame(stored)))
+            }
+        default:
+            throw RoomError.badRequest(.unknownType, "unknown frame type '\(frame.type)'; expected 'send'")
+        }
+    }
+
+    public func onRequest(_ request: RoomRequest, context: isolated RoomContext) async throws -> RoomResponse {
+        guard request.path == ["messages"] else {
+            throw RoomError.notFound(.notFound, "no route /\(request.path.joined(separator: "/")) in a chat room")
+        }
+        switch request.method {
+        case "GET":
+            return try .json(["messages": history(request, context: context)])
+        case "POST":
+            let posted = try request.decodeJSON(PostedMessage.self)
+            let user = try UserName.validate(posted.user)
+            let text = try validText(posted.text)
+            let id = try validID(posted.id)
+            let (stored, duplicate) = try store(user: user, id: id, text: text, context: context)
+            if !duplicate {
+                context.broadcast(try .json(MessageFrame(stored)))
+            }
+            return try .json(PostResult(seq: stored.seq, id: stored.id, duplicate: duplicate ? true : nil),
+                status: duplicate ? 200 : 201)
+        default:
+            throw RoomError(.methodNotAllowed, .methodNotAllowed, "/messages takes GET or POST")
+        }
+    }
+
+    // MARK: - Storing and reading
+
+    /// Stores a message, or finds the one `user` already sent with `id`.
+    private func store(user: String, id: String?, text: String, context: isolated RoomContext) throws
+        -> (ChatMessage, duplicate: Bool)
+    {
+        if let id, let existing = try context.storage.fetchOne(
+            "SELECT * FROM messages WHERE user = ? AND id = ?", arguments: [user, id])
+        {
+            return (try Self.message(from: existing), true)
+        }
+        let seq = try context.nextSequence()
+        let message = ChatMessage(
+            seq: seq, id: id ?? UUID().uuidString.lowercased(), user: user, text: text, ts: context.now())
+        try context.storage.execute(
+            "INSERT INTO messages (seq, id, user, text, ts) VALUES (?, ?, ?, ?, ?)",
+            arguments: [message.seq, message.id, message.user, message.text, message.ts])
+        return (message, false)
+    }
+
+    /// The page of history `request` asks for, in ascending `seq`.
+    private func history(_ request: RoomRequest, context: isolated RoomContext) throws -> [ChatMessage] {
+        let known: Set = ["after", "before", "limit"]
+        if let unknown = request.query.keys.sorted().first(where: { !known.contains($0) }) {
+            throw RoomError.badRequest(.invalidQuery, "unknown parameter '\(unknown)'; expected after, before, limit")
+        }
+        let after = try request.integer("after", in: 0...Int64.max) ?? 0
+        let before = try request.integer("before", in: 0...Int64.max) ?? Int64.max
+        let limit = try request.integer("limit", in: 1...Int64(options.maxHistoryLimit)) ?? 50
+        // With only `before`, the page is the newest messages before it (paging backwards);
+        // otherwise it is the oldest after `after`.
+        let newestFirst = request.query["before"] != nil && request.query["after"] == nil
+        let rows = try context.storage.fetchAll(
+            newestFirst
+                ? "SELECT * FROM messages WHERE seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?"
+                : "SELECT * FROM messages WHERE seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?",
+            arguments: [after, before, limit])
+        let messages = try rows.map(Self.message(from:))
+        return newestFirst ? messages.reversed() : messages
+    }
+
+    private static func message(from row: Row) throws -> ChatMessage {
+        ChatMessage(seq: row["seq"], id: row["id"], user: row["user"], text: row["text"], ts: row["ts"])
+    }
+
+    // MARK: - Validation
+
+    private func validText(_ text: String?) throws(RoomError) -> String {
+        guard let text, !text.isEmpty else {
+            throw .badRequest(.missingField, "'text' is required and must not be empty")
+        }
+        guard text.utf8.count <= options.maxTextBytes else {
+            throw .badRequest(.textTooLong, "'text' is longer than \(options.maxTextBytes) bytes")
+        }
+        return text
+    }
+
+    private func validID(_ id: String?) throws(RoomError) -> String? {
+        guard let id else { return nil }
+        guard !id.isEmpty, id.utf8.count <= Self.maxIDBytes else {
+            throw .badRequest(.invalidField, "'id' must be 1 to \(Self.maxIDBytes) bytes")
+        }
+        return id
+    }
+}
+
+extension RoomError.Code {
+    /// A chat message's text is over the kind's `maxTextBytes`.
+    public static let textTooLong: Self = "text_too_long"
+}
+
+/// The answer to `POST /messages`: `{"seq", "id", "duplicate"?}`.
+struct PostResult: Encodable {
+    let seq: Int64
+    let id: String
+    let duplicate: Bool?
+}

@@ -1,0 +1,23 @@
+import Foundation
+public import NIOCore
+
+/// One complete message a client sent on its WebSocket.
+public enum ClientMessage: Sendable {
+    /// A text message (UTF-8).
+    case text(String)
+    /// A binary message.
+    case binary(ByteBuffer)
+
+    /// Decodes a text message as a JSON object of type `T`.
+    ///
+    /// - Throws: ``RoomError`` `binary_unsupported` for a binary message, `invalid_json` when the
+    ///   text is not a JSON object, `missing_field` or `invalid_field` when it does not fit `T`.
+    public func decodeJSON<T: Decodable>(_ type: T.Type) throws(RoomError) -> T {
+        switch self {
+        case .binary:
+            throw .badRequest(.binaryUnsupported, "binary frames are not supported here; send JSON text frames")
+        case .text(let text):
+            return try JSONFrameDecoding.decode(T.self, from: Data(text.utf8))
+        }
+    }
+}

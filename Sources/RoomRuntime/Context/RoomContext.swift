@@ -1,0 +1,239 @@
+public import Logging
+
+/// A live room: the actor its hooks run on, and their window on the runtime.
+///
+/// Every hook of a ``Room`` receives the context as an `isolated` parameter, so inside a hook
+/// you call it synchronously:
+///
+/// ```swift
+/// func onMessage(_ message: ClientMessage, from connection: RoomConnection,
+///                context: isolated RoomContext) async throws {
+///     let seq = try context.nextSequence()
+///     try context.storage.execute("INSERT INTO notes (seq, text) VALUES (?, ?)", arguments: [seq, text])
+///     context.broadcast(try .json(Note(seq: seq, text: text)))
+/// }
+/// ```
+///
+/// The context runs on its room's ``Shard``. It handles one event at a time (a turn). Writes of a
+/// turn commit together; when several events are queued, their turns share one commit (group
+/// commit), and what the turns send (``send(_:to:)``, ``broadcast(_:except:)``, HTTP responses) is
+/// held until that commit succeeds: the output gate. If the commit fails, the output is dropped
+/// and every sender gets a `storage_failed` error instead, and the room restarts from its file.
+public actor RoomContext {
+    /// The room's address.
+    public nonisolated let address: RoomAddress
+    /// The room's storage: key-value, SQL and the sequence.
+    public let storage: RoomStorage
+    /// A logger carrying the room's address.
+    public let logger: Logger
+
+    /// The `id` of the client frame the current turn handles, once the room has decoded it.
+    ///
+    /// Set it as soon as you know it: errors the runtime reports for the turn (such as a failed
+    /// commit) then name the frame they answer. Reset at the start of every turn.
+    public var currentFrameID: String?
+
+    nonisolated let slot: RoomSlot
+    private let room: any Room
+    private let runtime: RoomRuntime
+    private var turnOutput: [Delivery] = []
+    private var group: [FinishedTurn] = []
+    private var mustRestart = false
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        slot.shard.asUnownedSerialExecutor()
+    }
+
+    init(slot: RoomSlot, storage: RoomStorage, room: any Room, runtime: RoomRuntime) {
+        self.address = slot.address
+        self.slot = slot
+        self.storage = storage
+        self.room = room
+        self.runtime = runtime
+        var logger = runtime.logger
+        logger[metadataKey: "room"] = "\(slot.address.path)"
+        self.logger = logger
+    }
+
+    // MARK: - The room-class API
+
+    /// The room's kind.
+    public nonisolated var kind: String { address.kind }
+
+    /// The room's id.
+    public nonisolated var id: String { address.id }
+
+    /// The open connections, in the order they joined.
+    public var connections: [RoomConnection] { slot.connections }
+
+    /// Sends `frame` to `connection` once the turn commits.
+    public func send(_ frame: OutboundFrame, to connection: RoomConnection) {
+        turnOutput.append(.one(connection, frame))
+    }
+
+    /// Sends `frame` to every open connection (but `except`) once the turn commits. The frame is
+    /// encoded once and its buffer shared by every recipient.
+    public func broadcast(_ frame: OutboundFrame, except: RoomConnection? = nil) {
+        turnOutput.append(.many(slot.connections, except: except, frame))
+    }
+
+    /// Closes `connection` with `code` once the turn commits (after the frames sent before).
+    public func close(_ connection: RoomConnection, code: CloseCode = .normal, reason: String = "") {
+        turnOutput.append(.close(connection, code, reason))
+    }
+
+    /// Allocates the room's next sequence number (1, 2, 3, ...), stored with the turn.
+    ///
+    /// The sequence is the runtime's: `GET /rooms/{kind}/{id}` reports its last committed value as
+    /// `lastSeq` without waking the room, and the `welcome` frame carries it. Numbers are
+    /// gap-free: a failed turn gives its numbers back.
+    public func nextSequence() throws -> Int64 {
+        try storage.nextSequence()
+    }
+
+    /// The last sequence number allocated, including this turn's.
+    public var lastSequence: Int64 { storage.sequence }
+
+    /// The current time in milliseconds since 1970.
+    public nonisolated func now() -> Int64 { WallClock.millisecondsSince1970() }
+
+    // MARK: - The turn loop
+
+    /// What ended a run of the room.
+    enum Ending {
+        /// It hibernated (or was told to restart); its file is closed.
+        case hibernated
+        /// `onStart` failed; the queued events were rejected.
+        case failedToStart(RoomError)
+    }
+
+    /// Runs the room: `onStart`, then the mailbox, until it hibernates. Closes the storage.
+    func run(_ activation: Activation) async -> Ending {
+        defer { storage.close() }
+        await turn(.runtime) { try await room.onStart(activation, context: self) }
+        if let failure = group.last?.failure {
+            group.removeAll()
+            storage.rollback()
+            return .failedToStart(failure)
+        }
+        do {
+            try storage.commit()
+        } catch {
+            logger.error("commit failed after onStart", metadata: ["error": "\(error)"])
+            group.removeAll()
+            return .failedToStart(.unavailable(.roomUnavailable, "the room could not start: its storage failed"))
+        }
+        commitGroup()
+        slot.markActive()
+
+        while true {
+            if mustRestart { return .hibernated }
+            switch slot.nextStep() {
+            case .event(let event):
+                await handle(event)
+                if group.count >= runtime.configuration.groupCommitLimit || !storage.hasUncommittedWrites {
+                    commitGroup()
+                }
+            case .idle:
+                commitGroup()
+                if mustRestart { return .hibernated }
+                if runtime.isStopping {
+                    slot.requestHibernation(.shutdown)
+                    continue
+                }
+                runtime.activeRooms.touch(slot)
+                await slot.park()
+            case .hibernate(let reason):
+                logger.debug("hibernating", metadata: ["reason": "\(reason)"])
+                await turn(.runtime) { try await room.onHibernate(context: self) }
+                commitGroup()
+                return .hibernated
+            }
+        }
+    }
+
+    private func handle(_ event: RoomEvent) async {
+        switch event {
+        case .connect(let connection):
+            slot.addConnection(connection)
+            await turn(.connect(connection)) {
+                self.send(
+                    try .json(
+                        WelcomeFrame(
+                            kind: kind, room: id, user: connection.user, lastSeq: storage.sequence,
+                            connection: connection.id)),
+                    to: connection)
+                try await room.onConnect(connection, context: self)
+            }
+        case .message(let connection, let message):
+            // A connection refused by `onConnect` may still have messages queued.
+            guard slot.contains(connection) else { return }
+            await turn(.connection(connection)) {
+                try await room.onMessage(message, from: connection, context: self)
+            }
+        case .disconnect(let connection):
+            guard slot.removeConnection(connection) else { return }
+            await turn(.runtime) { try await room.onClose(connection, context: self) }
+        case .request(let request, let continuation):
+            var response: RoomResponse?
+            await turn(.request(continuation, nil)) {
+                response = try await room.onRequest(request, context: self)
+            }
+            if group[group.count - 1].failure == nil {
+                group[group.count - 1].origin = .request(continuation, response)
+            }
+        }
+    }
+
+    /// Runs `body` as one turn: under a savepoint, with its output held for the group's commit.
+    private func turn(_ origin: FinishedTurn.Origin, _ body: () async throws -> Void) async {
+        storage.beginTurn()
+        currentFrameID = nil
+        turnOutput.removeAll(keepingCapacity: true)
+        var failure: RoomError?
+        do {
+            try await body()
+        } catch {
+            failure = roomError(for: error)
+        }
+        do {
+            try storage.endTurn(keep: failure == nil)
+        } catch {
+            // SQLite dropped the whole transaction: every turn of the group is lost.
+            logger.error("storage failure ending a turn", metadata: ["error": "\(error)"])
+            failure = failure ?? .unavailable(.storageFailed, "the room could not store this; nothing was stored")
+            failGroup(with: .unavailable(.storageFailed, "the room could not store this; nothing was stored"))
+        }
+        if failure != nil { turnOutput.removeAll(keepingCapacity: true) }
+        group.append(FinishedTurn(origin: origin, output: turnOutput, failure: failure, frameID: currentFrameID))
+    }
+
+    private func roomError(for error: any Error) -> RoomError {
+        if let error = error as? RoomError { return error }
+        logger.error("room hook failed", metadata: ["error": "\(error)"])
+        return .internal("the room failed to handle this", frameID: currentFrameID)
+    }
+
+    /// Commits the group's writes, then releases its output in order.
+    private func commitGroup() {
+        guard !group.isEmpty else { return }
+        do {
+            try storage.commit()
+            slot.lastSequence = storage.committedSequence
+            for turn in group { turn.complete(in: slot) }
+            group.removeAll(keepingCapacity: true)
+        } catch {
+            logger.error("commit failed", metadata: ["error": "\(error)"])
+            failGroup(with: .unavailable(.storageFailed, "the room could not store this; nothing was stored"))
+        }
+    }
+
+    /// Reports `error` to every sender of the group, drops its output, and restarts the room
+    /// from its file, since memory may hold changes that were never stored.
+    private func failGroup(with error: RoomError) {
+        storage.rollback()
+        for turn in group { turn.complete(failingWith: error, in: slot) }
+        group.removeAll(keepingCapacity: true)
+        mustRestart = true
+    }
+}

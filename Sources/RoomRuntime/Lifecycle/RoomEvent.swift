@@ -1,0 +1,26 @@
+/// Something for a room to handle in a turn, queued in its mailbox.
+enum RoomEvent: Sendable {
+    /// A client connected.
+    case connect(RoomConnection)
+    /// A client sent a message.
+    case message(RoomConnection, ClientMessage)
+    /// A client's connection closed.
+    case disconnect(RoomConnection)
+    /// An HTTP request; the continuation receives the response once the turn is committed.
+    case request(RoomRequest, CheckedContinuation<RoomResponse, any Error>)
+
+    /// Fails the event without running it: the client gets `error`, a request throws it.
+    func reject(with error: RoomError) {
+        switch self {
+        case .connect(let connection):
+            connection.transport.send(ErrorFrame.frame(for: error))
+            connection.transport.close(code: .internalError, reason: error.code.rawValue)
+        case .message(let connection, _):
+            connection.transport.send(ErrorFrame.frame(for: error))
+        case .disconnect:
+            break
+        case .request(_, let continuation):
+            continuation.resume(throwing: error)
+        }
+    }
+}

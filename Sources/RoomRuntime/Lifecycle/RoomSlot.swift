@@ -1,0 +1,216 @@
+import DequeModule
+import Synchronization
+
+/// What the runtime keeps about one room while the room has a reason to be in memory: its
+/// mailbox, its open connections and its lifecycle phase.
+///
+/// The slot outlives the room's live instance: a hibernated room has a slot (holding its open
+/// connections) but no ``RoomContext``. A slot is dropped when its room hibernates with no
+/// connection and no queued event.
+final class RoomSlot: Sendable {
+    enum Phase: Sendable, Equatable {
+        /// Not in memory; the next event activates it.
+        case hibernated
+        /// Admitted and opening its file, or waiting for room under the active-room cap.
+        case activating
+        /// Live: its turn loop handles the mailbox.
+        case active
+        /// Running its hibernate hook and closing its file.
+        case hibernating
+        /// Dropped from the runtime's table; a new slot serves the room.
+        case removed
+    }
+
+    /// Why a room is asked to hibernate.
+    enum HibernationReason: Sendable, Equatable {
+        /// Nothing happened for the idle timeout. Cancelled by the next event.
+        case idle
+        /// The active-room cap or the open-database budget needs its place.
+        case capacity
+        /// The node is stopping.
+        case shutdown
+    }
+
+    /// What the turn loop should do next.
+    enum Step: Sendable {
+        case event(RoomEvent)
+        case idle
+        case hibernate(HibernationReason)
+    }
+
+    /// What became of an event offered to the slot.
+    enum Delivery: Sendable, Equatable {
+        /// Queued; the room is live or activating.
+        case queued
+        /// Queued, and the caller must start the room's activation.
+        case mustActivate
+        /// The slot was removed: look the room up again.
+        case slotRemoved
+    }
+
+    private struct State: Sendable {
+        var phase = Phase.hibernated
+        var mailbox = Deque<RoomEvent>()
+        var waiter: CheckedContinuation<Void, Never>?
+        var hibernation: HibernationReason?
+        var connections: [RoomConnection] = []
+        var lastSequence: Int64?
+    }
+
+    let address: RoomAddress
+    let kind: RoomKind
+    let shard: Shard
+    private let state = Mutex(State())
+
+    init(address: RoomAddress, kind: RoomKind, shard: Shard) {
+        self.address = address
+        self.kind = kind
+        self.shard = shard
+    }
+
+    // MARK: - Mailbox
+
+    /// Queues `event`, waking the room's turn loop, or asks the caller to activate the room.
+    func deliver(_ event: RoomEvent) -> Delivery {
+        let (delivery, waiter): (Delivery, CheckedContinuation<Void, Never>?) = state.withLock { state in
+            switch state.phase {
+            case .removed:
+                return (.slotRemoved, nil)
+            case .hibernated:
+                state.mailbox.append(event)
+                state.phase = .activating
+                return (.mustActivate, nil)
+            case .activating, .active, .hibernating:
+                state.mailbox.append(event)
+                if state.hibernation == .idle { state.hibernation = nil }
+                defer { state.waiter = nil }
+                return (.queued, state.waiter)
+            }
+        }
+        waiter?.resume()
+        return delivery
+    }
+
+    /// The turn loop's next step: the oldest queued event first, then a pending hibernation.
+    func nextStep() -> Step {
+        state.withLock { state in
+            if let event = state.mailbox.popFirst() { return .event(event) }
+            if let reason = state.hibernation {
+                state.phase = .hibernating
+                return .hibernate(reason)
+            }
+            return .idle
+        }
+    }
+
+    /// Suspends the turn loop until an event arrives or hibernation is requested.
+    func park() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state in
+                if !state.mailbox.isEmpty || state.hibernation != nil { return true }
+                state.waiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// Asks the live room to hibernate once its mailbox is empty. Ignored when not live.
+    func requestHibernation(_ reason: HibernationReason) {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard state.phase == .active || state.phase == .activating else { return nil }
+            // A stronger reason replaces a weaker one: idle < capacity < shutdown.
+            switch (state.hibernation, reason) {
+            case (nil, _), (.idle, _), (.capacity, .shutdown): state.hibernation = reason
+            default: break
+            }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// The room's turn loop is running.
+    func markActive() {
+        state.withLock { $0.phase = .active }
+    }
+
+    /// The room left memory. Returns true when events arrived meanwhile: the caller activates it
+    /// again at once (the phase is then `activating`).
+    func finishHibernation() -> Bool {
+        state.withLock { state in
+            state.waiter = nil
+            if state.hibernation != .shutdown, !state.mailbox.isEmpty {
+                state.hibernation = nil
+                state.phase = .activating
+                return true
+            }
+            state.hibernation = nil
+            state.phase = .hibernated
+            return false
+        }
+    }
+
+    /// Takes every queued event out (after a failed activation, or at shutdown).
+    func drainMailbox() -> [RoomEvent] {
+        state.withLock { state in
+            defer { state.mailbox.removeAll() }
+            return Array(state.mailbox)
+        }
+    }
+
+    /// Marks the slot removed if it holds nothing worth keeping: hibernated, no connection, no
+    /// queued event. Called with the runtime's table lock held.
+    func removeIfUnused() -> Bool {
+        state.withLock { state in
+            guard state.phase == .hibernated, state.connections.isEmpty, state.mailbox.isEmpty else { return false }
+            state.phase = .removed
+            return true
+        }
+    }
+
+    // MARK: - Observed state
+
+    var phase: Phase { state.withLock { $0.phase } }
+
+    /// Whether the room is in memory (activating, active or hibernating).
+    var isLive: Bool {
+        switch phase {
+        case .activating, .active, .hibernating: true
+        case .hibernated, .removed: false
+        }
+    }
+
+    // MARK: - Connections
+
+    /// The open connections, in the order they joined.
+    var connections: [RoomConnection] { state.withLock { $0.connections } }
+
+    var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    func addConnection(_ connection: RoomConnection) {
+        state.withLock { $0.connections.append(connection) }
+    }
+
+    /// Removes `connection`; returns false when it was not there.
+    @discardableResult
+    func removeConnection(_ connection: RoomConnection) -> Bool {
+        state.withLock { state in
+            guard let index = state.connections.firstIndex(where: { $0 === connection }) else { return false }
+            state.connections.remove(at: index)
+            return true
+        }
+    }
+
+    func contains(_ connection: RoomConnection) -> Bool {
+        state.withLock { state in state.connections.contains { $0 === connection } }
+    }
+
+    // MARK: - Sequence
+
+    /// The room's last committed sequence number, when known.
+    var lastSequence: Int64? {
+        get { state.withLock { $0.lastSequence } }
+        set { state.withLock { $0.lastSequence = newValue } }
+    }
+}

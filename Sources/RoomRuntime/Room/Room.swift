@@ -1,0 +1,110 @@
+/// A room class: the code behind one kind of room.
+///
+/// Conform a class to `Room` to define what a room does. The runtime creates one instance per live
+/// room, on the room's shard, and calls its hooks one event at a time (a *turn*). Every hook runs
+/// isolated to the room's ``RoomContext``, on the shard's thread: the instance's properties need no
+/// locks, and storage calls are plain synchronous calls.
+///
+/// Writes made during a turn commit together, and what the turn sends (frames, HTTP responses) is
+/// released only after that commit: a client never sees something that was not stored. Throw a
+/// ``RoomError`` from a hook to reject an input: the turn's writes roll back, its output is dropped
+/// and the sender gets an error frame. Validate before you mutate in-memory state, since memory does
+/// not roll back.
+///
+/// A minimal room that counts the messages it receives:
+///
+/// ```swift
+/// final class CounterRoom: Room {
+///     static let className = "counter"
+///     private var count = 0
+///
+///     init(options: NoOptions) {}
+///
+///     func onStart(_ activation: Activation, context: isolated RoomContext) async throws {
+///         count = try context.storage.kv.get("count", as: Int.self) ?? 0
+///     }
+///
+///     func onMessage(_ message: ClientMessage, from connection: RoomConnection,
+///                    context: isolated RoomContext) async throws {
+///         count += 1
+///         try context.storage.kv.set("count", count)
+///         context.broadcast(.text("{\"type\":\"count\",\"value\":\(count)}"))
+///     }
+/// }
+/// ```
+///
+/// Register the class in a ``RoomClassRegistry`` and name it in a kind's configuration
+/// (`"kinds": {"counter": {"class": "counter"}}`).
+public protocol Room: AnyObject, SendableMetatype {
+    /// The options a kind's configuration passes to this class (the keys beside `"class"`).
+    ///
+    /// Decoded once at start-up; a key the type does not know is a configuration error.
+    associatedtype Options: Codable & Sendable = NoOptions
+
+    /// The name that configuration uses for this class: `"class": "chat"`.
+    static var className: String { get }
+
+    /// The class's schema, as named steps applied in order at activation (default: none).
+    static var migrations: RoomMigrations { get }
+
+    /// Makes a room instance. Keep it cheap: load state in ``onStart(_:context:)``.
+    init(options: Options)
+
+    /// The room became active: it was just created, or rehydrated from its file after hibernation
+    /// or a restart. Load the state you keep in memory here.
+    func onStart(_ activation: Activation, context: isolated RoomContext) async throws
+
+    /// A client connected. The runtime has already sent it the `welcome` frame.
+    /// Throw to refuse the connection: the client gets an error frame and a close with code 1008.
+    func onConnect(_ connection: RoomConnection, context: isolated RoomContext) async throws
+
+    /// A client sent a message. Throw a ``RoomError`` to answer it with an error frame.
+    func onMessage(_ message: ClientMessage, from connection: RoomConnection, context: isolated RoomContext)
+        async throws
+
+    /// A client's connection closed. It is no longer in ``RoomContext/connections``.
+    func onClose(_ connection: RoomConnection, context: isolated RoomContext) async throws
+
+    /// An HTTP request to `/rooms/{kind}/{id}/...` (other than the WebSocket route).
+    /// The default answers 404 `not_found`.
+    func onRequest(_ request: RoomRequest, context: isolated RoomContext) async throws -> RoomResponse
+
+    /// The room is about to leave memory (idle, evicted, or the node is stopping). Writes made here
+    /// commit before the database closes. Connections stay open.
+    func onHibernate(context: isolated RoomContext) async throws
+}
+
+/// Why a room became active.
+public enum Activation: Sendable, Equatable {
+    /// Its file did not exist: this is the room's first activation ever.
+    case created
+    /// Its file existed: it is waking from hibernation or from a restart.
+    case rehydrated
+}
+
+/// The options of a room class that takes none.
+public struct NoOptions: Codable, Sendable, Equatable {
+    public init() {}
+}
+
+extension Room {
+    public static var migrations: RoomMigrations { RoomMigrations() }
+
+    public func onStart(_ activation: Activation, context: isolated RoomContext) async throws {}
+
+    public func onConnect(_ connection: RoomConnection, context: isolated RoomContext) async throws {}
+
+    public func onMessage(_ message: ClientMessage, from connection: RoomConnection, context: isolated RoomContext)
+        async throws
+    {
+        throw RoomError.badRequest(.unknownType, "this room does not accept messages")
+    }
+
+    public func onClose(_ connection: RoomConnection, context: isolated RoomContext) async throws {}
+
+    public func onRequest(_ request: RoomRequest, context: isolated RoomContext) async throws -> RoomResponse {
+        throw RoomError.notFound(.notFound, "no route \(request.method) /\(request.path.joined(separator: "/"))")
+    }
+
+    public func onHibernate(context: isolated RoomContext) async throws {}
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// A room class with its type erased, as the registry and the runtime hold it.
+public struct RoomClass: Sendable {
+    /// The class's configuration name (``Room/className``).
+    public let name: String
+    /// The class's migrations.
+    public let migrations: RoomMigrations
+    private let prepareFactory: @Sendable (JSONValue) throws -> @Sendable () -> any Room
+
+    /// Erases `type`.
+    public init<R: Room>(_ type: R.Type) {
+        name = R.className
+        migrations = R.migrations
+        prepareFactory = { json in
+            let options = try Self.decodeOptions(R.Options.self, from: json)
+            return { R(options: options) }
+        }
+    }
+
+    /// Validates `options` and returns a function that makes instances configured with them.
+    ///
+    /// - Throws: ``ConfigurationError`` naming the option that is unknown or malformed.
+    public func factory(options: [String: JSONValue], kind: String) throws -> @Sendable () -> any Room {
+        do {
+            return try prepareFactory(.object(options))
+        } catch let error as ConfigurationError {
+            throw ConfigurationError("kinds.\(kind): \(error.message)")
+        } catch let error as DecodingError {
+            throw ConfigurationError("kinds.\(kind): \(JSONFrameDecoding.roomError(for: error).message)")
+        } catch {
+            throw ConfigurationError("kinds.\(kind): \(error)")
+        }
+    }
+
+    /// Decodes `json` as `T`, refusing keys `T` does not know, so that a typo in a configuration
+    /// file is an error rather than a silently ignored option.
+    static func decodeOptions<T: Codable>(_ type: T.Type, from json: JSONValue) throws -> T {
+        let value = try json.decode(T.self)
+        let given = Set(json.objectValue.map { Array($0.keys) } ?? [])
+        let known = Set(try JSONValue.encoded(value).objectValue.map { Array($0.keys) } ?? [])
+        if let unknown = given.subtracting(known).sorted().first {
+            let names = known.sorted()
+            throw ConfigurationError(
+                "unknown option '\(unknown)'" + (names.isEmpty ? " (this class takes none)" : "; known: \(names.joined(separator: ", "))"))
+        }
+        return value
+    }
+}
+
+extension JSONValue {
+    /// `value` encoded as JSON and read back as a ``JSONValue``.
+    static func encoded(_ value: some Encodable) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+    }
+}

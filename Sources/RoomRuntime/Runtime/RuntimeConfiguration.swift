@@ -1,0 +1,60 @@
+public import Foundation
+
+/// How a node's runtime behaves: where it stores rooms, how many shards it runs, when rooms
+/// hibernate, and which kinds of room it serves.
+public struct RuntimeConfiguration: Sendable {
+    /// The data directory (the node directory and every room's file).
+    public var dataDirectory: URL
+    /// The kinds this node serves, by name.
+    public var kinds: [String: RoomKind]
+    /// The number of shard threads (default: one per active processor).
+    public var shardCount: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// How long a room stays in memory without an event before it hibernates.
+    public var idleTimeout: Duration = .seconds(30)
+    /// The most rooms in memory at once; beyond it the least recently used hibernates.
+    public var maxActiveRooms: Int = 10_000
+    /// The most room databases open at once. Each holds 3 file descriptors (WAL mode), so keep
+    /// `3 × maxOpenDatabases` well under the process's descriptor limit, which sockets share.
+    public var maxOpenDatabases: Int = 2_000
+    /// The durability of commits (`PRAGMA synchronous`).
+    public var synchronous: SynchronousMode = .normal
+    /// The most turns that share one commit when events queue up.
+    public var groupCommitLimit: Int = 128
+    /// How often buffered room activity is written to the node directory.
+    public var directoryFlushInterval: Duration = .seconds(1)
+
+    public init(dataDirectory: URL, kinds: [RoomKind]) {
+        self.dataDirectory = dataDirectory
+        self.kinds = Dictionary(kinds.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    /// The cap on rooms in memory: each live room holds one open database.
+    var activeRoomCapacity: Int { max(1, min(maxActiveRooms, maxOpenDatabases)) }
+
+    /// How often the runtime looks for idle rooms.
+    var sweepInterval: Duration {
+        min(max(idleTimeout / 4, .milliseconds(5)), .seconds(1))
+    }
+
+    /// Checks the values that have limits.
+    public func validate() throws(ConfigurationError) {
+        guard shardCount >= 1, shardCount <= 1024 else {
+            throw ConfigurationError("runtime.shards: must be from 1 to 1024")
+        }
+        guard idleTimeout > .zero else {
+            throw ConfigurationError("runtime.idleTimeoutSeconds: must be positive")
+        }
+        guard maxActiveRooms >= 1 else {
+            throw ConfigurationError("runtime.maxActiveRooms: must be at least 1")
+        }
+        guard maxOpenDatabases >= 1 else {
+            throw ConfigurationError("storage.maxOpenDatabases: must be at least 1")
+        }
+        guard groupCommitLimit >= 1 else {
+            throw ConfigurationError("runtime.groupCommitLimit: must be at least 1")
+        }
+        guard !kinds.isEmpty else {
+            throw ConfigurationError("kinds: configure at least one kind")
+        }
+    }
+}

@@ -1,0 +1,255 @@
+public import Foundation
+public import GRDB
+
+/// A room's private SQLite database: a key-value store, direct SQL, and the room's sequence.
+///
+/// Reach it as `context.storage` inside a hook. Calls are synchronous and run on the room's shard,
+/// as in Durable Objects: there is nothing to await and no other turn of the room can interleave.
+///
+/// Writes join the current turn's transaction: they commit together when the turn ends (several
+/// turns may share one commit, see ``RoomContext``), and roll back together if the hook throws.
+/// Until the commit, only the room itself sees them.
+///
+/// ```swift
+/// try context.storage.execute(
+///     "INSERT INTO moves (turn, player) VALUES (?, ?)", arguments: [turn, player])
+/// let rows = try context.storage.fetchAll("SELECT * FROM moves ORDER BY turn")
+/// let last: Int64? = rows.last?["turn"]
+/// ```
+///
+/// The SQL is GRDB's (`import GRDB` for `Row` subscripts and `Database`). Pass values as
+/// `arguments`, never by building SQL text from them: statements are prepared once and cached by
+/// their SQL text.
+///
+/// Tables whose names start with `_rooms_` and `grdb_` belong to the runtime.
+public final class RoomStorage {
+    /// The file's path.
+    public let file: URL
+
+    let database: DatabaseQueue
+    private(set) var committedSequence: Int64
+    private(set) var sequence: Int64
+    private var sequenceAtTurnStart: Int64 = 0
+    private var inTurn = false
+    private var transactionOpen = false
+    private var savepointOpen = false
+
+    /// The runtime's own schema, applied before the room class's steps.
+    static let runtimeMigrations: RoomMigrations = {
+        var migrations = RoomMigrations()
+        migrations.add("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE _rooms_meta (key TEXT PRIMARY KEY NOT NULL, value ANY) STRICT;
+                    INSERT INTO _rooms_meta (key, value) VALUES ('sequence', 0);
+                    CREATE TABLE _rooms_kv (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) STRICT;
+                    """)
+        }
+        return migrations
+    }()
+
+    /// Opens (creating it if needed) the database at `file`, migrated to `migrations`.
+    ///
+    /// - Throws: ``StorageError`` when the file cannot be opened or a migration fails.
+    init(file: URL, synchronous: SynchronousMode, className: String, migrations: RoomMigrations) throws(StorageError) {
+        self.file = file
+        var configuration = Configuration()
+        configuration.label = "room"
+        // The runtime keeps one transaction open across the calls of a turn (and of a group of
+        // turns), committing it when the group ends; GRDB checks for the opposite by default.
+        configuration.allowsUnsafeTransactions = true
+        configuration.prepareDatabase { db in
+            // Set WAL here rather than with `configuration.journalMode`: GRDB's WAL set-up forces
+            // synchronous=NORMAL and writes a probe table whenever the -wal file is absent, which is
+            // at every activation (the last close deletes it).
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous.pragma)")
+        }
+        do {
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            database = try DatabaseQueue(path: file.path, configuration: configuration)
+        } catch {
+            throw StorageError(.open, "cannot open \(file.path): \(error)")
+        }
+        do {
+            var migrator = DatabaseMigrator()
+            for step in Self.runtimeMigrations.steps {
+                migrator.registerMigration("_rooms.\(step.name)", foreignKeyChecks: .immediate, migrate: step.body)
+            }
+            for step in migrations.steps {
+                migrator.registerMigration("\(className).\(step.name)", foreignKeyChecks: .immediate, migrate: step.body)
+            }
+            if try database.read({ try migrator.hasBeenSuperseded($0) }) {
+                throw StorageError(
+                    .migration, "\(file.path) was migrated by a newer version of class '\(className)'")
+            }
+            try migrator.migrate(database)
+            let stored = try database.inDatabase { db in
+                try Int64.fetchOne(db, sql: "SELECT value FROM _rooms_meta WHERE key = 'sequence'")
+            }
+            committedSequence = stored ?? 0
+            sequence = committedSequence
+        } catch let error as StorageError {
+            try? database.close()
+            throw error
+        } catch {
+            try? database.close()
+            throw StorageError(.migration, "cannot migrate \(file.path): \(error)")
+        }
+    }
+
+    // MARK: - Room-class API
+
+    /// The key-value store, for small Codable values.
+    public var kv: KeyValueStore { KeyValueStore(storage: self) }
+
+    /// Runs `sql` (any number of statements) as part of the current turn.
+    public func execute(_ sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try write { db in try db.cachedStatement(sql: sql).execute(arguments: arguments) }
+    }
+
+    /// The rows `sql` selects, seeing this turn's uncommitted writes.
+    public func fetchAll(_ sql: String, arguments: StatementArguments = StatementArguments()) throws -> [Row] {
+        try read { db in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments) }
+    }
+
+    /// The first row `sql` selects, if any.
+    public func fetchOne(_ sql: String, arguments: StatementArguments = StatementArguments()) throws -> Row? {
+        try read { db in try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) }
+    }
+
+    /// Gives `body` the database for reading. It sees this turn's uncommitted writes; it must not
+    /// write (SQLite refuses: the connection is read-only for the call).
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try database.inDatabase { db in try db.readOnly { try body(db) } }
+    }
+
+    /// Gives `body` the database for writing, inside the current turn's transaction.
+    ///
+    /// Do not begin, commit or roll back transactions in `body`: the runtime owns them. Savepoints
+    /// of your own are fine.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        precondition(inTurn, "room storage is written during a turn (a hook), on the room's shard")
+        return try database.inDatabase { db in
+            try openTurnSavepoint(db)
+            return try body(db)
+        }
+    }
+
+    // MARK: - Sequence
+
+    /// Allocates the next number of the room's sequence (1, 2, 3, ...), committed with the turn.
+    ///
+    /// Numbers are gap-free: a turn that fails gives its numbers back.
+    func nextSequence() throws -> Int64 {
+        try write { _ in }
+        sequence += 1
+        return sequence
+    }
+
+    // MARK: - Turns and commits (the runtime's side)
+
+    /// Starts a turn: later writes join the open transaction under a savepoint of their own.
+    func beginTurn() {
+        precondition(!inTurn, "turns do not nest")
+        inTurn = true
+        sequenceAtTurnStart = sequence
+    }
+
+    /// Ends the turn, keeping its writes (`keep`) or undoing them.
+    ///
+    /// - Throws: ``StorageError`` `transactionLost` when SQLite rolled back the whole transaction
+    ///   (after I/O errors or a full disk), which undoes the earlier turns of the group as well.
+    func endTurn(keep: Bool) throws(StorageError) {
+        precondition(inTurn, "no turn to end")
+        inTurn = false
+        if !keep { sequence = sequenceAtTurnStart }
+        guard savepointOpen else { return }
+        savepointOpen = false
+        do {
+            try database.inDatabase { db in
+                guard db.isInsideTransaction else {
+                    throw StorageError(.transactionLost, "SQLite rolled back the transaction")
+                }
+                if !keep {
+                    try db.cachedStatement(sql: "ROLLBACK TO turn").execute()
+                }
+                try db.cachedStatement(sql: "RELEASE turn").execute()
+            }
+        } catch {
+            rollback()
+            throw error as? StorageError ?? StorageError(.transactionLost, "cannot end the turn: \(error)")
+        }
+    }
+
+    /// Whether writes are waiting for ``commit()``.
+    var hasUncommittedWrites: Bool { transactionOpen }
+
+    /// Commits the writes of every turn since the last commit.
+    ///
+    /// - Throws: ``StorageError`` `commit`; then nothing since the last commit is stored.
+    func commit() throws(StorageError) {
+        precondition(!inTurn, "commit happens between turns")
+        guard transactionOpen else { return }
+        do {
+            try database.inDatabase { db in
+                if sequence != committedSequence {
+                    try db.cachedStatement(sql: "UPDATE _rooms_meta SET value = ? WHERE key = 'sequence'")
+                        .execute(arguments: [sequence])
+                }
+                try db.cachedStatement(sql: "COMMIT").execute()
+            }
+            transactionOpen = false
+            committedSequence = sequence
+        } catch {
+            rollback()
+            throw StorageError(.commit, "commit failed: \(error)")
+        }
+    }
+
+    /// Undoes everything since the last commit.
+    func rollback() {
+        try? database.inDatabase { db in
+            if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+        }
+        transactionOpen = false
+        savepointOpen = false
+        sequence = committedSequence
+    }
+
+    /// Rolls back what is uncommitted and closes the file (releasing its descriptors).
+    func close() {
+        if transactionOpen { rollback() }
+        try? database.close()
+    }
+
+    private func openTurnSavepoint(_ db: Database) throws {
+        if !transactionOpen {
+            try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
+            transactionOpen = true
+        }
+        if !savepointOpen {
+            try db.cachedStatement(sql: "SAVEPOINT turn").execute()
+            savepointOpen = true
+        }
+    }
+}
+
+extension RoomStorage {
+    /// The last committed sequence number in the room file `file`, read without activating the
+    /// room; nil when the file does not exist.
+    static func peekSequence(file: URL) throws -> Int64? {
+        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.label = "peek"
+        configuration.busyMode = .timeout(1)
+        let database = try DatabaseQueue(path: file.path, configuration: configuration)
+        defer { try? database.close() }
+        return try database.inDatabase { db in
+            guard try db.tableExists("_rooms_meta") else { return 0 }
+            return try Int64.fetchOne(db, sql: "SELECT value FROM _rooms_meta WHERE key = 'sequence'") ?? 0
+        }
+    }
+}

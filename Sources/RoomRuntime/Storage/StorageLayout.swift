@@ -1,0 +1,49 @@
+import Crypto
+public import Foundation
+
+/// Where a node keeps its files.
+///
+/// ```
+/// <root>/directory.sqlite                                  the node directory
+/// <root>/rooms/<kind>/<aa>/<bb>/<sha-256 of kind/id>.sqlite  one file per room
+/// ```
+///
+/// A room's file name is the hex SHA-256 digest of its address (`kind/id`), never the raw id: ids
+/// are arbitrary UTF-8 and may hold `/`, `..` or names a file system refuses. `aa` and `bb` are
+/// the digest's first two bytes, so no folder holds more than a few hundred files per 10 million
+/// rooms.
+public struct StorageLayout: Sendable {
+    /// The data directory.
+    public let root: URL
+
+    public init(root: URL) {
+        self.root = root.standardizedFileURL
+    }
+
+    /// The node directory's database file.
+    public var directoryFile: URL {
+        root.appendingPathComponent("directory.sqlite")
+    }
+
+    /// The hex SHA-256 digest of `address.path`.
+    public static func digest(of address: RoomAddress) -> String {
+        let hash = SHA256.hash(data: Data(address.path.utf8))
+        return hash.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// The room's file, relative to ``root``.
+    public static func relativePath(of address: RoomAddress) -> String {
+        let digest = digest(of: address)
+        let aa = digest.prefix(2)
+        let bb = digest.dropFirst(2).prefix(2)
+        return "rooms/\(address.kind)/\(aa)/\(bb)/\(digest).sqlite"
+    }
+
+    /// The room's file.
+    public func file(of address: RoomAddress) -> URL {
+        root.appendingPathComponent(Self.relativePath(of: address))
+    }
+}

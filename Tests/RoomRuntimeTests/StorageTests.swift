@@ -1,0 +1,159 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import RoomRuntime
+
+@Suite("Room storage")
+struct StorageTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    func open(_ name: String = "room", migrations: RoomMigrations = RoomMigrations(), synchronous: SynchronousMode = .normal)
+        throws -> RoomStorage
+    {
+        try RoomStorage(
+            file: directory.url.appendingPathComponent("\(name).sqlite"), synchronous: synchronous,
+            className: "test", migrations: migrations)
+    }
+
+    static var itemsTable: RoomMigrations {
+        var migrations = RoomMigrations()
+        migrations.add("v1") { db in try db.execute(sql: "CREATE TABLE items (n INTEGER NOT NULL)") }
+        return migrations
+    }
+
+    /// What a second, independent connection to the file sees.
+    func committedItems(_ name: String = "room") throws -> [Int] {
+        let reader = try DatabaseQueue(path: directory.url.appendingPathComponent("\(name).sqlite").path)
+        defer { try? reader.close() }
+        return try reader.read { db in try Int.fetchAll(db, sql: "SELECT n FROM items ORDER BY n") }
+    }
+
+    @Test("a file path comes from the digest of kind/id, never from the raw id")
+    func layout() throws {
+        let address = try RoomAddress(kind: "chat", id: "../../etc/passwd")
+        let digest = StorageLayout.digest(of: address)
+        // printf %s 'chat/../../etc/passwd' | sha256sum
+        #expect(digest == "4ba63e372ff67d632e956a46375ef72095a034f7ddb69fcc10efb059c5f983ba")
+        let relative = StorageLayout.relativePath(of: address)
+        #expect(relative == "rooms/chat/\(digest.prefix(2))/\(digest.dropFirst(2).prefix(2))/\(digest).sqlite")
+        #expect(!relative.contains("passwd"))
+        let layout = StorageLayout(root: directory.url)
+        #expect(layout.file(of: address).path.hasPrefix(directory.url.standardizedFileURL.path + "/rooms/chat/"))
+    }
+
+    @Test("the digest is SHA-256 of kind/id")
+    func digestIsSHA256() throws {
+        // printf %s 'chat/lobby' | sha256sum
+        #expect(
+            StorageLayout.digest(of: try RoomAddress(kind: "chat", id: "lobby"))
+                == "3d48f16812340c193a69d7c4b46625f16a5d01ced63845b97e8cabc9c3bf3bbe")
+    }
+
+    @Test("a kept turn commits; a discarded turn leaves no trace, even in a shared commit")
+    func turnsAndGroupCommit() throws {
+        let storage = try open(migrations: Self.itemsTable)
+        defer { storage.close() }
+
+        storage.beginTurn()
+        try storage.execute("INSERT INTO items (n) VALUES (1)")
+        #expect(try storage.nextSequence() == 1)
+        try storage.endTurn(keep: true)
+
+        storage.beginTurn()
+        try storage.execute("INSERT INTO items (n) VALUES (2)")
+        #expect(try storage.nextSequence() == 2)
+        try storage.endTurn(keep: false)
+
+        storage.beginTurn()
+        try storage.execute("INSERT INTO items (n) VALUES (3)")
+        #expect(try storage.nextSequence() == 2, "the discarded turn gave its number back")
+        try storage.endTurn(keep: true)
+
+        // Nothing is visible to other connections before the commit.
+        #expect(try committedItems() == [])
+        #expect(storage.hasUncommittedWrites)
+        try storage.commit()
+        #expect(try committedItems() == [1, 3])
+        #expect(storage.committedSequence == 2)
+        #expect(!storage.hasUncommittedWrites)
+    }
+
+    @Test("closing with uncommitted writes rolls them back; the sequence survives reopening")
+    func closeRollsBack() throws {
+        do {
+            let storage = try open(migrations: Self.itemsTable)
+            storage.beginTurn()
+            _ = try storage.nextSequence()
+            try storage.execute("INSERT INTO items (n) VALUES (1)")
+            try storage.endTurn(keep: true)
+            try storage.commit()
+            storage.beginTurn()
+            _ = try storage.nextSequence()
+            try storage.execute("INSERT INTO items (n) VALUES (2)")
+            try storage.endTurn(keep: true)
+            storage.close()
+        }
+        #expect(try committedItems() == [1])
+        let reopened = try open(migrations: Self.itemsTable)
+        defer { reopened.close() }
+        #expect(reopened.committedSequence == 1)
+    }
+
+    @Test("the key-value store keeps Codable values")
+    func keyValue() throws {
+        struct Settings: Codable, Equatable {
+            var topic: String
+            var limit: Int
+        }
+        let storage = try open()
+        defer { storage.close() }
+        storage.beginTurn()
+        try storage.kv.set("settings", Settings(topic: "lunch", limit: 3))
+        try storage.kv.set("user:ann", 1)
+        try storage.kv.set("user:bob", 2)
+        try storage.kv.set("usér:carl", 3)
+        #expect(try storage.kv.get("settings", as: Settings.self) == Settings(topic: "lunch", limit: 3))
+        #expect(try storage.kv.keys(prefix: "user:") == ["user:ann", "user:bob"])
+        #expect(try storage.kv.keys(prefix: "usé") == ["usér:carl"])
+        try storage.kv.remove("user:ann")
+        #expect(try storage.kv.get("user:ann", as: Int.self) == nil)
+        #expect(try storage.kv.get("missing", as: Int.self) == nil)
+        try storage.endTurn(keep: true)
+        try storage.commit()
+        #expect(try storage.kv.keys() == ["settings", "user:bob", "usér:carl"])
+    }
+
+    @Test("read gives a read-only view")
+    func readIsReadOnly() throws {
+        let storage = try open(migrations: Self.itemsTable)
+        defer { storage.close() }
+        #expect(throws: DatabaseError.self) {
+            try storage.read { db in try db.execute(sql: "INSERT INTO items (n) VALUES (1)") }
+        }
+        #expect(try committedItems() == [])
+    }
+
+    @Test("files are in WAL mode with the configured synchronous level", arguments: SynchronousMode.allCases)
+    func pragmas(mode: SynchronousMode) throws {
+        let storage = try open(synchronous: mode)
+        defer { storage.close() }
+        let (journal, synchronous) = try storage.database.inDatabase { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        }
+        #expect(journal == "wal")
+        #expect(synchronous == (mode == .full ? 2 : 1))
+    }
+
+    @Test("a WAL database holds 3 descriptors, and closing releases them")
+    func closeReleasesDescriptors() throws {
+        let storage = try open("descriptors")
+        #expect(descriptors(under: directory.url).count == 3)  // the file, -wal and -shm
+        storage.close()
+        #expect(descriptors(under: directory.url).isEmpty)
+    }
+}
