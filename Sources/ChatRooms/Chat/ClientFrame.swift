@@ -1,4 +1,8 @@
+import RoomRuntime
+
 /// What a chat client sends: `{"type": "send", "text", "id"?}`.
+///
+/// The `id` is read first, so that every error about the rest of the frame can name it.
 struct ClientFrame: Decodable {
     /// The frame's type; only `send` exists so far.
     let type: String
@@ -6,4 +10,19 @@ struct ClientFrame: Decodable {
     let id: String?
     /// The message text (for `send`).
     let text: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case type, id, text
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decodeIfPresent(String.self, forKey: .id)
+        do {
+            type = try container.decode(String.self, forKey: .type)
+            text = try container.decodeIfPresent(String.self, forKey: .text)
+        } catch let error as DecodingError {
+            throw JSONFrameDecoding.roomError(for: error).answering(id)
+        }
+    }
 }

@@ -18,3 +18,8 @@ public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConve
 
     public var description: String { String(rawValue) }
 }
+
+extension CloseCode {
+    /// 1013: try again later; the server dropped a client that could not keep up.
+    public static let tryAgainLater = CloseCode(rawValue: 1013)
+}

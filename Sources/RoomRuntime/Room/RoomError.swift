@@ -33,6 +33,8 @@ public struct RoomError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooLarge
         /// The request conflicts with the current state (HTTP 409).
         case conflict
+        /// The route only takes a WebSocket upgrade (HTTP 426).
+        case upgradeRequired
         /// The room or the node cannot serve now; retrying later may work (HTTP 503).
         case unavailable
         /// A bug or an unexpected failure on the server (HTTP 500).
@@ -117,6 +119,8 @@ extension RoomError.Code {
     public static let notFound: Self = "not_found"
     /// The route exists but not for this method.
     public static let methodNotAllowed: Self = "method_not_allowed"
+    /// A plain HTTP request reached the WebSocket route.
+    public static let upgradeRequired: Self = "upgrade_required"
     /// A request body is over the size limit.
     public static let payloadTooLarge: Self = "payload_too_large"
     /// The room's writes could not be committed; nothing from the turn was stored.

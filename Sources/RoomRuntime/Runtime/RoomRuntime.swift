@@ -145,8 +145,16 @@ public final class RoomRuntime: Service {
     @discardableResult
     func deliver(_ event: RoomEvent, to slot: RoomSlot) -> RoomSlot {
         if isStopping {
-            event.reject(with: Self.shuttingDown)
-            return slot
+            // A closing socket still leaves its room: a live room runs `onClose`, a hibernated
+            // one just forgets the connection (it is not woken up to stop).
+            if case .disconnect(let connection) = event, !slot.isLive {
+                slot.removeConnection(connection)
+                return slot
+            }
+            if case .disconnect = event {} else {
+                event.reject(with: Self.shuttingDown)
+                return slot
+            }
         }
         switch slot.deliver(event) {
         case .queued:
@@ -235,19 +243,25 @@ public final class RoomRuntime: Service {
     /// Runs the node's housekeeping until the task is cancelled or graceful shutdown begins, then
     /// stops the runtime (``shutdown()``).
     public func run() async {
-        await withTaskCancellationOrGracefulShutdownHandler {
+        // The housekeeping loop sleeps between sweeps: cancel it at once on shutdown.
+        await cancelWhenGracefulShutdown {
             await self.housekeeping()
-        } onCancelOrGracefulShutdown: {
-            self.lifecycle.withLock { $0.stopping = true }
         }
+        beginShutdown()
         await shutdown()
+    }
+
+    /// Starts stopping: new connections, messages and requests are refused with
+    /// `shutting_down`, while rooms finish what they have queued. ``shutdown()`` completes it.
+    public func beginShutdown() {
+        lifecycle.withLock { $0.stopping = true }
     }
 
     private func housekeeping() async {
         var sinceFlush = Duration.zero
         let sweep = configuration.sweepInterval
-        while !isStopping {
-            try? await Task.sleep(for: sweep)
+        while !isStopping && !Task.isCancelled {
+            do { try await Task.sleep(for: sweep) } catch { return }
             hibernateIdleRooms()
             sinceFlush += sweep
             if sinceFlush >= configuration.directoryFlushInterval {

@@ -28,7 +28,8 @@ public enum JSONFrameDecoding {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
-    static func roomError(for error: DecodingError) -> RoomError {
+    /// The ``RoomError`` that tells a client what is wrong with its JSON.
+    public static func roomError(for error: DecodingError) -> RoomError {
         switch error {
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
             return .badRequest(.invalidJSON, "malformed JSON")

@@ -1,0 +1,135 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+public import Logging
+import NIOCore
+import NIOHTTP1
+public import RoomRuntime
+public import ServiceLifecycle
+public import UnixSignals
+import Synchronization
+import WSCore
+
+/// A DurableRooms node: the room runtime behind an HTTP and WebSocket server.
+///
+/// Run it as a service (``run()``); it stops gracefully when its service group, or a signal it
+/// was told to handle, asks: it refuses new connections, closes every WebSocket with 1001, lets
+/// rooms finish the turns in flight, hibernates them (committing and closing every file) and
+/// returns.
+///
+/// ```swift
+/// var classes = RoomClassRegistry()
+/// classes.register(ChatRoom.self)
+/// let server = try RoomServer(configuration: .defaults(classes: classes))
+/// try await server.run()
+/// ```
+public final class RoomServer: Service {
+    /// The configuration the server runs with.
+    public let configuration: ServerConfiguration
+    /// The room runtime.
+    public let runtime: RoomRuntime
+    /// The server's logger.
+    public let logger: Logger
+
+    let sockets = SocketRegistry()
+    private let stopping = Atomic<Bool>(false)
+    private let signals: [UnixSignal]
+    private let onListening: @Sendable (Int) async -> Void
+
+    /// Makes a server and its runtime (starting the shard threads).
+    ///
+    /// - Parameters:
+    ///   - signals: signals that start a graceful shutdown (`rooms serve` passes SIGTERM and SIGINT).
+    ///   - onListening: called with the bound port once the server accepts connections.
+    public init(
+        configuration: ServerConfiguration, logger: Logger = Logger(label: "rooms"), signals: [UnixSignal] = [],
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.signals = signals
+        self.onListening = onListening
+        var runtimeLogger = logger
+        runtimeLogger[metadataKey: "component"] = "runtime"
+        runtime = try RoomRuntime(configuration: configuration.runtime, logger: runtimeLogger)
+    }
+
+    /// Serves until graceful shutdown, then stops everything.
+    public func run() async throws {
+        var group = ServiceGroupConfiguration(
+            services: [
+                .init(service: runtime),
+                .init(service: makeApplication()),
+                .init(service: ShutdownGate(server: self)),
+            ],
+            gracefulShutdownSignals: signals,
+            cancellationSignals: [],
+            logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        group.logging.keys = ServiceGroupConfiguration.LoggingConfiguration.Keys()
+        try await ServiceGroup(configuration: group).run()
+    }
+
+    /// Whether the server is shutting down.
+    public var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    func beginShutdown() {
+        guard !stopping.exchange(true, ordering: .relaxed) else { return }
+        logger.info("shutting down")
+        runtime.beginShutdown()
+    }
+
+    private func makeApplication() -> some ApplicationProtocol {
+        let router = Hummingbird.Router(context: BasicRequestContext.self)
+        RoomRoutes(runtime: runtime, maxBodyBytes: configuration.maxBodyBytes, isStopping: { [weak self] in
+            self?.isStopping ?? true
+        }).register(on: router)
+        let configuration = configuration
+        let logger = logger
+        let onListening = onListening
+        return Application(
+            router: router,
+            server: HTTPServerBuilder { [self] responder in
+                RoomsHTTPChannel(
+                    responder: responder, maxFrameSize: configuration.maxFrameBytes,
+                    autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(5),
+                    upgrade: { [self] head in webSocketHandler(for: head) })
+            },
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                logger.info("DurableRooms listening on http://\(configuration.host):\(port)")
+                await onListening(port)
+            },
+            logger: logger)
+    }
+
+    /// The handler for a WebSocket upgrade request, or the error that refuses it.
+    private func webSocketHandler(for head: HTTPRequestHead) -> Result<
+        WebSocketDataHandler<RoomsHTTPChannel.Context>, RoomError
+    > {
+        let target: WebSocketTarget
+        do {
+            guard let parsed = try WebSocketTarget.parse(uri: head.uri, runtime: runtime) else {
+                return .failure(.notFound(.notFound, "no WebSocket route at \(head.uri)"))
+            }
+            target = parsed
+        } catch {
+            return .failure(error)
+        }
+        guard head.method == .GET else {
+            return .failure(RoomError(.methodNotAllowed, .methodNotAllowed, "a WebSocket upgrade is a GET request"))
+        }
+        guard !isStopping else {
+            return .failure(.unavailable(.shuttingDown, "the server is shutting down"))
+        }
+        let session = WebSocketSession(
+            target: target, runtime: runtime, sockets: sockets, maxMessageBytes: configuration.maxFrameBytes,
+            maxQueuedFrames: configuration.maxQueuedFrames)
+        return .success { inbound, outbound, context in
+            try await session.run(inbound: inbound, outbound: outbound, logger: context.logger)
+        }
+    }
+}

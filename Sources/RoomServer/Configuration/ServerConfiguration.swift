@@ -1,0 +1,150 @@
+public import Foundation
+public import RoomRuntime
+public import Logging
+
+/// Everything `rooms serve` reads from its configuration file (see docs/CONFIGURATION.md).
+///
+/// ```json
+/// {
+///   "server": {"host": "127.0.0.1", "port": 8080},
+///   "storage": {"directory": "./data"},
+///   "runtime": {"idleTimeoutSeconds": 30},
+///   "auth": {"mode": "none"},
+///   "kinds": {"chat": {"class": "chat"}}
+/// }
+/// ```
+public struct ServerConfiguration: Sendable {
+    /// How clients authenticate.
+    public enum AuthMode: String, Sendable, CaseIterable {
+        /// No authentication: a WebSocket client names itself with `?user=NAME`.
+        case none
+    }
+
+    /// The address to listen on (default `127.0.0.1`).
+    public var host = "127.0.0.1"
+    /// The TCP port (default 8080; 0 picks a free one).
+    public var port = 8080
+    /// The largest WebSocket message a client may send, in bytes; a larger one closes the
+    /// connection with 1009 (default 65536).
+    public var maxFrameBytes = 65_536
+    /// The most frames queued for one WebSocket; a client that falls this far behind is closed
+    /// with 1013 (default 4096).
+    public var maxQueuedFrames = 4_096
+    /// The largest HTTP request body, in bytes; a larger one is refused with 413 (default 1 MiB).
+    public var maxBodyBytes = 1 << 20
+    /// How long a graceful shutdown may take before connections are cut (default 10 s).
+    public var shutdownTimeout: Duration = .seconds(10)
+    /// The authentication mode (only `none` so far).
+    public var authMode = AuthMode.none
+    /// The log level (default `info`).
+    public var logLevel = Logger.Level.info
+    /// The runtime's configuration: storage, shards, hibernation, kinds.
+    public var runtime: RuntimeConfiguration
+
+    public init(runtime: RuntimeConfiguration) {
+        self.runtime = runtime
+    }
+
+    /// The embedded defaults: 127.0.0.1:8080, `./data`, the `chat` kind.
+    public static func defaults(classes: RoomClassRegistry) throws -> ServerConfiguration {
+        try parse(Data(#"{"kinds": {"chat": {"class": "chat"}}}"#.utf8), classes: classes)
+    }
+
+    /// Reads the configuration file at `path`.
+    ///
+    /// - Throws: ``ConfigurationError`` naming the file and the offending key.
+    public static func load(path: String, classes: RoomClassRegistry) throws -> ServerConfiguration {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ConfigurationError("\(path): cannot read the file (\(error.localizedDescription))")
+        }
+        do {
+            return try parse(data, classes: classes)
+        } catch let error as ConfigurationError {
+            throw ConfigurationError("\(path): \(error.message)")
+        }
+    }
+
+    /// Parses a configuration document.
+    public static func parse(_ data: Data, classes: RoomClassRegistry) throws -> ServerConfiguration {
+        let document: JSONValue
+        do {
+            document = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw ConfigurationError("not valid JSON (\(error))")
+        }
+        var root = try ConfigurationReader(document, path: "")
+
+        var server = try root.object("server")
+        var storage = try root.object("storage")
+        var runtimeSection = try root.object("runtime")
+        var auth = try root.object("auth")
+        var log = try root.object("log")
+
+        var kinds: [RoomKind] = []
+        let kindMembers = try root.members("kinds")
+        guard !kindMembers.isEmpty else { throw ConfigurationError("kinds: configure at least one kind") }
+        for (name, value) in kindMembers.sorted(by: { $0.key < $1.key }) {
+            guard case .object(var options) = value else {
+                throw ConfigurationError("kinds.\(name): must be an object such as {\"class\": \"chat\"}")
+            }
+            guard case .string(let className)? = options.removeValue(forKey: "class") else {
+                throw ConfigurationError("kinds.\(name).class: required, a string naming a room class")
+            }
+            guard let roomClass = classes.roomClass(named: className) else {
+                throw ConfigurationError(
+                    "kinds.\(name).class: unknown class '\(className)'; known: \(classes.names.joined(separator: ", "))")
+            }
+            kinds.append(try RoomKind(name: name, roomClass: roomClass, options: options))
+        }
+
+        let directory = try storage.string("directory") ?? "./data"
+        var runtime = RuntimeConfiguration(dataDirectory: URL(fileURLWithPath: directory), kinds: kinds)
+        var configuration = ServerConfiguration(runtime: runtime)
+
+        configuration.host = try server.string("host") ?? configuration.host
+        configuration.port = try server.integer("port", in: 0...65_535) ?? configuration.port
+        configuration.maxFrameBytes =
+            try server.integer("maxFrameBytes", in: 1_024...(64 << 20)) ?? configuration.maxFrameBytes
+        configuration.maxBodyBytes = try server.integer("maxBodyBytes", in: 1_024...(64 << 20)) ?? configuration.maxBodyBytes
+        configuration.maxQueuedFrames =
+            try server.integer("maxQueuedFrames", in: 16...1_000_000) ?? configuration.maxQueuedFrames
+        if let seconds = try server.number("shutdownTimeoutSeconds", in: 0.1...3_600) {
+            configuration.shutdownTimeout = .milliseconds(Int64(seconds * 1000))
+        }
+        try server.finish()
+
+        runtime.synchronous = try storage.choice("synchronous", of: SynchronousMode.self) ?? runtime.synchronous
+        runtime.maxOpenDatabases = try storage.integer("maxOpenDatabases", in: 1...1_000_000) ?? runtime.maxOpenDatabases
+        try storage.finish()
+
+        if let shards = try runtimeSection.integer("shards", in: 0...1_024), shards > 0 {
+            runtime.shardCount = shards
+        }
+        if let seconds = try runtimeSection.number("idleTimeoutSeconds", in: 0.001...86_400 * 365) {
+            runtime.idleTimeout = .milliseconds(Int64(seconds * 1000))
+        }
+        runtime.maxActiveRooms = try runtimeSection.integer("maxActiveRooms", in: 1...10_000_000) ?? runtime.maxActiveRooms
+        runtime.groupCommitLimit = try runtimeSection.integer("groupCommitLimit", in: 1...100_000) ?? runtime.groupCommitLimit
+        try runtimeSection.finish()
+
+        configuration.authMode = try auth.choice("mode", of: AuthMode.self) ?? .none
+        try auth.finish()
+
+        if let level = try log.string("level") {
+            guard let parsed = Logger.Level(rawValue: level) else {
+                let names = Logger.Level.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+                throw ConfigurationError("log.level: must be one of \(names)")
+            }
+            configuration.logLevel = parsed
+        }
+        try log.finish()
+        try root.finish()
+
+        configuration.runtime = runtime
+        try configuration.runtime.validate()
+        return configuration
+    }
+}

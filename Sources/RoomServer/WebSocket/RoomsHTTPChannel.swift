@@ -1,0 +1,140 @@
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+import RoomRuntime
+@_spi(WSInternal) import WSCore
+
+/// An HTTP/1.1 connection that may upgrade to a WebSocket.
+///
+/// This is Hummingbird's `HTTP1WebSocketUpgradeChannel` with one change the protocol needs: an
+/// upgrade request that is refused (an unknown kind, a malformed room id or user) is answered with
+/// the documented status and JSON error body, where the stock channel always answers a bare `400`.
+struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
+    /// The context a WebSocket handler receives.
+    struct Context: WebSocketContext {
+        let logger: Logger
+    }
+
+    /// Decides an upgrade from the request head: a handler to run on the WebSocket, or the error
+    /// that refuses it.
+    typealias Upgrade = @Sendable (HTTPRequestHead) -> Result<WebSocketDataHandler<Context>, RoomError>
+
+    enum UpgradeResult: Sendable {
+        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, WebSocketDataHandler<Context>)
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, RoomError)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        let channel: any Channel
+    }
+
+    /// The HTTP responder for requests that do not upgrade.
+    let responder: Responder
+    private let upgrade: Upgrade
+    private let webSocket: WebSocketHandler.Configuration
+    private let maxFrameSize: Int
+    private let http1: HTTP1Channel.Configuration
+
+    init(
+        responder: @escaping Responder, maxFrameSize: Int, autoPing: AutoPingSetup, closeTimeout: Duration,
+        upgrade: @escaping Upgrade
+    ) {
+        self.responder = responder
+        self.upgrade = upgrade
+        self.maxFrameSize = maxFrameSize
+        self.http1 = HTTP1Channel.Configuration(idleTimeout: nil)
+        self.webSocket = WebSocketHandler.Configuration(
+            extensions: [], autoPing: autoPing, closeTimeout: closeTimeout, validateUTF8: true,
+            maxFrameSize: maxFrameSize)
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let refusal = NIOLoopBoundBox<RoomError?>(nil, eventLoop: channel.eventLoop)
+            let chosen = NIOLoopBoundBox<WebSocketDataHandler<Context>?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                maxFrameSize: maxFrameSize,
+                enableAutomaticErrorHandling: true,
+                shouldUpgrade: { channel, head in
+                    switch upgrade(head) {
+                    case .success(let handler):
+                        chosen.value = handler
+                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                    case .failure(let error):
+                        refusal.value = error
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true))
+                        return UpgradeResult.websocket(asyncChannel, chosen.value!)
+                    }
+                })
+            let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(
+                            HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if let error = refusal.value { return UpgradeResult.refused(asyncChannel, error) }
+                        return UpgradeResult.http(asyncChannel)
+                    }
+                })
+            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(
+                upgradeConfiguration: upgradeConfiguration)
+            pipeline.enablePipelining = false
+            pipeline.enableErrorHandling = false
+            pipeline.enableResponseHeaderValidation = false
+            pipeline.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
+            pipeline.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
+            pipeline.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+                configuration: pipeline)
+            return Value(upgradeResult: result, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case .http(let http1):
+                await handleHTTP(asyncChannel: http1, logger: logger)
+            case .refused(let http1, let error):
+                // The upgrade handler consumed the request head: answer here, and close.
+                let body = ErrorResponse.body(for: error)
+                let head = HTTPResponse(
+                    status: ErrorResponse.status(for: error.category),
+                    headerFields: [
+                        .contentType: "application/json", .contentLength: String(body.readableBytes),
+                        .connection: "close",
+                    ])
+                try await http1.executeThenClose { _, outbound in
+                    try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
+                }
+            case .websocket(let asyncChannel, let handler):
+                _ = try await WebSocketHandler.handle(
+                    type: .server, configuration: webSocket, asyncChannel: asyncChannel,
+                    context: Context(logger: logger), handler: handler)
+            }
+        } catch let error as ChannelError where error == .inputClosed {
+            logger.trace("connection closed before the upgrade")
+        } catch {
+            logger.debug("connection ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+}

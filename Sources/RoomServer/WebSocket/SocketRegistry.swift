@@ -1,0 +1,56 @@
+import RoomRuntime
+import Synchronization
+
+/// The node's open WebSockets, so that a shutdown can close each with 1001 and wait for them.
+final class SocketRegistry: Sendable {
+    private struct State {
+        var open: [ObjectIdentifier: Outbox] = [:]
+        var refusing = false
+        var emptied: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// The number of open sockets.
+    var count: Int { state.withLock { $0.open.count } }
+
+    /// Records `outbox`; false when the node is shutting down (the socket must close).
+    func add(_ outbox: Outbox) -> Bool {
+        state.withLock { state in
+            guard !state.refusing else { return false }
+            state.open[ObjectIdentifier(outbox)] = outbox
+            return true
+        }
+    }
+
+    func remove(_ outbox: Outbox) {
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            state.open.removeValue(forKey: ObjectIdentifier(outbox))
+            guard state.open.isEmpty else { return [] }
+            defer { state.emptied.removeAll() }
+            return state.emptied
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Refuses new sockets and closes every open one with `code`.
+    func closeAll(code: CloseCode, reason: String) {
+        let open = state.withLock { state in
+            state.refusing = true
+            return Array(state.open.values)
+        }
+        for outbox in open { outbox.close(code: code, reason: reason) }
+    }
+
+    /// Returns once every socket has closed.
+    func waitUntilEmpty() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let empty = state.withLock { state in
+                if state.open.isEmpty { return true }
+                state.emptied.append(continuation)
+                return false
+            }
+            if empty { continuation.resume() }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import HummingbirdCore
+import RoomRuntime
+
+/// What a WebSocket request asks for: `/rooms/{kind}/{id}/ws?user=NAME&...`, validated.
+struct WebSocketTarget: Sendable {
+    let address: RoomAddress
+    let user: String
+    let parameters: [String: String]
+
+    /// Parses `uri` (raw, as on the request line).
+    ///
+    /// - Returns: nil when the path is not a room's WebSocket path.
+    /// - Throws: ``RoomError`` `invalid_room_id`, `invalid_kind`, `unknown_kind` or `invalid_user`.
+    static func parse(uri: String, runtime: RoomRuntime) throws(RoomError) -> WebSocketTarget? {
+        let parsed = URI(uri)
+        let components = parsed.path.split(separator: "/", omittingEmptySubsequences: false)
+        guard components.count == 5, components[0].isEmpty, components[1] == "rooms", components[4] == "ws" else {
+            return nil
+        }
+        let address = try RoomPath.address(kind: components[2], id: components[3], runtime: runtime)
+        let parameters = RoomPath.query(parsed)
+        let user = try UserName.validate(parameters["user"])
+        return WebSocketTarget(address: address, user: user, parameters: parameters)
+    }
+}
+
+/// Reading room addresses and queries from raw request URIs.
+enum RoomPath {
+    /// The address named by the raw path components `kind` and `id` (percent-encoded).
+    static func address(kind: Substring, id: Substring, runtime: RoomRuntime) throws(RoomError) -> RoomAddress {
+        guard let id = String(id).removingPercentEncoding else {
+            throw .badRequest(.invalidRoomID, "the room id is not valid percent-encoded UTF-8")
+        }
+        guard let kind = String(kind).removingPercentEncoding else {
+            throw .badRequest(.invalidKind, "the kind is not valid percent-encoded UTF-8")
+        }
+        return try runtime.address(kind: kind, id: id)
+    }
+
+    /// The query parameters of `uri`, percent-decoded; a repeated name keeps its last value.
+    static func query(_ uri: URI) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for (name, value) in uri.queryParameters {
+            parameters[String(name)] = String(value)
+        }
+        return parameters
+    }
+}

@@ -1,0 +1,11 @@
+import ChatRooms
+import RoomRuntime
+
+/// The room classes `rooms` can run, by the name configuration uses.
+enum BuiltInRoomClasses {
+    static var registry: RoomClassRegistry {
+        var classes = RoomClassRegistry()
+        classes.register(ChatRoom.self)
+        return classes
+    }
+}

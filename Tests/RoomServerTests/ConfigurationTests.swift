@@ -1,0 +1,77 @@
+import ChatRooms
+import Foundation
+import RoomRuntime
+import RoomServer
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    static var classes: RoomClassRegistry {
+        var classes = RoomClassRegistry()
+        classes.register(ChatRoom.self)
+        return classes
+    }
+
+    static func parse(_ json: String) throws -> ServerConfiguration {
+        try ServerConfiguration.parse(Data(json.utf8), classes: classes)
+    }
+
+    @Test("the shipped example parses to the documented values")
+    func example() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("rooms.example.json")
+        let configuration = try ServerConfiguration.load(path: file.path, classes: Self.classes)
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.runtime.dataDirectory.lastPathComponent == "data")
+        #expect(configuration.runtime.idleTimeout == .seconds(30))
+        #expect(configuration.runtime.synchronous == .normal)
+        #expect(configuration.runtime.kinds["chat"]?.roomClass.name == "chat")
+        #expect(configuration.authMode == .none)
+    }
+
+    @Test("defaults: 127.0.0.1:8080, ./data, the chat kind")
+    func defaults() throws {
+        let configuration = try ServerConfiguration.defaults(classes: Self.classes)
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.runtime.dataDirectory.path.hasSuffix("/data"))
+        #expect(Array(configuration.runtime.kinds.keys) == ["chat"])
+    }
+
+    @Test(
+        "bad configurations are refused with a message naming the key",
+        arguments: [
+            ("{", "not valid JSON"),
+            ("[]", "must be an object"),
+            (#"{"kinds": {}}"#, "kinds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "sever": {}}"#, "sever: unknown key"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"prot": 1}}"#, "server.prot: unknown key"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"port": 70000}}"#, "server.port"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"port": "80"}}"#, "server.port"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"port": 80.5}}"#, "server.port"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "runtime": {"idleTimeoutSeconds": 0}}"#, "runtime.idleTimeoutSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"synchronous": "sometimes"}}"#, "storage.synchronous"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt"}}"#, "auth.mode"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "log": {"level": "loud"}}"#, "log.level"),
+            (#"{"kinds": {"chat": {}}}"#, "kinds.chat.class: required"),
+            (#"{"kinds": {"chat": {"class": "chta"}}}"#, "unknown class 'chta'"),
+            (#"{"kinds": {"chat": "chat"}}"#, "kinds.chat: must be an object"),
+            (#"{"kinds": {"Chat": {"class": "chat"}}}"#, "kinds.Chat"),
+            (#"{"kinds": {"chat": {"class": "chat", "maxTextByte": 10}}}"#, "unknown option 'maxTextByte'"),
+            (#"{"kinds": {"chat": {"class": "chat", "maxTextBytes": 0}}}"#, "maxTextBytes"),
+            (#"{"kinds": {"chat": {"class": "chat", "maxTextBytes": "big"}}}"#, "maxTextBytes"),
+        ])
+    func refused(json: String, message: String) {
+        let error = #expect(throws: (any Error).self) { try Self.parse(json) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains(message), "\(error.map { "\($0)" } ?? "no error")")
+    }
+
+    @Test("a missing file is a clear error")
+    func missingFile() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.load(path: "/nonexistent/rooms.json", classes: Self.classes)
+        }
+        #expect(error?.message.contains("/nonexistent/rooms.json") == true)
+    }
+}

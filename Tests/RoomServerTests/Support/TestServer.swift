@@ -1,0 +1,132 @@
+import ChatRooms
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import NIOCore
+import RoomRuntime
+import RoomServer
+import ServiceLifecycle
+
+/// A real server on an ephemeral loopback port, with its data in a temporary directory.
+final class TestServer: Sendable {
+    let server: RoomServer
+    let port: Int
+    let dataDirectory: URL
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+
+    /// Starts a server; `configure` adjusts the configuration first.
+    static func start(
+        dataDirectory: URL? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> TestServer {
+        let dataDirectory =
+            dataDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("rooms-e2e-\(UUID().uuidString)")
+        var classes = RoomClassRegistry()
+        classes.register(ChatRoom.self)
+        var configuration = try ServerConfiguration.defaults(classes: classes)
+        configuration.port = 0
+        configuration.runtime.dataDirectory = dataDirectory
+        configuration.runtime.shardCount = 2
+        configure(&configuration)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "test-server")
+        logger.logLevel = .warning
+        let server = try RoomServer(configuration: configuration, logger: logger) { port in
+            portContinuation.yield(port)
+        }
+        let group = ServiceGroup(services: [server], logger: logger)
+        let running = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw TestFailure("the server did not start") }
+        return TestServer(server: server, port: port, dataDirectory: dataDirectory, group: group, running: running)
+    }
+
+    private init(server: RoomServer, port: Int, dataDirectory: URL, group: ServiceGroup, running: Task<Void, any Error>) {
+        self.server = server
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.group = group
+        self.running = running
+    }
+
+    /// Stops the server gracefully and waits until it has.
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+
+    /// Stops the server and deletes its data.
+    func stopAndRemove() async throws {
+        try await stop()
+        try? FileManager.default.removeItem(at: dataDirectory)
+    }
+
+    // MARK: - HTTP
+
+    /// Sends one HTTP request on a new connection.
+    func http(
+        _ method: HTTPRequest.Method, _ path: String, body: String? = nil, headers: HTTPFields = [:]
+    ) async throws -> HTTPResult {
+        try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+            let response = try await client.execute(
+                TestClient.Request(path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }))
+            return HTTPResult(status: response.status.code, body: response.body.map { String(buffer: $0) } ?? "")
+        }
+    }
+
+    /// Connects a WebSocket client to `path`.
+    func socket(_ path: String) async throws -> TestSocket {
+        try await TestSocket.connect(url: "ws://127.0.0.1:\(port)\(path)")
+    }
+
+    /// Every regular file under the data directory, relative to it.
+    func dataFiles() -> [String] {
+        guard let enumerator = FileManager.default.enumerator(at: dataDirectory, includingPropertiesForKeys: nil) else {
+            return []
+        }
+        let base = dataDirectory.standardizedFileURL.path
+        return enumerator.compactMap { ($0 as? URL)?.standardizedFileURL.path }
+            .filter { !(FileManager.default.fileExists(atPath: $0, isDirectory: nil) && isDirectory($0)) }
+            .map { String($0.dropFirst(base.count + 1)) }.sorted()
+    }
+
+    private func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+}
+
+/// A status and a body.
+struct HTTPResult: Sendable {
+    let status: Int
+    let body: String
+
+    /// The body as a JSON object.
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    /// The error code of an error body.
+    var errorCode: String? {
+        (json["error"] as? [String: Any])?["code"] as? String
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds, failing after `timeout`. The timeout only bounds a hang:
+/// no assertion depends on how fast the machine is.
+func eventually(
+    _ what: @autoclosure () -> String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting for \(what())") }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
