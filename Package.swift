@@ -96,6 +96,7 @@ let package = Package(
         .testTarget(
             name: "RoomServerTests",
             dependencies: [
+                "rooms",
                 "RoomRuntime",
                 "RoomServer",
                 "ChatRooms",
@@ -106,6 +107,7 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -260,7 +260,9 @@ public final class RoomRuntime: Service {
     private func housekeeping() async {
         var sinceFlush = Duration.zero
         let sweep = configuration.sweepInterval
-        while !isStopping && !Task.isCancelled {
+        // Keeps going while stopping (rooms still hibernate and the directory is still flushed):
+        // only this service's own shutdown, which cancels the loop, ends it.
+        while !Task.isCancelled {
             do { try await Task.sleep(for: sweep) } catch { return }
             hibernateIdleRooms()
             sinceFlush += sweep

@@ -33,6 +33,8 @@ public final class RoomServer: Service {
     public let logger: Logger
 
     let sockets = SocketRegistry()
+    /// How long the server waits for a client to answer its close frame.
+    static let closeTimeout = Duration.seconds(3)
     private let stopping = Atomic<Bool>(false)
     private let signals: [UnixSignal]
     private let onListening: @Sendable (Int) async -> Void
@@ -93,7 +95,7 @@ public final class RoomServer: Service {
             server: HTTPServerBuilder { [self] responder in
                 RoomsHTTPChannel(
                     responder: responder, maxFrameSize: configuration.maxFrameBytes,
-                    autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(5),
+                    autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: Self.closeTimeout,
                     upgrade: { [self] head in webSocketHandler(for: head) })
             },
             configuration: ApplicationConfiguration(
@@ -127,7 +129,7 @@ public final class RoomServer: Service {
         }
         let session = WebSocketSession(
             target: target, runtime: runtime, sockets: sockets, maxMessageBytes: configuration.maxFrameBytes,
-            maxQueuedFrames: configuration.maxQueuedFrames)
+            maxQueuedFrames: configuration.maxQueuedFrames, closeTimeout: Self.closeTimeout)
         return .success { inbound, outbound, context in
             try await session.run(inbound: inbound, outbound: outbound, logger: context.logger)
         }

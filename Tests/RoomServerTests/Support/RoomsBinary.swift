@@ -1,0 +1,48 @@
+import Foundation
+
+/// The `rooms` executable built beside the test bundle, and helpers to run programs.
+enum RoomsBinary {
+    /// `.build/<configuration>/rooms`, next to the test binary.
+    static var url: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rooms")
+    }
+
+    /// The package's root directory.
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// The path of `name` on `PATH`, if any.
+    static func which(_ name: String) -> String? {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs `executable` with `arguments` to completion; returns its status and combined output.
+    static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws
+        -> (status: Int32, output: String)
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = packageRoot
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let reader = Task { output.fileHandleForReading.readDataToEndOfFile() }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                process.terminate()
+                throw TestFailure("\(executable) \(arguments) did not finish within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return (process.terminationStatus, String(decoding: await reader.value, as: UTF8.self))
+    }
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""A DurableRooms client in plain Python (standard library only), written from docs/PROTOCOL.md.
+
+It speaks just enough RFC 6455 to chat: the opening handshake, masked text frames out,
+text/close/ping frames in. Use it as a library (`RoomSocket`, `http`) or from the command line:
+
+    python3 examples/python/rooms_client.py ws://127.0.0.1:8080/rooms/chat/lobby/ws?user=ann
+
+then type lines to send them; frames from the server are printed as they arrive.
+"""
+import base64
+import hashlib
+import json
+import os
+import select
+import socket
+import struct
+import sys
+import urllib.parse
+import urllib.request
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+class Closed(Exception):
+    """The server closed the connection; `code` is its close code."""
+
+    def __init__(self, code, reason=""):
+        super().__init__(f"closed with {code} {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class RoomSocket:
+    """One WebSocket connection to a room."""
+
+    def __init__(self, url, timeout=10.0):
+        parts = urllib.parse.urlsplit(url)
+        self.sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        request = (
+            f"GET {target} HTTP/1.1\r\nHost: {parts.hostname}:{parts.port}\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        self.sock.sendall(request.encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("connection closed during the handshake")
+            head += chunk
+        head, self.buffer = head.split(b"\r\n\r\n", 1)
+        status_line = head.split(b"\r\n")[0].decode()
+        status = int(status_line.split()[1])
+        if status != 101:
+            body = self.buffer
+            raise ConnectionRefusedError(f"upgrade refused: {status} {body.decode(errors='replace')}")
+        accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+        if accept.encode() not in head:
+            raise ConnectionError("bad Sec-WebSocket-Accept")
+        self.close_code = None
+
+    def _read(self, count):
+        while len(self.buffer) < count:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Closed(self.close_code or 1006)
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:count], self.buffer[count:]
+        return data
+
+    def _send_frame(self, opcode, payload):
+        mask = os.urandom(4)
+        header = bytes([0x80 | opcode])
+        length = len(payload)
+        if length < 126:
+            header += bytes([0x80 | length])
+        elif length < 65536:
+            header += bytes([0x80 | 126]) + struct.pack("!H", length)
+        else:
+            header += bytes([0x80 | 127]) + struct.pack("!Q", length)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(header + mask + masked)
+
+    def send(self, frame):
+        """Sends a JSON object (a dict) or raw text as one text frame."""
+        text = frame if isinstance(frame, str) else json.dumps(frame)
+        self._send_frame(0x1, text.encode())
+
+    def receive(self):
+        """The next frame from the server, decoded from JSON. Raises Closed on a close frame."""
+        message = b""
+        while True:
+            first, second = self._read(2)
+            opcode = first & 0x0F
+            length = second & 0x7F
+            if length == 126:
+                length = struct.unpack("!H", self._read(2))[0]
+            elif length == 127:
+                length = struct.unpack("!Q", self._read(8))[0]
+            payload = self._read(length)
+            if opcode == 0x8:  # close
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+                self.close_code = code
+                try:
+                    self._send_frame(0x8, payload[:2])
+                except OSError:
+                    pass
+                raise Closed(code, payload[2:].decode(errors="replace"))
+            if opcode == 0x9:  # ping
+                self._send_frame(0xA, payload)
+                continue
+            if opcode == 0xA:  # pong
+                continue
+            message += payload
+            if first & 0x80:
+                return json.loads(message.decode())
+
+    def receive_until(self, frame_type):
+        """Frames up to and including the first of `frame_type`."""
+        frames = []
+        while True:
+            frame = self.receive()
+            frames.append(frame)
+            if frame.get("type") == frame_type:
+                return frames
+
+    def pending(self, timeout=0.0):
+        """Whether bytes are waiting to be read."""
+        return bool(self.buffer) or bool(select.select([self.sock], [], [], timeout)[0])
+
+    def close(self):
+        try:
+            self._send_frame(0x8, struct.pack("!H", 1000))
+            while True:
+                self.receive()
+        except (Closed, OSError):
+            pass
+        self.sock.close()
+
+
+def http(method, url, body=None):
+    """(status, decoded JSON body) of one HTTP request."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    room = RoomSocket(sys.argv[1])
+    print(json.dumps(room.receive()))
+    while True:
+        readable, _, _ = select.select([room.sock, sys.stdin], [], [])
+        if sys.stdin in readable:
+            line = sys.stdin.readline()
+            if not line:
+                room.close()
+                return
+            room.send({"type": "send", "text": line.rstrip("\n")})
+        if room.sock in readable or room.pending():
+            try:
+                print(json.dumps(room.receive()), flush=True)
+            except Closed as closed:
+                print(f"closed: {closed.code} {closed.reason}")
+                return
+
+
+if __name__ == "__main__":
+    main()
