@@ -1,33 +1,32 @@
 import Foundation
 import RoomRuntime
 
-/// A runtime on a temporary data directory, serving `notes` rooms.
+/// A runtime on a temporary data directory, serving one kind of room (`notes` by default).
 struct RuntimeFixture {
     let directory: TemporaryDirectory
     let runtime: RoomRuntime
+    let kind: String
     private let housekeeping: Task<Void, Never>
 
     init(
         directory: TemporaryDirectory? = nil, idleTimeout: Duration = .seconds(60), maxActiveRooms: Int = 100,
-        shards: Int = 2
+        shards: Int = 2, kind: String = "notes", roomClass: RoomClass = RoomClass(NotesRoom.self)
     ) throws {
         let directory = try directory ?? TemporaryDirectory()
-        var classes = RoomClassRegistry()
-        classes.register(NotesRoom.self)
         var configuration = RuntimeConfiguration(
-            dataDirectory: directory.url,
-            kinds: [try RoomKind(name: "notes", roomClass: classes.roomClass(named: "notes")!)])
+            dataDirectory: directory.url, kinds: [try RoomKind(name: kind, roomClass: roomClass)])
         configuration.idleTimeout = idleTimeout
         configuration.maxActiveRooms = maxActiveRooms
         configuration.shardCount = shards
         let runtime = try RoomRuntime(configuration: configuration)
         self.directory = directory
         self.runtime = runtime
+        self.kind = kind
         housekeeping = Task { await runtime.run() }
     }
 
     func address(_ id: String) throws -> RoomAddress {
-        try runtime.address(kind: "notes", id: id)
+        try runtime.address(kind: kind, id: id)
     }
 
     /// Connects a recording client to room `id`.
