@@ -141,7 +141,6 @@ public actor RoomContext {
                     slot.requestHibernation(.shutdown)
                     continue
                 }
-                runtime.activeRooms.touch(slot)
                 await slot.park()
             case .hibernate(let reason):
                 logger.debug("hibernating", metadata: ["reason": "\(reason)"])
@@ -201,15 +200,22 @@ public actor RoomContext {
         } catch {
             // SQLite dropped the whole transaction: every turn of the group is lost.
             logger.error("storage failure ending a turn", metadata: ["error": "\(error)"])
-            failure = failure ?? .unavailable(.storageFailed, "the room could not store this; nothing was stored")
-            failGroup(with: .unavailable(.storageFailed, "the room could not store this; nothing was stored"))
+            failure = Self.storageFailed
+            failGroup(with: Self.storageFailed)
         }
         if failure != nil { turnOutput.removeAll(keepingCapacity: true) }
         group.append(FinishedTurn(origin: origin, output: turnOutput, failure: failure, frameID: currentFrameID))
     }
 
+    private static let storageFailed = RoomError.unavailable(
+        .storageFailed, "the room could not store this; nothing was stored")
+
     private func roomError(for error: any Error) -> RoomError {
         if let error = error as? RoomError { return error }
+        if let error = error as? StorageError {
+            logger.error("storage failure in a hook", metadata: ["error": "\(error)"])
+            return Self.storageFailed
+        }
         logger.error("room hook failed", metadata: ["error": "\(error)"])
         return .internal("the room failed to handle this", frameID: currentFrameID)
     }
@@ -220,11 +226,12 @@ public actor RoomContext {
         do {
             try storage.commit()
             slot.lastSequence = storage.committedSequence
+            runtime.activeRooms.touch(slot)
             for turn in group { turn.complete(in: slot) }
             group.removeAll(keepingCapacity: true)
         } catch {
             logger.error("commit failed", metadata: ["error": "\(error)"])
-            failGroup(with: .unavailable(.storageFailed, "the room could not store this; nothing was stored"))
+            failGroup(with: Self.storageFailed)
         }
     }
 

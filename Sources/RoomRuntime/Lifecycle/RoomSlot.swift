@@ -135,19 +135,20 @@ final class RoomSlot: Sendable {
         state.withLock { $0.phase = .active }
     }
 
-    /// The room left memory. Returns true when events arrived meanwhile: the caller activates it
-    /// again at once (the phase is then `activating`).
-    func finishHibernation() -> Bool {
+    /// The room left memory. Returns `reactivate: true` when events arrived meanwhile (the
+    /// caller activates it again at once; the phase is then `activating`), and the reason it was
+    /// hibernating for, if it was asked to.
+    func finishHibernation() -> (reactivate: Bool, reason: HibernationReason?) {
         state.withLock { state in
             state.waiter = nil
-            if state.hibernation != .shutdown, !state.mailbox.isEmpty {
-                state.hibernation = nil
-                state.phase = .activating
-                return true
-            }
+            let reason = state.hibernation
             state.hibernation = nil
+            if reason != .shutdown, !state.mailbox.isEmpty {
+                state.phase = .activating
+                return (true, reason)
+            }
             state.phase = .hibernated
-            return false
+            return (false, reason)
         }
     }
 

@@ -79,7 +79,7 @@ public final class RoomRuntime: Service {
     ) throws(RoomError) -> ConnectionHandle {
         guard !isStopping else { throw Self.shuttingDown }
         let connection = RoomConnection(user: user, parameters: parameters, transport: transport)
-        let slot = deliver(.connect(connection), to: slot(for: address))
+        let slot = deliver(.connect(connection), to: try slot(for: address))
         return ConnectionHandle(connection: connection, slot: slot, runtime: self)
     }
 
@@ -88,9 +88,10 @@ public final class RoomRuntime: Service {
     /// - Throws: the ``RoomError`` the room threw, `storage_failed` when the commit failed,
     ///   `room_unavailable`, or `shutting_down`.
     public func request(_ request: RoomRequest, to address: RoomAddress) async throws(RoomError) -> RoomResponse {
+        let slot = try slot(for: address)
         do {
             return try await withCheckedThrowingContinuation { continuation in
-                deliver(.request(request, continuation), to: slot(for: address))
+                deliver(.request(request, continuation), to: slot)
             }
         } catch let error as RoomError {
             throw error
@@ -130,11 +131,19 @@ public final class RoomRuntime: Service {
     var isStopping: Bool { lifecycle.withLock { $0.stopping } }
 
     /// The slot for `address`, created if absent.
-    private func slot(for address: RoomAddress) -> RoomSlot {
+    ///
+    /// - Throws: ``RoomError`` `unknown_kind` when the address's kind is not configured.
+    private func slot(for address: RoomAddress) throws(RoomError) -> RoomSlot {
+        guard let kind = configuration.kinds[address.kind] else {
+            throw .notFound(.unknownKind, "kind '\(address.kind)' is not configured on this node")
+        }
+        return slot(for: address, kind: kind)
+    }
+
+    private func slot(for address: RoomAddress, kind: RoomKind) -> RoomSlot {
         slots.withLock { slots in
             if let slot = slots[address] { return slot }
-            let slot = RoomSlot(
-                address: address, kind: configuration.kinds[address.kind]!, shard: router.shard(for: address))
+            let slot = RoomSlot(address: address, kind: kind, shard: router.shard(for: address))
             slots[address] = slot
             return slot
         }
@@ -165,14 +174,24 @@ public final class RoomRuntime: Service {
         case .slotRemoved:
             // The slot hibernated and was dropped between lookup and delivery: it held no
             // connection, so `event` is a connect or a request; a fresh slot takes it.
-            return deliver(event, to: self.slot(for: slot.address))
+            return deliver(event, to: self.slot(for: slot.address, kind: slot.kind))
         }
     }
 
     // MARK: - Activation and hibernation
 
     private func startActivation(of slot: RoomSlot) {
-        lifecycle.withLock { $0.activations += 1 }
+        let admitted = lifecycle.withLock { lifecycle in
+            // Once `shutdown` has begun waiting, shards may be gone: no new activation starts.
+            guard !lifecycle.stopped else { return false }
+            lifecycle.activations += 1
+            return true
+        }
+        guard admitted else {
+            reject(slot.drainMailbox(), of: slot, with: Self.shuttingDown)
+            _ = slot.finishHibernation()
+            return
+        }
         Task(executorPreference: slot.shard) {
             await self.activate(slot)
             let drained = self.lifecycle.withLock { lifecycle in
@@ -191,16 +210,31 @@ public final class RoomRuntime: Service {
         await activeRooms.admit(slot)
         while true {
             if case .failedToStart(let error) = await runRoom(slot) {
-                for event in slot.drainMailbox() { event.reject(with: error) }
+                reject(slot.drainMailbox(), of: slot, with: error)
             }
-            if !slot.finishHibernation() { break }
+            let (reactivate, reason) = slot.finishHibernation()
+            guard reactivate else { break }
+            if reason == .capacity || activeRooms.waiting > 0 {
+                // Events arrived while the room was leaving to make room for another: it queues
+                // again behind the activations already waiting rather than keep its place.
+                activeRooms.release(slot)
+                await activeRooms.admit(slot)
+            }
         }
         if isStopping {
-            for event in slot.drainMailbox() { event.reject(with: Self.shuttingDown) }
+            reject(slot.drainMailbox(), of: slot, with: Self.shuttingDown)
         }
         activeRooms.release(slot)
         slots.withLock { slots in
             if slot.removeIfUnused() { slots.removeValue(forKey: slot.address) }
+        }
+    }
+
+    /// Answers `events` with `error` without running them; a disconnect just leaves the room.
+    private func reject(_ events: [RoomEvent], of slot: RoomSlot, with error: RoomError) {
+        for event in events {
+            if case .disconnect(let connection) = event { slot.removeConnection(connection) }
+            event.reject(with: error)
         }
     }
 

@@ -225,6 +225,12 @@ public final class RoomStorage {
     }
 
     private func openTurnSavepoint(_ db: Database) throws {
+        if transactionOpen && !db.isInsideTransaction {
+            // SQLite rolled back the whole transaction (a full disk, an I/O error, a ROLLBACK
+            // conflict clause): refuse further writes, which would otherwise autocommit outside
+            // the turn. `endTurn` reports the loss to the whole group.
+            throw StorageError(.transactionLost, "SQLite rolled back the transaction")
+        }
         if !transactionOpen {
             try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
             transactionOpen = true

@@ -131,7 +131,8 @@ public final class RoomServer: Service {
             target: target, runtime: runtime, sockets: sockets, maxMessageBytes: configuration.maxFrameBytes,
             maxQueuedFrames: configuration.maxQueuedFrames, closeTimeout: Self.closeTimeout)
         return .success { inbound, outbound, context in
-            try await session.run(inbound: inbound, outbound: outbound, logger: context.logger)
+            try await session.run(
+                inbound: inbound, outbound: outbound, channel: context.channel, logger: context.logger)
         }
     }
 }

@@ -24,9 +24,13 @@ final class Outbox: ConnectionTransport {
     /// The most frames waiting for one connection.
     let limit: Int
     private let state = Mutex(State())
+    private let onClose: @Sendable () -> Void
 
-    init(limit: Int) {
+    /// - Parameter onClose: called once, when a close is queued (asked for, or after an
+    ///   overflow), so that the session can cut a connection whose close cannot be written.
+    init(limit: Int, onClose: @escaping @Sendable () -> Void = {}) {
         self.limit = limit
+        self.onClose = onClose
     }
 
     func send(_ frame: OutboundFrame) {
@@ -38,8 +42,8 @@ final class Outbox: ConnectionTransport {
     }
 
     private func enqueue(_ item: Item) {
-        let wake: (CheckedContinuation<[Item]?, Never>, [Item])? = state.withLock { state in
-            guard !state.finished, !state.closing else { return nil }
+        let (wake, closing): ((CheckedContinuation<[Item]?, Never>, [Item])?, Bool) = state.withLock { state in
+            guard !state.finished, !state.closing else { return (nil, false) }
             if case .close = item { state.closing = true }
             if state.items.count >= limit {
                 state.items.removeAll()
@@ -48,12 +52,13 @@ final class Outbox: ConnectionTransport {
             } else {
                 state.items.append(item)
             }
-            guard let waiter = state.waiter else { return nil }
+            guard let waiter = state.waiter else { return (nil, state.closing) }
             state.waiter = nil
             defer { state.items.removeAll(keepingCapacity: true) }
-            return (waiter, Array(state.items))
+            return ((waiter, Array(state.items)), state.closing)
         }
         if let (waiter, items) = wake { waiter.resume(returning: items) }
+        if closing { onClose() }
     }
 
     /// Everything queued, waiting while the queue is empty; nil once finished.

@@ -19,6 +19,8 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     /// The context a WebSocket handler receives.
     struct Context: WebSocketContext {
         let logger: Logger
+        /// The connection's channel, for cutting a client that cannot be closed politely.
+        let channel: any Channel
     }
 
     /// Decides an upgrade from the request head: a handler to run on the WebSocket, or the error
@@ -36,6 +38,9 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         let channel: any Channel
     }
 
+    /// How long an HTTP connection may sit without traffic before it is closed.
+    static let httpIdleTimeout = Duration.seconds(60)
+
     /// The HTTP responder for requests that do not upgrade.
     let responder: Responder
     private let upgrade: Upgrade
@@ -50,7 +55,7 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         self.responder = responder
         self.upgrade = upgrade
         self.maxFrameSize = maxFrameSize
-        self.http1 = HTTP1Channel.Configuration(idleTimeout: nil)
+        self.http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(60))
         self.webSocket = WebSocketHandler.Configuration(
             extensions: [], autoPing: autoPing, closeTimeout: closeTimeout, validateUTF8: true,
             maxFrameSize: maxFrameSize)
@@ -87,7 +92,7 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try channel.pipeline.syncOperations.addHandler(
-                            HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                            HTTPConnectionStateHandler(idleTimeout: Self.httpIdleTimeout, logger: logger))
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true))
@@ -129,7 +134,7 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             case .websocket(let asyncChannel, let handler):
                 _ = try await WebSocketHandler.handle(
                     type: .server, configuration: webSocket, asyncChannel: asyncChannel,
-                    context: Context(logger: logger), handler: handler)
+                    context: Context(logger: logger, channel: asyncChannel.channel), handler: handler)
             }
         } catch let error as ChannelError where error == .inputClosed {
             logger.trace("connection closed before the upgrade")

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import RoomRuntime
+import Synchronization
 import WSCore
 
 /// Runs one client's WebSocket: feeds what it sends to its room, and writes what the room sends.
@@ -11,11 +12,23 @@ struct WebSocketSession: Sendable {
     let sockets: SocketRegistry
     let maxMessageBytes: Int
     let maxQueuedFrames: Int
-    /// How long to wait for the client's answer to a close the server started.
+    /// How long a client has to answer a close the server started before its connection is cut.
     let closeTimeout: Duration
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
-        let outbox = Outbox(limit: maxQueuedFrames)
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, logger: Logger)
+        async throws
+    {
+        // Whenever the server closes (the room asked, the node is stopping, the client fell too far
+        // behind), the client gets `closeTimeout` to answer; then the connection is cut. This also
+        // frees a writer stuck on a client that stopped reading.
+        let deadline = CloseDeadline()
+        let outbox = Outbox(limit: maxQueuedFrames) { [closeTimeout] in
+            deadline.start {
+                try? await Task.sleep(for: closeTimeout)
+                channel.close(promise: nil)
+            }
+        }
+        defer { deadline.cancel() }
         guard sockets.add(outbox) else {
             try await outbound.close(.goingAway, reason: RoomError.Code.shuttingDown.rawValue)
             return
@@ -31,39 +44,32 @@ struct WebSocketSession: Sendable {
             return
         }
 
-        try await withThrowingTaskGroup(of: Ending.self) { group in
-            group.addTask { await Self.write(outbox, to: outbound, closeTimeout: closeTimeout, logger: logger) }
-            group.addTask {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.write(outbox, to: outbound, logger: logger) }
+            // Read until the client closes, the connection is cut, or the client breaks the
+            // protocol (rethrown below, so that the WebSocket handler closes with the matching
+            // code: 1009 for a message too large, 1002 for a protocol error).
+            var failure: (any Error)?
+            do {
                 for try await message in inbound.messages(maxSize: maxMessageBytes) {
                     switch message {
                     case .text(let text): handle.receive(.text(text))
                     case .binary(let bytes): handle.receive(.binary(bytes))
                     }
                 }
-                return .clientClosed
+            } catch {
+                failure = error
             }
-            defer {
-                handle.disconnect()
-                outbox.finish()
-            }
-            // The client closed (or broke the protocol: rethrown, so that the WebSocket handler
-            // closes with the matching code, 1009 or 1002), or the server closed and the client
-            // did not answer in time.
-            _ = try await group.next()
+            // Every message read is queued before the disconnect, so none is overtaken by it.
+            handle.disconnect()
+            outbox.finish()
             group.cancelAll()
+            if let failure { throw failure }
         }
     }
 
-    private enum Ending: Sendable {
-        case clientClosed
-        case writerEnded
-    }
-
-    /// Writes what the rooms queue until the queue finishes or the socket fails. After writing a
-    /// close, waits up to `closeTimeout` for the client's answer before giving up on it.
-    private static func write(
-        _ outbox: Outbox, to outbound: WebSocketOutboundWriter, closeTimeout: Duration, logger: Logger
-    ) async -> Ending {
+    /// Writes what the rooms queue until the queue finishes, a close is written, or the socket fails.
+    private static func write(_ outbox: Outbox, to outbound: WebSocketOutboundWriter, logger: Logger) async {
         do {
             while let items = await outbox.next() {
                 for item in items {
@@ -72,22 +78,37 @@ struct WebSocketSession: Sendable {
                         try await outbound.write(.custom(Self.frame(frame)))
                     case .close(let code, let reason):
                         try await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
-                        try? await Task.sleep(for: closeTimeout)
-                        return .writerEnded
+                        return
                     }
                 }
             }
-            // The queue finished: the session is ending anyway; wait to be cancelled.
-            try? await Task.sleep(for: .seconds(3600))
         } catch {
             logger.trace("socket write failed", metadata: ["error": "\(error)"])
-            // The socket is gone; the inbound side ends on its own.
-            try? await Task.sleep(for: closeTimeout)
         }
-        return .writerEnded
     }
 
     static func frame(_ frame: OutboundFrame) -> WebSocketFrame {
         WebSocketFrame(fin: true, opcode: frame.opcode == .text ? .text : .binary, data: frame.payload)
+    }
+}
+
+/// The timer that cuts a connection whose close the client did not answer in time.
+final class CloseDeadline: Sendable {
+    private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
+
+    /// Starts `body` unless started or cancelled already.
+    func start(_ body: @escaping @Sendable () async -> Void) {
+        state.withLock { state in
+            guard state.task == nil, !state.cancelled else { return }
+            state.task = Task { await body() }
+        }
+    }
+
+    /// Cancels the timer (the session ended by itself).
+    func cancel() {
+        state.withLock { state in
+            state.cancelled = true
+            state.task?.cancel()
+        }
     }
 }

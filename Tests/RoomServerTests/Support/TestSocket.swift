@@ -16,6 +16,17 @@ final class TestSocket: Sendable {
     /// The text frames received, in order.
     final class Inbox: Sendable {
         let texts = Mutex<[String]>([])
+        /// The frames decoded as JSON objects, in arrival order (decoded once, on arrival).
+        let frames = Mutex<[[String: Any]]>([])
+
+        func append(_ text: String) {
+            texts.withLock { $0.append(text) }
+            frames.withLock { frames in
+                if let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] {
+                    frames.append(object)
+                }
+            }
+        }
     }
 
     private let inbox: Inbox
@@ -46,7 +57,7 @@ final class TestSocket: Sendable {
                     group.addTask {
                         for try await message in inbound.messages(maxSize: 1 << 20) {
                             if case .text(let text) = message {
-                                inbox.texts.withLock { $0.append(text) }
+                                inbox.append(text)
                             }
                         }
                         commands.finish()
@@ -103,9 +114,7 @@ final class TestSocket: Sendable {
 
     /// Every text frame received so far, decoded.
     var frames: [[String: Any]] {
-        inbox.texts.withLock { $0 }.compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
+        inbox.frames.withLock { $0 }
     }
 
     /// The received frames of `type`.
