@@ -166,10 +166,3 @@ extension RoomError.Code {
     /// A chat message's text is over the kind's `maxTextBytes`.
     public static let textTooLong: Self = "text_too_long"
 }
-
-/// The answer to `POST /messages`: `{"seq", "id", "duplicate"?}`.
-struct PostResult: Encodable {
-    let seq: Int64
-    let id: String
-    let duplicate: Bool?
-}
