@@ -23,3 +23,8 @@ extension CloseCode {
     /// 1013: try again later; the server dropped a client that could not keep up.
     public static let tryAgainLater = CloseCode(rawValue: 1013)
 }
+
+extension CloseCode {
+    /// 4404: the room was deleted.
+    public static let roomDeleted = CloseCode(rawValue: 4404)
+}

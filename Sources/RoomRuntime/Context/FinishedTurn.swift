@@ -9,7 +9,7 @@ struct FinishedTurn {
         /// A client's message (or close).
         case connection(RoomConnection)
         /// An HTTP request and, when the hook succeeded, its response.
-        case request(CheckedContinuation<RoomResponse, any Error>, RoomResponse?)
+        case request(ResponseHandler, RoomResponse?)
     }
 
     var origin: Origin
@@ -36,14 +36,14 @@ struct FinishedTurn {
                     reason: failure.code.rawValue)
             case .connection(let connection):
                 connection.transport.send(ErrorFrame.frame(for: failure))
-            case .request(let continuation, _):
-                continuation.resume(throwing: failure)
+            case .request(let reply, _):
+                reply.fail(failure)
             }
             return
         }
         for delivery in output { delivery.perform() }
-        if case .request(let continuation, let response) = origin {
-            continuation.resume(returning: response ?? RoomResponse(status: 204))
+        if case .request(let reply, let response) = origin {
+            reply.succeed(response ?? RoomResponse(status: 204))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 
 /// A live room: the actor its hooks run on, and their window on the runtime.
@@ -34,11 +35,15 @@ public actor RoomContext {
     public var currentFrameID: String?
 
     nonisolated let slot: RoomSlot
-    private let room: any Room
-    private let runtime: RoomRuntime
-    private var turnOutput: [Delivery] = []
-    private var group: [FinishedTurn] = []
-    private var mustRestart = false
+    let room: any Room
+    let runtime: RoomRuntime
+    var turnOutput: [Delivery] = []
+    var group: [FinishedTurn] = []
+    var mustRestart = false
+    /// Whether this group's turns changed the schedules (the next alarm must be reported).
+    var schedulesChanged = false
+    /// The next alarm last reported to the node's clock and directory.
+    var reportedNextAlarm: Int64?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         slot.shard.asUnownedSerialExecutor()
@@ -77,6 +82,55 @@ public actor RoomContext {
         turnOutput.append(.many(slot.connections, except: except, frame))
     }
 
+    /// The open connections carrying `tag`.
+    public func connections(tagged tag: String) -> [RoomConnection] {
+        slot.connections.filter { $0.tags.contains(tag) }
+    }
+
+    /// Sends `frame` to every open connection carrying `tag`, once the turn commits.
+    public func send(_ frame: OutboundFrame, toTagged tag: String) {
+        turnOutput.append(.many(connections(tagged: tag), except: nil, frame))
+    }
+
+    /// Replaces the tags of `connection` (at most ``RoomConnection/maxTags``, each 1 to 128 bytes).
+    /// Tags live as long as the connection, across hibernation.
+    ///
+    /// - Throws: ``RoomError`` `invalid_tags`.
+    public func setTags(_ tags: Set<String>, for connection: RoomConnection) throws(RoomError) {
+        guard tags.count <= RoomConnection.maxTags,
+            tags.allSatisfy({ !$0.isEmpty && $0.utf8.count <= RoomConnection.maxTagBytes })
+        else {
+            throw .badRequest(
+                .invalidTags,
+                "at most \(RoomConnection.maxTags) tags of 1 to \(RoomConnection.maxTagBytes) bytes")
+        }
+        connection.setTags(tags)
+    }
+
+    /// Stores a small value on `connection` (at most ``RoomConnection/maxAttachmentBytes`` of
+    /// JSON), or removes it when `value` is nil. It lives as long as the connection, across
+    /// hibernation: keep there what the room needs to know about a socket when it wakes.
+    ///
+    /// - Throws: ``RoomError`` `attachment_too_large`, or `internal_error` if it cannot be encoded.
+    public func setAttachment(_ value: (some Encodable)?, for connection: RoomConnection) throws(RoomError) {
+        guard let value else {
+            connection.setAttachment(nil)
+            return
+        }
+        let data: Data
+        do {
+            data = try JSONEncoder().encode(value)
+        } catch {
+            throw .internal("cannot encode the attachment: \(error)")
+        }
+        guard data.count <= RoomConnection.maxAttachmentBytes else {
+            throw .tooLarge(
+                .attachmentTooLarge,
+                "an attachment is at most \(RoomConnection.maxAttachmentBytes) bytes of JSON; this is \(data.count)")
+        }
+        connection.setAttachment(data)
+    }
+
     /// Closes `connection` with `code` once the turn commits (after the frames sent before).
     public func close(_ connection: RoomConnection, code: CloseCode = .normal, reason: String = "") {
         turnOutput.append(.close(connection, code, reason))
@@ -110,7 +164,10 @@ public actor RoomContext {
     /// Runs the room: `onStart`, then the mailbox, until it hibernates. Closes the storage.
     func run(_ activation: Activation) async -> Ending {
         defer { storage.close() }
-        await turn(.runtime) { try await room.onStart(activation, context: self) }
+        await turn(.runtime) {
+            try ensureSnapshotSchedule()
+            try await room.onStart(activation, context: self)
+        }
         if let failure = group.last?.failure {
             group.removeAll()
             storage.rollback()
@@ -124,6 +181,8 @@ public actor RoomContext {
             return .failedToStart(.unavailable(.roomUnavailable, "the room could not start: its storage failed"))
         }
         commitGroup()
+        reportedNextAlarm = try? storage.nextScheduleDue()
+        runtime.alarms.set(address, due: reportedNextAlarm)
         slot.markActive()
 
         while true {
@@ -142,8 +201,15 @@ public actor RoomContext {
                     continue
                 }
                 await slot.park()
+            case .hibernate(.deleting):
+                // Keep what is committed-to already; the file goes next anyway.
+                commitGroup()
+                return .hibernated
             case .hibernate(let reason):
                 logger.debug("hibernating", metadata: ["reason": "\(reason)"])
+                if slot.kind.roomClass.snapshotInterval != nil {
+                    await turn(.runtime) { try await room.onSnapshot(context: self) }
+                }
                 await turn(.runtime) { try await room.onHibernate(context: self) }
                 commitGroup()
                 return .hibernated
@@ -151,7 +217,7 @@ public actor RoomContext {
         }
     }
 
-    private func handle(_ event: RoomEvent) async {
+    func handle(_ event: RoomEvent) async {
         switch event {
         case .connect(let connection):
             slot.addConnection(connection)
@@ -173,19 +239,28 @@ public actor RoomContext {
         case .disconnect(let connection):
             guard slot.removeConnection(connection) else { return }
             await turn(.runtime) { try await room.onClose(connection, context: self) }
-        case .request(let request, let continuation):
+        case .request(let request, let reply):
             var response: RoomResponse?
-            await turn(.request(continuation, nil)) {
+            await turn(.request(reply, nil)) {
                 response = try await room.onRequest(request, context: self)
             }
             if group[group.count - 1].failure == nil {
-                group[group.count - 1].origin = .request(continuation, response)
+                group[group.count - 1].origin = .request(reply, response)
             }
+        case .alarm:
+            await fireDueSchedules()
         }
     }
 
     /// Runs `body` as one turn: under a savepoint, with its output held for the group's commit.
-    private func turn(_ origin: FinishedTurn.Origin, _ body: () async throws -> Void) async {
+    func turn(_ origin: FinishedTurn.Origin, _ body: () async throws -> Void) async {
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - started
+            runtime.metrics.recordTurn(
+                shard: slot.shard.index,
+                nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        }
         storage.beginTurn()
         currentFrameID = nil
         turnOutput.removeAll(keepingCapacity: true)
@@ -207,7 +282,7 @@ public actor RoomContext {
         group.append(FinishedTurn(origin: origin, output: turnOutput, failure: failure, frameID: currentFrameID))
     }
 
-    private static let storageFailed = RoomError.unavailable(
+    static let storageFailed = RoomError.unavailable(
         .storageFailed, "the room could not store this; nothing was stored")
 
     private func roomError(for error: any Error) -> RoomError {
@@ -221,10 +296,25 @@ public actor RoomContext {
     }
 
     /// Commits the group's writes, then releases its output in order.
-    private func commitGroup() {
+    func commitGroup() {
         guard !group.isEmpty else { return }
         do {
+            var nextAlarm = reportedNextAlarm
+            if schedulesChanged {
+                nextAlarm = try storage.nextScheduleDue()
+                // The directory learns of an earlier alarm before the room commits it, so that
+                // after a crash it is never later than the room's own schedules.
+                if let next = nextAlarm, reportedNextAlarm.map({ next < $0 }) ?? true {
+                    try runtime.directory.setNextAlarm(address, due: next)
+                }
+            }
             try storage.commit()
+            if schedulesChanged {
+                schedulesChanged = false
+                if nextAlarm != reportedNextAlarm { runtime.directory.noteNextAlarm(address, due: nextAlarm) }
+                reportedNextAlarm = nextAlarm
+                runtime.alarms.set(address, due: nextAlarm)
+            }
             slot.lastSequence = storage.committedSequence
             runtime.activeRooms.touch(slot)
             for turn in group { turn.complete(in: slot) }
@@ -237,7 +327,7 @@ public actor RoomContext {
 
     /// Reports `error` to every sender of the group, drops its output, and restarts the room
     /// from its file, since memory may hold changes that were never stored.
-    private func failGroup(with error: RoomError) {
+    func failGroup(with error: RoomError) {
         storage.rollback()
         for turn in group { turn.complete(failingWith: error, in: slot) }
         group.removeAll(keepingCapacity: true)

@@ -14,8 +14,10 @@ public final class NodeDirectory: Sendable {
 
     struct Activity: Sendable {
         var lastActiveAt: Int64
-        var isActive: Bool
+        var isActive: Bool?
         var lastSequence: Int64?
+        /// `.some(nil)` clears the alarm; nil leaves it.
+        var nextAlarm: Int64??
     }
 
     /// Opens (creating it if needed) the directory at `file`.
@@ -45,7 +47,47 @@ public final class NodeDirectory: Sendable {
                     ) STRICT, WITHOUT ROWID
                     """)
         }
+        migrator.registerMigration("v2-alarms", foreignKeyChecks: .immediate) { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE rooms ADD COLUMN next_alarm INTEGER;
+                    CREATE INDEX rooms_by_next_alarm ON rooms (next_alarm) WHERE next_alarm IS NOT NULL;
+                    """)
+        }
         try migrator.migrate(database)
+    }
+
+    /// Records, durably, that `address` has a schedule due no later than `due`. Written before
+    /// the room commits the schedule, so that the directory is never later than the room.
+    func setNextAlarm(_ address: RoomAddress, due: Int64?) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE rooms SET next_alarm = ? WHERE kind = ? AND id = ?",
+                arguments: [due, address.kind, address.id])
+        }
+        pending.withLock { pending in
+            pending[address]?.nextAlarm = nil
+        }
+    }
+
+    /// Notes a later (or no) next alarm for `address`; written at the next ``flush()``.
+    func noteNextAlarm(_ address: RoomAddress, due: Int64?) {
+        pending.withLock { pending in
+            var activity = pending[address] ?? Activity(lastActiveAt: 0, isActive: nil)
+            activity.nextAlarm = .some(due)
+            pending[address] = activity
+        }
+    }
+
+    /// Every room with a schedule, and when it is due: what the node's timer starts from.
+    func pendingAlarms() throws -> [(RoomAddress, Int64)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT kind, id, next_alarm FROM rooms WHERE next_alarm IS NOT NULL").compactMap {
+                row in
+                guard let address = try? RoomAddress(kind: row["kind"], id: row["id"]) else { return nil }
+                return (address, row["next_alarm"])
+            }
+        }
     }
 
     /// Records that `address` exists with its file at `file`, unless already recorded.
@@ -84,13 +126,15 @@ public final class NodeDirectory: Sendable {
             try database.write { db in
                 let statement = try db.cachedStatement(
                     sql: """
-                        UPDATE rooms SET last_active_at = max(last_active_at, ?), state = ?,
-                            last_seq = coalesce(?, last_seq)
+                        UPDATE rooms SET last_active_at = max(last_active_at, ?), state = coalesce(?, state),
+                            last_seq = coalesce(?, last_seq),
+                            next_alarm = CASE WHEN ? THEN ? ELSE next_alarm END
                         WHERE kind = ? AND id = ?
                         """)
                 for (address, activity) in batch {
                     try statement.execute(arguments: [
-                        activity.lastActiveAt, activity.isActive ? "active" : "hibernated", activity.lastSequence,
+                        activity.lastActiveAt, activity.isActive.map { $0 ? "active" : "hibernated" },
+                        activity.lastSequence, activity.nextAlarm != nil, activity.nextAlarm ?? nil,
                         address.kind, address.id,
                     ])
                 }
@@ -98,7 +142,14 @@ public final class NodeDirectory: Sendable {
         } catch {
             // Put the batch back (newer notes win) so that the next flush retries it.
             pending.withLock { pending in
-                pending.merge(batch) { newer, _ in newer }
+                pending.merge(batch) { newer, older in
+                var merged = newer
+                if merged.nextAlarm == nil { merged.nextAlarm = older.nextAlarm }
+                if merged.lastSequence == nil { merged.lastSequence = older.lastSequence }
+                if merged.isActive == nil { merged.isActive = older.isActive }
+                merged.lastActiveAt = max(merged.lastActiveAt, older.lastActiveAt)
+                return merged
+            }
             }
             throw error
         }
@@ -109,6 +160,57 @@ public final class NodeDirectory: Sendable {
     public func markAllHibernated() throws {
         try database.write { db in
             try db.execute(sql: "UPDATE rooms SET state = 'hibernated' WHERE state <> 'hibernated'")
+        }
+    }
+
+    /// Forgets `address` (the room was deleted).
+    func remove(_ address: RoomAddress) throws {
+        pending.withLock { _ = $0.removeValue(forKey: address) }
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM rooms WHERE kind = ? AND id = ?", arguments: [address.kind, address.id])
+        }
+    }
+
+    /// Whether activity of `address` waits for the next flush.
+    func hasPendingActivity(_ address: RoomAddress) -> Bool {
+        pending.withLock { $0[address] != nil }
+    }
+
+    /// Rooms of `kind` last active before `time` (milliseconds since 1970), oldest first.
+    func untouched(kind: String, since time: Int64, limit: Int) throws -> [RoomAddress] {
+        try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT kind, id FROM rooms WHERE kind = ? AND last_active_at < ? ORDER BY last_active_at LIMIT ?",
+                arguments: [kind, time, limit]
+            ).compactMap { try? RoomAddress(kind: $0["kind"], id: $0["id"]) }
+        }
+    }
+
+    /// A page of rooms in (kind, id) order: those of `kind` (every kind when nil) whose id starts
+    /// with `prefix`, after the room `after`, at most `limit`.
+    public func list(kind: String?, prefix: String, after: RoomAddress?, limit: Int) throws -> [DirectoryEntry] {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let kind {
+            conditions.append("kind = ?")
+            arguments.append(kind)
+        }
+        if !prefix.isEmpty {
+            // A range the primary key serves, then the exact test.
+            conditions.append("id >= ? AND id < ? AND substr(id, 1, ?) = ?")
+            arguments += [prefix, prefix + "\u{10FFFF}", prefix.unicodeScalars.count, prefix]
+        }
+        if let after {
+            conditions.append("(kind, id) > (?, ?)")
+            arguments += [after.kind, after.id]
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments.append(limit)
+        return try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM rooms \(filter) ORDER BY kind, id LIMIT ?",
+                arguments: StatementArguments(arguments)
+            ).map(Self.entry(from:))
         }
     }
 

@@ -6,8 +6,11 @@ enum RoomEvent: Sendable {
     case message(RoomConnection, ClientMessage)
     /// A client's connection closed.
     case disconnect(RoomConnection)
-    /// An HTTP request; the continuation receives the response once the turn is committed.
-    case request(RoomRequest, CheckedContinuation<RoomResponse, any Error>)
+    /// An HTTP request or a call from another room; the handler receives the response once the
+    /// turn is committed.
+    case request(RoomRequest, ResponseHandler)
+    /// One of the room's schedules may be due.
+    case alarm
 
     /// Fails the event without running it: the client gets `error`, a request throws it.
     func reject(with error: RoomError) {
@@ -17,10 +20,10 @@ enum RoomEvent: Sendable {
             connection.transport.close(code: .internalError, reason: error.code.rawValue)
         case .message(let connection, _):
             connection.transport.send(ErrorFrame.frame(for: error))
-        case .disconnect:
+        case .disconnect, .alarm:
             break
-        case .request(_, let continuation):
-            continuation.resume(throwing: error)
+        case .request(_, let reply):
+            reply.fail(error)
         }
     }
 }

@@ -17,6 +17,8 @@ final class RoomSlot: Sendable {
         case active
         /// Running its hibernate hook and closing its file.
         case hibernating
+        /// Being deleted: its file and directory row are going; events wait to be refused.
+        case deleting
         /// Dropped from the runtime's table; a new slot serves the room.
         case removed
     }
@@ -29,6 +31,18 @@ final class RoomSlot: Sendable {
         case capacity
         /// The node is stopping.
         case shutdown
+        /// The room is being deleted: no hook runs, and it does not come back.
+        case deleting
+    }
+
+    /// What ``requestDeletion(_:)`` found.
+    enum DeletionStart: Sendable, Equatable {
+        /// The room is out of memory and now `deleting`: the caller deletes it.
+        case deleteNow
+        /// The room is live (or already being deleted): the deletion completes the waiter later.
+        case willComplete
+        /// The slot was removed: look the room up again.
+        case slotRemoved
     }
 
     /// What the turn loop should do next.
@@ -53,6 +67,8 @@ final class RoomSlot: Sendable {
         var mailbox = Deque<RoomEvent>()
         var waiter: CheckedContinuation<Void, Never>?
         var hibernation: HibernationReason?
+        var signalled = false
+        var deletionWaiters: [CheckedContinuation<Bool?, Never>] = []
         var connections: [RoomConnection] = []
         var lastSequence: Int64?
     }
@@ -80,6 +96,9 @@ final class RoomSlot: Sendable {
                 state.mailbox.append(event)
                 state.phase = .activating
                 return (.mustActivate, nil)
+            case .deleting:
+                state.mailbox.append(event)
+                return (.queued, nil)
             case .activating, .active, .hibernating:
                 state.mailbox.append(event)
                 if state.hibernation == .idle { state.hibernation = nil }
@@ -103,11 +122,21 @@ final class RoomSlot: Sendable {
         }
     }
 
-    /// Suspends the turn loop until an event arrives or hibernation is requested.
-    func park() async {
+    /// The oldest queued event, if any, ignoring hibernation (for a turn waiting in a call).
+    func nextEvent() -> RoomEvent? {
+        state.withLock { $0.mailbox.popFirst() }
+    }
+
+    /// Suspends the turn loop until an event arrives, hibernation is requested (unless
+    /// `ignoringHibernation`: a turn waiting in a call), or ``signal()``.
+    func park(ignoringHibernation: Bool = false) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state in
-                if !state.mailbox.isEmpty || state.hibernation != nil { return true }
+                if state.signalled {
+                    state.signalled = false
+                    return true
+                }
+                if !state.mailbox.isEmpty || (state.hibernation != nil && !ignoringHibernation) { return true }
                 state.waiter = continuation
                 return false
             }
@@ -115,13 +144,27 @@ final class RoomSlot: Sendable {
         }
     }
 
+    /// Wakes the parked turn loop (a call's answer arrived), or makes its next park return at once.
+    func signal() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard let waiter = state.waiter else {
+                state.signalled = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
     /// Asks the live room to hibernate once its mailbox is empty. Ignored when not live.
     func requestHibernation(_ reason: HibernationReason) {
         let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
             guard state.phase == .active || state.phase == .activating else { return nil }
-            // A stronger reason replaces a weaker one: idle < capacity < shutdown.
+            // A stronger reason replaces a weaker one: idle < capacity < shutdown < deleting.
             switch (state.hibernation, reason) {
-            case (nil, _), (.idle, _), (.capacity, .shutdown): state.hibernation = reason
+            case (nil, _), (.idle, _), (.capacity, .shutdown), (.capacity, .deleting), (.shutdown, .deleting):
+                state.hibernation = reason
             default: break
             }
             defer { state.waiter = nil }
@@ -143,12 +186,61 @@ final class RoomSlot: Sendable {
             state.waiter = nil
             let reason = state.hibernation
             state.hibernation = nil
+            if !state.deletionWaiters.isEmpty {
+                state.phase = .deleting
+                return (false, .deleting)
+            }
             if reason != .shutdown, !state.mailbox.isEmpty {
                 state.phase = .activating
                 return (true, reason)
             }
             state.phase = .hibernated
             return (false, reason)
+        }
+    }
+
+    /// Asks for the room's deletion; `waiter` learns whether the room existed once it is done.
+    func requestDeletion(_ waiter: CheckedContinuation<Bool?, Never>) -> DeletionStart {
+        let (start, loop): (DeletionStart, CheckedContinuation<Void, Never>?) = state.withLock { state in
+            switch state.phase {
+            case .removed:
+                return (.slotRemoved, nil)
+            case .hibernated:
+                state.phase = .deleting
+                state.deletionWaiters.append(waiter)
+                return (.deleteNow, nil)
+            case .deleting, .hibernating, .activating, .active:
+                state.deletionWaiters.append(waiter)
+                if state.phase == .activating || state.phase == .active { state.hibernation = .deleting }
+                defer { state.waiter = nil }
+                return (.willComplete, state.waiter)
+            }
+        }
+        loop?.resume()
+        return start
+    }
+
+    /// Claims an unused slot for deletion (TTL expiry): true when it was hibernated with nothing
+    /// queued and no connection, and is now `deleting`.
+    func claimForExpiry() -> Bool {
+        state.withLock { state in
+            guard state.phase == .hibernated, state.connections.isEmpty, state.mailbox.isEmpty else { return false }
+            state.phase = .deleting
+            return true
+        }
+    }
+
+    /// Ends a deletion: the slot is removed; returns the queued events to refuse, the connections
+    /// to close and the waiters to tell.
+    func finishDeletion() -> (events: [RoomEvent], connections: [RoomConnection], waiters: [CheckedContinuation<Bool?, Never>]) {
+        state.withLock { state in
+            defer {
+                state.mailbox.removeAll()
+                state.connections.removeAll()
+                state.deletionWaiters.removeAll()
+                state.phase = .removed
+            }
+            return (Array(state.mailbox), state.connections, state.deletionWaiters)
         }
     }
 
@@ -178,7 +270,7 @@ final class RoomSlot: Sendable {
     var isLive: Bool {
         switch phase {
         case .activating, .active, .hibernating: true
-        case .hibernated, .removed: false
+        case .hibernated, .deleting, .removed: false
         }
     }
 

@@ -16,6 +16,8 @@ public struct RoomRequest: Sendable {
     public var query: [String: String]
     /// The request body (empty when there is none).
     public var body: ByteBuffer
+    /// The room that sent this request with ``RoomContext/call(_:to:timeout:)``; nil for HTTP.
+    public var caller: RoomAddress?
 
     public init(method: String, path: [String], query: [String: String] = [:], body: ByteBuffer = ByteBuffer()) {
         self.method = method

@@ -1,3 +1,5 @@
+import Logging
+
 /// A room class: the code behind one kind of room.
 ///
 /// Conform a class to `Room` to define what a room does. The runtime creates one instance per live
@@ -72,6 +74,19 @@ public protocol Room: AnyObject, SendableMetatype {
     /// The room is about to leave memory (idle, evicted, or the node is stopping). Writes made here
     /// commit before the database closes. Connections stay open.
     func onHibernate(context: isolated RoomContext) async throws
+
+    /// One of the room's schedules fell due (see ``RoomContext/schedule(_:_:retry:)``). Throw to
+    /// fail the attempt: it is retried with backoff, and ``ScheduleFire/attempt`` counts the tries.
+    func onSchedule(_ fire: ScheduleFire, context: isolated RoomContext) async throws
+
+    /// How often the runtime asks the room for a snapshot (``onSnapshot(context:)``); nil (the
+    /// default) for never. A room with an interval is also asked before every hibernation,
+    /// graceful shutdown included.
+    static var snapshotInterval: Duration? { get }
+
+    /// Write the in-memory state you keep to storage, so that ``onStart(_:context:)`` can start
+    /// from it. Runs as a turn: its writes commit like any other.
+    func onSnapshot(context: isolated RoomContext) async throws
 }
 
 /// Why a room became active.
@@ -107,4 +122,12 @@ extension Room {
     }
 
     public func onHibernate(context: isolated RoomContext) async throws {}
+
+    public func onSchedule(_ fire: ScheduleFire, context: isolated RoomContext) async throws {
+        context.logger.warning("schedule fired but the room class has no onSchedule", metadata: ["schedule": "\(fire.name)"])
+    }
+
+    public static var snapshotInterval: Duration? { nil }
+
+    public func onSnapshot(context: isolated RoomContext) async throws {}
 }

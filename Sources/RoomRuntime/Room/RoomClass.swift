@@ -6,12 +6,15 @@ public struct RoomClass: Sendable {
     public let name: String
     /// The class's migrations.
     public let migrations: RoomMigrations
+    /// How often rooms of the class take a snapshot, if they do.
+    public let snapshotInterval: Duration?
     private let prepareFactory: @Sendable (JSONValue) throws -> @Sendable () -> any Room
 
     /// Erases `type`.
     public init<R: Room>(_ type: R.Type) {
         name = R.className
         migrations = R.migrations
+        snapshotInterval = R.snapshotInterval
         prepareFactory = { json in
             let options = try Self.decodeOptions(R.Options.self, from: json)
             return { R(options: options) }

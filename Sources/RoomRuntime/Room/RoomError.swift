@@ -129,6 +129,18 @@ extension RoomError.Code {
     public static let roomUnavailable: Self = "room_unavailable"
     /// The node is shutting down.
     public static let shuttingDown: Self = "shutting_down"
+    /// The room does not exist.
+    public static let roomNotFound: Self = "room_not_found"
+    /// The room was deleted.
+    public static let roomDeleted: Self = "room_deleted"
+    /// A schedule's name, time, retry policy or payload is invalid.
+    public static let invalidSchedule: Self = "invalid_schedule"
+    /// A call to another room got no answer in time.
+    public static let callTimeout: Self = "call_timeout"
+    /// Connection tags over the limits.
+    public static let invalidTags: Self = "invalid_tags"
+    /// A connection attachment over the size limit.
+    public static let attachmentTooLarge: Self = "attachment_too_large"
     /// An unexpected failure in the server or a room class.
     public static let internalError: Self = "internal_error"
 }

@@ -9,7 +9,15 @@ public struct ConnectionHandle: Sendable {
     let runtime: RoomRuntime
 
     /// A message arrived from the client.
+    ///
+    /// A heartbeat (`{"type": "ping"}`) is answered here with `{"type": "pong"}`, without
+    /// reaching (or waking) the room.
     public func receive(_ message: ClientMessage) {
+        if case .text(let text) = message, let pong = Heartbeat.pong(answering: text) {
+            connection.notePing(at: WallClock.millisecondsSince1970())
+            connection.transport.send(pong)
+            return
+        }
         runtime.deliver(.message(connection, message), to: slot)
     }
 

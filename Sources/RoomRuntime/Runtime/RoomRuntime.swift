@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import CoreMetrics
 public import ServiceLifecycle
 import Synchronization
 
@@ -24,7 +25,11 @@ public final class RoomRuntime: Service {
     /// The node directory.
     public let directory: NodeDirectory
 
+    /// The runtime's metrics.
+    public let metrics: RuntimeMetrics
+
     let activeRooms: ActiveRooms
+    let alarms = AlarmClock()
     private let slots = Mutex<[RoomAddress: RoomSlot]>([:])
     private let lifecycle = Mutex(Lifecycle())
 
@@ -39,7 +44,11 @@ public final class RoomRuntime: Service {
     ///
     /// - Throws: ``ConfigurationError`` for an invalid configuration, or the error opening the
     ///   node directory.
-    public init(configuration: RuntimeConfiguration, logger: Logger = Logger(label: "rooms.runtime")) throws {
+    ///   `metricsFactory` receives the runtime's metrics (default: discarded).
+    public init(
+        configuration: RuntimeConfiguration, logger: Logger = Logger(label: "rooms.runtime"),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) throws {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
@@ -48,6 +57,11 @@ public final class RoomRuntime: Service {
         try directory.markAllHibernated()
         activeRooms = ActiveRooms(capacity: configuration.activeRoomCapacity)
         router = Router(shardCount: configuration.shardCount)
+        metrics = RuntimeMetrics(factory: metricsFactory, shards: configuration.shardCount)
+        // Schedules that fell due while the node was down fire as soon as the clock runs.
+        for (address, due) in try directory.pendingAlarms() where configuration.kinds[address.kind] != nil {
+            alarms.set(address, due: due)
+        }
     }
 
     // MARK: - Entry points for the server
@@ -89,15 +103,29 @@ public final class RoomRuntime: Service {
     ///   `room_unavailable`, or `shutting_down`.
     public func request(_ request: RoomRequest, to address: RoomAddress) async throws(RoomError) -> RoomResponse {
         let slot = try slot(for: address)
-        do {
-            return try await withCheckedThrowingContinuation { continuation in
-                deliver(.request(request, continuation), to: slot)
-            }
-        } catch let error as RoomError {
-            throw error
-        } catch {
-            throw .internal("unexpected failure: \(error)")
+        let result = await withCheckedContinuation { continuation in
+            deliver(.request(request, ResponseHandler { continuation.resume(returning: $0) }), to: slot)
         }
+        return try result.get()
+    }
+
+    /// Sends `request` to the room at `address` and hands the answer to `reply` (room-to-room
+    /// calls, which must not block their caller's shard).
+    func send(_ request: RoomRequest, to address: RoomAddress, reply: ResponseHandler) {
+        do {
+            deliver(.request(request, reply), to: try slot(for: address))
+        } catch {
+            reply.fail(error)
+        }
+    }
+
+    /// Gives the room at `address` an alarm: one of its schedules may be due.
+    func deliverAlarm(to address: RoomAddress) {
+        guard let slot = try? slot(for: address) else {
+            logger.warning("alarm for a kind no longer configured", metadata: ["room": "\(address)"])
+            return
+        }
+        deliver(.alarm, to: slot)
     }
 
     /// What is known about the room at `address`, without waking it.
@@ -120,8 +148,52 @@ public final class RoomRuntime: Service {
             connections: slot?.connectionCount ?? 0, lastSeq: peeked ?? 0, exists: peeked != nil)
     }
 
+    /// The largest page ``listRooms(kind:prefix:cursor:limit:)`` returns.
+    public static let maxListLimit = 1_000
+
+    /// A page of the rooms this node created, in (kind, id) order.
+    ///
+    /// - Throws: ``RoomError`` `unknown_kind`, or `invalid_query` for a bad limit, prefix or cursor.
+    public func listRooms(kind: String?, prefix: String = "", cursor: String? = nil, limit: Int = 100)
+        throws(RoomError) -> RoomPage
+    {
+        if let kind, self.kind(named: kind) == nil {
+            throw .notFound(.unknownKind, "kind '\(kind)' is not configured on this node")
+        }
+        guard (1...Self.maxListLimit).contains(limit) else {
+            throw .badRequest(.invalidQuery, "'limit' must be an integer from 1 to \(Self.maxListLimit)")
+        }
+        guard prefix.utf8.count <= RoomAddress.maxIDBytes else {
+            throw .badRequest(.invalidQuery, "'prefix' is longer than a room id")
+        }
+        let after = try cursor.map { (cursor) throws(RoomError) in try RoomPage.address(fromCursor: cursor) }
+        let entries: [DirectoryEntry]
+        do {
+            flushDirectory()
+            entries = try directory.list(kind: kind, prefix: prefix, after: after, limit: limit + 1)
+        } catch {
+            throw .unavailable(.roomUnavailable, "the node directory cannot be read")
+        }
+        let page = entries.prefix(limit)
+        let live = slots.withLock { slots in Set(page.compactMap { slots[$0.address]?.isLive == true ? $0.address : nil }) }
+        return RoomPage(
+            rooms: page.map {
+                RoomPage.Entry(
+                    kind: $0.address.kind, id: $0.address.id, createdAt: $0.createdAt, lastActiveAt: $0.lastActiveAt,
+                    active: live.contains($0.address), lastSeq: $0.lastSequence)
+            },
+            cursor: entries.count > limit ? page.last.map { RoomPage.cursor(after: $0.address) } : nil)
+    }
+
     /// The number of rooms in memory now.
     public var activeRoomCount: Int { activeRooms.count }
+
+    /// The number of rooms out of memory that still have open connections.
+    public var hibernatedRoomsWithConnections: Int {
+        slots.withLock { slots in
+            slots.values.reduce(0) { count, slot in count + (slot.phase == .hibernated && slot.connectionCount > 0 ? 1 : 0) }
+        }
+    }
 
     // MARK: - Routing events
 
@@ -213,6 +285,7 @@ public final class RoomRuntime: Service {
                 reject(slot.drainMailbox(), of: slot, with: error)
             }
             let (reactivate, reason) = slot.finishHibernation()
+            metrics.recordHibernation(reason.map { "\($0)" } ?? "restart")
             guard reactivate else { break }
             if reason == .capacity || activeRooms.waiting > 0 {
                 // Events arrived while the room was leaving to make room for another: it queues
@@ -221,10 +294,14 @@ public final class RoomRuntime: Service {
                 await activeRooms.admit(slot)
             }
         }
+        activeRooms.release(slot)
+        if slot.phase == .deleting {
+            finishDeletion(of: slot, existed: true)
+            return
+        }
         if isStopping {
             reject(slot.drainMailbox(), of: slot, with: Self.shuttingDown)
         }
-        activeRooms.release(slot)
         slots.withLock { slots in
             if slot.removeIfUnused() { slots.removeValue(forKey: slot.address) }
         }
@@ -257,6 +334,7 @@ public final class RoomRuntime: Service {
             return .failedToStart(.unavailable(.roomUnavailable, "the room cannot be opened"))
         }
         slot.lastSequence = storage.committedSequence
+        metrics.activations.increment()
         directory.noteActivity(address, active: true, lastSequence: nil, at: WallClock.millisecondsSince1970())
         let context = RoomContext(slot: slot, storage: storage, room: slot.kind.makeRoom(), runtime: self)
         let ending = await context.run(exists ? .rehydrated : .created)
@@ -272,14 +350,102 @@ public final class RoomRuntime: Service {
         }
     }
 
+    // MARK: - Deletion and expiry
+
+    private static let deleted = RoomError.notFound(.roomDeleted, "the room was deleted")
+
+    /// Deletes the room at `address`: its connections close with 4404, its file and its
+    /// directory row are removed, and events queued for it are refused with `room_deleted`.
+    /// A later event creates the room afresh. Returns whether the room existed.
+    ///
+    /// - Throws: ``RoomError`` `unknown_kind`, or `shutting_down`.
+    public func delete(_ address: RoomAddress) async throws(RoomError) -> Bool {
+        guard !isStopping else { throw Self.shuttingDown }
+        while true {
+            let slot = try slot(for: address)
+            let existed: Bool? = await withCheckedContinuation { continuation in
+                switch slot.requestDeletion(continuation) {
+                case .slotRemoved: continuation.resume(returning: nil)
+                case .deleteNow: finishDeletion(of: slot, existed: nil)
+                case .willComplete: break
+                }
+            }
+            if let existed { return existed }
+        }
+    }
+
+    /// Removes `slot`'s room: file, directory row, alarm; closes its connections with 4404 and
+    /// refuses its queued events. `existed` is computed from the file when nil.
+    private func finishDeletion(of slot: RoomSlot, existed: Bool?) {
+        let address = slot.address
+        let file = layout.file(of: address)
+        let existed = existed ?? FileManager.default.fileExists(atPath: file.path)
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            try? FileManager.default.removeItem(atPath: file.path + suffix)
+        }
+        do {
+            try directory.remove(address)
+        } catch {
+            logger.error("cannot remove a room from the directory", metadata: ["room": "\(address)", "error": "\(error)"])
+        }
+        alarms.set(address, due: nil)
+        let (events, connections, waiters) = slot.finishDeletion()
+        for connection in connections {
+            connection.transport.send(ErrorFrame.frame(for: Self.deleted))
+            connection.transport.close(code: .roomDeleted, reason: RoomError.Code.roomDeleted.rawValue)
+        }
+        for event in events { event.reject(with: Self.deleted) }
+        slots.withLock { slots in
+            if slots[address] === slot { slots.removeValue(forKey: address) }
+        }
+        metrics.recordHibernation("deleted")
+        logger.info("room deleted", metadata: ["room": "\(address)"])
+        for waiter in waiters { waiter.resume(returning: existed) }
+    }
+
+    /// Deletes the rooms of kinds with a `ttl` that nobody touched for that long and that are not
+    /// in memory. Returns how many were deleted.
+    @discardableResult
+    func expireRooms(now: Int64 = WallClock.millisecondsSince1970()) -> Int {
+        var expired = 0
+        flushDirectory()
+        for kind in configuration.kinds.values {
+            guard let ttl = kind.ttl else { continue }
+            let candidates: [RoomAddress]
+            do {
+                candidates = try directory.untouched(kind: kind.name, since: now - ttl.milliseconds, limit: 1_000)
+            } catch {
+                logger.error("cannot read the directory for expiry", metadata: ["error": "\(error)"])
+                continue
+            }
+            for address in candidates where !directory.hasPendingActivity(address) {
+                // Only a room with no slot is claimed: one in memory is in use.
+                let claimed: RoomSlot? = slots.withLock { slots in
+                    guard slots[address] == nil else { return nil }
+                    let slot = RoomSlot(address: address, kind: kind, shard: router.shard(for: address))
+                    guard slot.claimForExpiry() else { return nil }
+                    slots[address] = slot
+                    return slot
+                }
+                guard let claimed else { continue }
+                finishDeletion(of: claimed, existed: true)
+                expired += 1
+            }
+        }
+        return expired
+    }
+
     // MARK: - Running and stopping
 
     /// Runs the node's housekeeping until the task is cancelled or graceful shutdown begins, then
     /// stops the runtime (``shutdown()``).
     public func run() async {
-        // The housekeeping loop sleeps between sweeps: cancel it at once on shutdown.
+        // The housekeeping loop and the alarm clock sleep: cancel them at once on shutdown.
         await cancelWhenGracefulShutdown {
-            await self.housekeeping()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.housekeeping() }
+                group.addTask { await self.alarms.run { address in self.deliverAlarm(to: address) } }
+            }
         }
         beginShutdown()
         await shutdown()
@@ -293,6 +459,7 @@ public final class RoomRuntime: Service {
 
     private func housekeeping() async {
         var sinceFlush = Duration.zero
+        var sinceExpiry = Duration.zero
         let sweep = configuration.sweepInterval
         // Keeps going while stopping (rooms still hibernate and the directory is still flushed):
         // only this service's own shutdown, which cancels the loop, ends it.
@@ -300,9 +467,14 @@ public final class RoomRuntime: Service {
             do { try await Task.sleep(for: sweep) } catch { return }
             hibernateIdleRooms()
             sinceFlush += sweep
+            sinceExpiry += sweep
             if sinceFlush >= configuration.directoryFlushInterval {
                 sinceFlush = .zero
                 flushDirectory()
+            }
+            if let interval = configuration.expiryInterval, sinceExpiry >= interval, !isStopping {
+                sinceExpiry = .zero
+                expireRooms()
             }
         }
     }

@@ -36,6 +36,12 @@ public struct RuntimeConfiguration: Sendable {
         min(max(idleTimeout / 4, .milliseconds(5)), .seconds(1))
     }
 
+    /// How often rooms past their kind's TTL are looked for; nil when no kind has a TTL.
+    var expiryInterval: Duration? {
+        guard let shortest = kinds.values.compactMap(\.ttl).min() else { return nil }
+        return min(max(shortest / 4, .milliseconds(50)), .seconds(60))
+    }
+
     /// Checks the values that have limits.
     public func validate() throws(ConfigurationError) {
         guard shardCount >= 1, shardCount <= 1024 else {

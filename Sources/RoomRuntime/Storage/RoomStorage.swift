@@ -45,6 +45,23 @@ public final class RoomStorage {
                     CREATE TABLE _rooms_kv (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) STRICT;
                     """)
         }
+        migrations.add("v2-schedules") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE _rooms_schedules (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        generation INTEGER NOT NULL,
+                        due_at INTEGER NOT NULL,
+                        interval_ms INTEGER,
+                        payload BLOB,
+                        failures INTEGER NOT NULL DEFAULT 0,
+                        max_retries INTEGER NOT NULL,
+                        first_retry_ms INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX _rooms_schedules_by_due ON _rooms_schedules (due_at);
+                    """)
+        }
         return migrations
     }()
 

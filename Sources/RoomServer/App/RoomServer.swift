@@ -5,6 +5,8 @@ import HummingbirdCore
 public import Logging
 import NIOCore
 import NIOHTTP1
+import Prometheus
+import CoreMetrics
 public import RoomRuntime
 public import ServiceLifecycle
 public import UnixSignals
@@ -33,6 +35,10 @@ public final class RoomServer: Service {
     public let logger: Logger
 
     let sockets = SocketRegistry()
+    /// Where the server's and the runtime's metrics are collected (see `/metrics`).
+    let metricsRegistry = PrometheusCollectorRegistry()
+    private let metricsFactory: PrometheusMetricsFactory
+    private let openSockets: CoreMetrics.Gauge
     /// How long the server waits for a client to answer its close frame.
     static let closeTimeout = Duration.seconds(3)
     private let stopping = Atomic<Bool>(false)
@@ -54,7 +60,10 @@ public final class RoomServer: Service {
         self.onListening = onListening
         var runtimeLogger = logger
         runtimeLogger[metadataKey: "component"] = "runtime"
-        runtime = try RoomRuntime(configuration: configuration.runtime, logger: runtimeLogger)
+        metricsFactory = PrometheusMetricsFactory(registry: metricsRegistry)
+        runtime = try RoomRuntime(
+            configuration: configuration.runtime, logger: runtimeLogger, metricsFactory: metricsFactory)
+        openSockets = CoreMetrics.Gauge(label: "rooms_websockets_open", factory: metricsFactory)
     }
 
     /// Serves until graceful shutdown, then stops everything.
@@ -84,9 +93,11 @@ public final class RoomServer: Service {
 
     private func makeApplication() -> some ApplicationProtocol {
         let router = Hummingbird.Router(context: BasicRequestContext.self)
-        RoomRoutes(runtime: runtime, maxBodyBytes: configuration.maxBodyBytes, isStopping: { [weak self] in
-            self?.isStopping ?? true
-        }).register(on: router)
+        RoomRoutes(
+            runtime: runtime, maxBodyBytes: configuration.maxBodyBytes,
+            isStopping: { [weak self] in self?.isStopping ?? true },
+            metrics: { [weak self] in self?.renderMetrics() ?? ByteBuffer() }
+        ).register(on: router)
         let configuration = configuration
         let logger = logger
         let onListening = onListening
@@ -106,6 +117,13 @@ public final class RoomServer: Service {
                 await onListening(port)
             },
             logger: logger)
+    }
+
+    /// The metrics in Prometheus text format, gauges sampled now.
+    func renderMetrics() -> ByteBuffer {
+        runtime.metrics.refresh(from: runtime)
+        openSockets.record(sockets.count)
+        return ByteBuffer(bytes: metricsRegistry.emitToBuffer())
     }
 
     /// The handler for a WebSocket upgrade request, or the error that refuses it.

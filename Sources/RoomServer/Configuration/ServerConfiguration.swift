@@ -90,6 +90,13 @@ public struct ServerConfiguration: Sendable {
             guard case .object(var options) = value else {
                 throw ConfigurationError("kinds.\(name): must be an object such as {\"class\": \"chat\"}")
             }
+            var ttl: Duration?
+            if let value = options.removeValue(forKey: "ttlSeconds"), value != .null {
+                guard case .number(let seconds) = value, seconds > 0, seconds <= 86_400 * 36_500 else {
+                    throw ConfigurationError("kinds.\(name).ttlSeconds: must be a positive number of seconds")
+                }
+                ttl = .milliseconds(Int64(seconds * 1000))
+            }
             guard case .string(let className)? = options.removeValue(forKey: "class") else {
                 throw ConfigurationError("kinds.\(name).class: required, a string naming a room class")
             }
@@ -97,7 +104,7 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError(
                     "kinds.\(name).class: unknown class '\(className)'; known: \(classes.names.joined(separator: ", "))")
             }
-            kinds.append(try RoomKind(name: name, roomClass: roomClass, options: options))
+            kinds.append(try RoomKind(name: name, roomClass: roomClass, options: options, ttl: ttl))
         }
 
         let directory = try storage.string("directory") ?? "./data"

@@ -11,6 +11,8 @@ struct RoomRoutes: Sendable {
     let maxBodyBytes: Int
     /// Whether the node is shutting down (health turns 503).
     let isStopping: @Sendable () -> Bool
+    /// The metrics in Prometheus text format.
+    let metrics: @Sendable () -> ByteBuffer
 
     /// The methods a room's `onRequest` hook can receive.
     static let roomMethods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
@@ -20,8 +22,36 @@ struct RoomRoutes: Sendable {
         router.get("/healthz") { _, _ in
             try json(isStopping() ? ["status": "stopping"] : ["status": "ok"], status: isStopping() ? 503 : 200)
         }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: metrics()))
+        }
+        router.get("/rooms") { request, _ in
+            let query = RoomPath.query(request.uri)
+            let known: Set = ["kind", "prefix", "limit", "cursor"]
+            if let unknown = query.keys.sorted().first(where: { !known.contains($0) }) {
+                throw RoomError.badRequest(.invalidQuery, "unknown parameter '\(unknown)'; expected kind, prefix, limit, cursor")
+            }
+            var limit = 100
+            if let text = query["limit"] {
+                guard let value = Int(text) else {
+                    throw RoomError.badRequest(.invalidQuery, "'limit' must be an integer from 1 to \(RoomRuntime.maxListLimit)")
+                }
+                limit = value
+            }
+            return try json(
+                runtime.listRooms(kind: query["kind"], prefix: query["prefix"] ?? "", cursor: query["cursor"], limit: limit))
+        }
         router.get("/rooms/{kind}/{id}") { _, context in
             try json(runtime.info(for: address(context)))
+        }
+        router.delete("/rooms/{kind}/{id}") { _, context -> Response in
+            let address = try address(context)
+            guard try await runtime.delete(address) else {
+                throw RoomError.notFound(.roomNotFound, "room \(address) does not exist")
+            }
+            return Response(status: .noContent)
         }
         router.get("/rooms/{kind}/{id}/ws") { request, _ -> Response in
             // Upgrade requests never get here unless refused: answer why, or say what is needed.

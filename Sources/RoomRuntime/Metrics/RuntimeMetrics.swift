@@ -1,0 +1,71 @@
+public import CoreMetrics
+import Foundation
+
+/// The runtime's metrics, reported through swift-metrics to whatever factory the node uses
+/// (the server exports them in Prometheus text format at `/metrics`).
+///
+/// Counters and histograms are recorded as things happen; gauges (rooms in memory, open
+/// databases, queue depths) are sampled by ``refresh(from:)`` when metrics are read.
+public final class RuntimeMetrics: Sendable {
+    private let factory: any MetricsFactory
+    let activations: CoreMetrics.Counter
+    private let activeRooms: Gauge
+    private let hibernatedRooms: Gauge
+    private let openDatabases: Gauge
+    private let pendingAlarms: Gauge
+    private let waitingActivations: Gauge
+    private let scheduleLateness: CoreMetrics.Timer
+    private let shardQueueDepth: [Gauge]
+    private let turnDuration: [CoreMetrics.Timer]
+    private let hibernations: [String: CoreMetrics.Counter]
+
+    /// Metrics recorded through `factory` for a runtime of `shards` shards.
+    public init(factory: any MetricsFactory, shards: Int) {
+        self.factory = factory
+        activations = Counter(label: "rooms_activations_total", factory: factory)
+        activeRooms = Gauge(label: "rooms_active", factory: factory)
+        hibernatedRooms = Gauge(label: "rooms_hibernated_with_connections", factory: factory)
+        openDatabases = Gauge(label: "rooms_open_databases", factory: factory)
+        pendingAlarms = Gauge(label: "rooms_schedules_pending_rooms", factory: factory)
+        waitingActivations = Gauge(label: "rooms_activations_waiting", factory: factory)
+        scheduleLateness = Timer(
+            label: "rooms_schedule_lateness_seconds", dimensions: [], preferredDisplayUnit: .seconds, factory: factory)
+        shardQueueDepth = (0..<shards).map {
+            Gauge(label: "rooms_shard_queue_depth", dimensions: [("shard", "\($0)")], factory: factory)
+        }
+        turnDuration = (0..<shards).map {
+            Timer(
+                label: "rooms_turn_duration_seconds", dimensions: [("shard", "\($0)")], preferredDisplayUnit: .seconds,
+                factory: factory)
+        }
+        hibernations = Dictionary(
+            uniqueKeysWithValues: ["idle", "capacity", "shutdown", "restart", "deleted"].map {
+                ($0, Counter(label: "rooms_hibernations_total", dimensions: [("reason", $0)], factory: factory))
+            })
+    }
+
+    func recordHibernation(_ reason: String) {
+        hibernations[reason]?.increment()
+    }
+
+    func recordTurn(shard: Int, nanoseconds: Int64) {
+        turnDuration[shard].recordNanoseconds(nanoseconds)
+    }
+
+    func recordScheduleLateness(milliseconds: Int64) {
+        scheduleLateness.recordMilliseconds(max(0, milliseconds))
+    }
+
+    /// Samples the gauges from `runtime`'s current state.
+    public func refresh(from runtime: RoomRuntime) {
+        let active = runtime.activeRooms.count
+        activeRooms.record(active)
+        openDatabases.record(active)
+        hibernatedRooms.record(runtime.hibernatedRoomsWithConnections)
+        pendingAlarms.record(runtime.alarms.count)
+        waitingActivations.record(runtime.activeRooms.waiting)
+        for shard in runtime.router.shards {
+            shardQueueDepth[shard.index].record(shard.pendingJobs)
+        }
+    }
+}
