@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "RoomRuntime", targets: ["RoomRuntime"]),
         .library(name: "RoomServer", targets: ["RoomServer"]),
         .library(name: "ChatRooms", targets: ["ChatRooms"]),
+        .library(name: "ExampleRooms", targets: ["ExampleRooms"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -79,12 +80,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ExampleRooms",
+            dependencies: [
+                "RoomRuntime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "rooms",
             dependencies: [
                 "RoomRuntime",
                 "RoomServer",
                 "ChatRooms",
+                "ExampleRooms",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -106,6 +116,7 @@ let package = Package(
                 "RoomRuntime",
                 "RoomServer",
                 "ChatRooms",
+                "ExampleRooms",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "WSCore", package: "swift-websocket"),

@@ -1,4 +1,5 @@
 import ChatRooms
+import ExampleRooms
 import RoomRuntime
 
 /// The room classes `rooms` can run, by the name configuration uses.
@@ -6,6 +7,8 @@ enum BuiltInRoomClasses {
     static var registry: RoomClassRegistry {
         var classes = RoomClassRegistry()
         classes.register(ChatRoom.self)
+        classes.register(CounterRoom.self)
+        classes.register(GameRoom.self)
         return classes
     }
 }

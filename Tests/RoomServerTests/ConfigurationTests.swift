@@ -4,13 +4,12 @@ import RoomRuntime
 import RoomServer
 import Testing
 
+@testable import rooms
+
 @Suite("Configuration")
 struct ConfigurationTests {
-    static var classes: RoomClassRegistry {
-        var classes = RoomClassRegistry()
-        classes.register(ChatRoom.self)
-        return classes
-    }
+    /// The classes `rooms serve` runs.
+    static var classes: RoomClassRegistry { BuiltInRoomClasses.registry }
 
     static func parse(_ json: String) throws -> ServerConfiguration {
         try ServerConfiguration.parse(Data(json.utf8), classes: classes)
@@ -27,6 +26,9 @@ struct ConfigurationTests {
         #expect(configuration.runtime.idleTimeout == .seconds(30))
         #expect(configuration.runtime.synchronous == .normal)
         #expect(configuration.runtime.kinds["chat"]?.roomClass.name == "chat")
+        #expect(configuration.runtime.kinds["counter"]?.snapshotInterval == .seconds(60))
+        #expect(configuration.runtime.kinds["game"]?.snapshotInterval == .seconds(30))
+        #expect(configuration.runtime.kinds["game"]?.ttl == .seconds(2_592_000))
         #expect(configuration.authMode == .none)
     }
 
@@ -61,6 +63,15 @@ struct ConfigurationTests {
             (#"{"kinds": {"chat": {"class": "chat", "maxTextByte": 10}}}"#, "unknown option 'maxTextByte'"),
             (#"{"kinds": {"chat": {"class": "chat", "maxTextBytes": 0}}}"#, "maxTextBytes"),
             (#"{"kinds": {"chat": {"class": "chat", "maxTextBytes": "big"}}}"#, "maxTextBytes"),
+            (#"{"kinds": {"chat": {"class": "chat", "ttlSeconds": 0}}}"#, "kinds.chat.ttlSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat", "ttlSeconds": "1d"}}}"#, "kinds.chat.ttlSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat", "snapshotIntervalSeconds": 5}}}"#, "class 'chat' takes no snapshots"),
+            (#"{"kinds": {"c": {"class": "counter", "snapshotIntervalSeconds": -1}}}"#, "kinds.c.snapshotIntervalSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat", "maxScheduleAheadSeconds": 0}}}"#, "maxScheduleAheadSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat", "maxScheduledMessages": -1}}}"#, "maxScheduledMessages"),
+            (#"{"kinds": {"g": {"class": "game", "turnTimeoutSeconds": 0}}}"#, "turnTimeoutSeconds"),
+            (#"{"kinds": {"g": {"class": "game", "turnTimeout": 5}}}"#, "unknown option 'turnTimeout'"),
+            (#"{"kinds": {"c": {"class": "counter", "start": 5}}}"#, "this class takes none"),
         ])
     func refused(json: String, message: String) {
         let error = #expect(throws: (any Error).self) { try Self.parse(json) }

@@ -4,24 +4,36 @@ public struct ChatOptions: Codable, Sendable, Equatable {
     public var maxTextBytes: Int
     /// The most messages one history request returns (default 500).
     public var maxHistoryLimit: Int
+    /// How far ahead a message may be scheduled with `deliverAt`, in seconds (default 7 days).
+    public var maxScheduleAheadSeconds: Int
+    /// The most scheduled messages a room holds undelivered (default 1000).
+    public var maxScheduledMessages: Int
 
-    public init(maxTextBytes: Int = 4096, maxHistoryLimit: Int = 500) {
+    public init(
+        maxTextBytes: Int = 4096, maxHistoryLimit: Int = 500, maxScheduleAheadSeconds: Int = 604_800,
+        maxScheduledMessages: Int = 1000
+    ) {
         self.maxTextBytes = maxTextBytes
         self.maxHistoryLimit = maxHistoryLimit
+        self.maxScheduleAheadSeconds = maxScheduleAheadSeconds
+        self.maxScheduledMessages = maxScheduledMessages
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = ChatOptions()
-        maxTextBytes = try container.decodeIfPresent(Int.self, forKey: .maxTextBytes) ?? defaults.maxTextBytes
-        maxHistoryLimit = try container.decodeIfPresent(Int.self, forKey: .maxHistoryLimit) ?? defaults.maxHistoryLimit
-        guard maxTextBytes >= 1, maxTextBytes <= 1 << 20 else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .maxTextBytes, in: container, debugDescription: "must be from 1 to 1048576")
+        func value(_ key: CodingKeys, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+            let given = try container.decodeIfPresent(Int.self, forKey: key) ?? value
+            guard range.contains(given) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: container, debugDescription: "must be from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return given
         }
-        guard maxHistoryLimit >= 1, maxHistoryLimit <= 10_000 else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .maxHistoryLimit, in: container, debugDescription: "must be from 1 to 10000")
-        }
+        maxTextBytes = try value(.maxTextBytes, default: defaults.maxTextBytes, in: 1...(1 << 20))
+        maxHistoryLimit = try value(.maxHistoryLimit, default: defaults.maxHistoryLimit, in: 1...10_000)
+        maxScheduleAheadSeconds = try value(
+            .maxScheduleAheadSeconds, default: defaults.maxScheduleAheadSeconds, in: 1...31_536_000)
+        maxScheduledMessages = try value(.maxScheduledMessages, default: defaults.maxScheduledMessages, in: 0...1_000_000)
     }
 }

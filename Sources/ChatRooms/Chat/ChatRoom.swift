@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 public import RoomRuntime
 
 /// The `chat` room class: durable, ordered group chat.
@@ -11,6 +12,9 @@ public import RoomRuntime
 ///
 /// A message id is the sender's: sending the same id twice (a retry after a reconnect, say) stores
 /// the message once and acknowledges both with the same `seq`, the second marked `duplicate`.
+///
+/// A `send` with `deliverAt` (ms since 1970) is a scheduled message: acknowledged at once with
+/// `"scheduled": true`, then stored and broadcast at its time by a durable room schedule.
 ///
 /// The frames and codes are documented in `docs/PROTOCOL.md`.
 public final class ChatRoom: Room {
@@ -32,6 +36,19 @@ public final class ChatRoom: Room {
                         ts INTEGER NOT NULL
                     ) STRICT;
                     CREATE UNIQUE INDEX messages_by_sender_id ON messages (user, id);
+                    """)
+        }
+        migrations.add("v2-scheduled") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE scheduled_messages (
+                        number INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL,
+                        user TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        deliver_at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE UNIQUE INDEX scheduled_by_sender_id ON scheduled_messages (user, id);
                     """)
         }
         return migrations
@@ -62,9 +79,18 @@ public final class ChatRoom: Room {
         case "send":
             let text = try validText(frame.text)
             let id = try validID(frame.id)
+            if let deliverAt = frame.deliverAt {
+                if let delivered = try self.message(user: connection.user, id: id, context: context) {
+                    context.send(try .json(AckFrame(id: delivered.id, seq: delivered.seq, duplicate: true)), to: connection)
+                    return
+                }
+                let (scheduled, duplicate) = try schedule(
+                    user: connection.user, id: id, text: text, deliverAt: deliverAt, context: context)
+                context.send(try .json(AckFrame(scheduled: scheduled, duplicate: duplicate)), to: connection)
+                return
+            }
             let (stored, duplicate) = try store(user: connection.user, id: id, text: text, context: context)
-            context.send(
-                try .json(AckFrame(id: stored.id, seq: stored.seq, duplicate: duplicate ? true : nil)), to: connection)
+            context.send(try .json(AckFrame(id: stored.id, seq: stored.seq, duplicate: duplicate)), to: connection)
             if !duplicate {
                 context.broadcast(try .json(MessageFrame(stored)))
             }
@@ -74,6 +100,12 @@ public final class ChatRoom: Room {
     }
 
     public func onRequest(_ request: RoomRequest, context: isolated RoomContext) async throws -> RoomResponse {
+        if request.path == ["scheduled"] {
+            guard request.method == "GET" else {
+                throw RoomError(.methodNotAllowed, .methodNotAllowed, "/scheduled takes GET")
+            }
+            return try .json(["scheduled": scheduledMessages(context: context)])
+        }
         guard request.path == ["messages"] else {
             throw RoomError.notFound(.notFound, "no route /\(request.path.joined(separator: "/")) in a chat room")
         }
@@ -85,27 +117,40 @@ public final class ChatRoom: Room {
             let user = try UserName.validate(posted.user)
             let text = try validText(posted.text)
             let id = try validID(posted.id)
+            if let deliverAt = posted.deliverAt {
+                if let delivered = try self.message(user: user, id: id, context: context) {
+                    return try .json(PostResult(seq: delivered.seq, id: delivered.id, duplicate: true))
+                }
+                let (scheduled, duplicate) = try schedule(
+                    user: user, id: id, text: text, deliverAt: deliverAt, context: context)
+                return try .json(PostResult(scheduled: scheduled, duplicate: duplicate), status: duplicate ? 200 : 202)
+            }
             let (stored, duplicate) = try store(user: user, id: id, text: text, context: context)
             if !duplicate {
                 context.broadcast(try .json(MessageFrame(stored)))
             }
-            return try .json(PostResult(seq: stored.seq, id: stored.id, duplicate: duplicate ? true : nil),
-                status: duplicate ? 200 : 201)
+            return try .json(PostResult(seq: stored.seq, id: stored.id, duplicate: duplicate), status: duplicate ? 200 : 201)
         default:
             throw RoomError(.methodNotAllowed, .methodNotAllowed, "/messages takes GET or POST")
         }
     }
 
+    public func onSchedule(_ fire: ScheduleFire, context: isolated RoomContext) async throws {
+        guard fire.name.hasPrefix(Self.deliveryPrefix) else {
+            context.logger.warning("unknown schedule", metadata: ["schedule": "\(fire.name)"])
+            return
+        }
+        try deliver(fire, context: context)
+    }
+
     // MARK: - Storing and reading
 
     /// Stores a message, or finds the one `user` already sent with `id`.
-    private func store(user: String, id: String?, text: String, context: isolated RoomContext) throws
+    func store(user: String, id: String?, text: String, context: isolated RoomContext) throws
         -> (ChatMessage, duplicate: Bool)
     {
-        if let id, let existing = try context.storage.fetchOne(
-            "SELECT * FROM messages WHERE user = ? AND id = ?", arguments: [user, id])
-        {
-            return (try Self.message(from: existing), true)
+        if let existing = try self.message(user: user, id: id, context: context) {
+            return (existing, true)
         }
         let seq = try context.nextSequence()
         let message = ChatMessage(
@@ -114,6 +159,14 @@ public final class ChatRoom: Room {
             "INSERT INTO messages (seq, id, user, text, ts) VALUES (?, ?, ?, ?, ?)",
             arguments: [message.seq, message.id, message.user, message.text, message.ts])
         return (message, false)
+    }
+
+    /// The message `user` sent with `id`, if it is stored.
+    func message(user: String, id: String?, context: isolated RoomContext) throws -> ChatMessage? {
+        guard let id else { return nil }
+        return try context.storage.fetchOne(
+            "SELECT * FROM messages WHERE user = ? AND id = ?", arguments: [user, id]
+        ).map(Self.message(from:))
     }
 
     /// The page of history `request` asks for, in ascending `seq`.

@@ -1,6 +1,6 @@
 import RoomRuntime
 
-/// What a chat client sends: `{"type": "send", "text", "id"?}`.
+/// What a chat client sends: `{"type": "send", "text", "id"?, "deliverAt"?}`.
 ///
 /// The `id` is read first, so that every error about the rest of the frame can name it.
 struct ClientFrame: Decodable {
@@ -10,9 +10,11 @@ struct ClientFrame: Decodable {
     let id: String?
     /// The message text (for `send`).
     let text: String?
+    /// When to deliver the message, in milliseconds since 1970 (for a scheduled `send`).
+    let deliverAt: Int64?
 
     private enum CodingKeys: String, CodingKey {
-        case type, id, text
+        case type, id, text, deliverAt
     }
 
     init(from decoder: any Decoder) throws {
@@ -21,6 +23,7 @@ struct ClientFrame: Decodable {
         do {
             type = try container.decode(String.self, forKey: .type)
             text = try container.decodeIfPresent(String.self, forKey: .text)
+            deliverAt = try container.decodeIfPresent(Int64.self, forKey: .deliverAt)
         } catch let error as DecodingError {
             throw JSONFrameDecoding.roomError(for: error).answering(id)
         }

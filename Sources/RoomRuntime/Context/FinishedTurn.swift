@@ -2,8 +2,11 @@
 struct FinishedTurn {
     /// Who the turn answers.
     enum Origin {
-        /// The runtime itself (start, hibernate).
+        /// The runtime itself (start, hibernate, a room's schedule).
         case runtime
+        /// The runtime's upkeep (a periodic snapshot): it does not count as use of the room, so it
+        /// neither keeps an idle room in memory nor moves it in the LRU order.
+        case maintenance
         /// A client's connect; on failure the connection is refused.
         case connect(RoomConnection)
         /// A client's message (or close).
@@ -20,12 +23,18 @@ struct FinishedTurn {
     /// The id of the client frame the turn handled, when the room named it.
     var frameID: String?
 
+    /// Whether the turn counts as use of the room.
+    var usesRoom: Bool {
+        if case .maintenance = origin { return false }
+        return true
+    }
+
     /// Releases the turn's output, or reports `failure` (or `override`, when the whole group
     /// failed to commit) to whoever the turn answers.
     func complete(failingWith override: RoomError? = nil, in slot: RoomSlot) {
         if let failure = (override ?? failure)?.answering(frameID) {
             switch origin {
-            case .runtime:
+            case .runtime, .maintenance:
                 break
             case .connect(let connection):
                 slot.removeConnection(connection)

@@ -207,8 +207,13 @@ public actor RoomContext {
                 return .hibernated
             case .hibernate(let reason):
                 logger.debug("hibernating", metadata: ["reason": "\(reason)"])
-                if slot.kind.roomClass.snapshotInterval != nil {
-                    await turn(.runtime) { try await room.onSnapshot(context: self) }
+                if slot.kind.snapshotInterval != nil {
+                    // Memory is about to go: the snapshot takes it, and a hibernated room needs no
+                    // periodic snapshot (activation sets the schedule again).
+                    await turn(.runtime) {
+                        try await room.onSnapshot(context: self)
+                        try dropSnapshotSchedule()
+                    }
                 }
                 await turn(.runtime) { try await room.onHibernate(context: self) }
                 commitGroup()
@@ -316,7 +321,7 @@ public actor RoomContext {
                 runtime.alarms.set(address, due: nextAlarm)
             }
             slot.lastSequence = storage.committedSequence
-            runtime.activeRooms.touch(slot)
+            if group.contains(where: \.usesRoom) { runtime.activeRooms.touch(slot) }
             for turn in group { turn.complete(in: slot) }
             group.removeAll(keepingCapacity: true)
         } catch {

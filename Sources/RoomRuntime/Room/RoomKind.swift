@@ -7,12 +7,19 @@ public struct RoomKind: Sendable {
     /// How long a room may go untouched before the runtime deletes it; nil (the default) keeps
     /// rooms forever.
     public let ttl: Duration?
+    /// How often rooms of this kind take a snapshot: the kind's `snapshotIntervalSeconds`, or the
+    /// class's ``Room/snapshotInterval``. Nil when the class takes no snapshots.
+    public let snapshotInterval: Duration?
     let makeRoom: @Sendable () -> any Room
 
-    /// Binds `name` to `roomClass` with `options`.
+    /// Binds `name` to `roomClass` with `options`. A `snapshotInterval` overrides the class's own.
     ///
-    /// - Throws: ``ConfigurationError`` for a malformed name or options the class rejects.
-    public init(name: String, roomClass: RoomClass, options: [String: JSONValue] = [:], ttl: Duration? = nil) throws {
+    /// - Throws: ``ConfigurationError`` for a malformed name, options the class rejects, or a
+    ///   snapshot interval for a class that takes no snapshots.
+    public init(
+        name: String, roomClass: RoomClass, options: [String: JSONValue] = [:], ttl: Duration? = nil,
+        snapshotInterval: Duration? = nil
+    ) throws {
         guard RoomAddress.isValidKind(name) else {
             throw ConfigurationError(
                 "kinds.\(name): a kind name is 1 to \(RoomAddress.maxKindLength) characters of a-z, 0-9, '-' and '_'")
@@ -23,6 +30,16 @@ public struct RoomKind: Sendable {
             throw ConfigurationError("kinds.\(name).ttlSeconds: must be positive")
         }
         self.ttl = ttl
+        if let snapshotInterval {
+            guard roomClass.snapshotInterval != nil else {
+                throw ConfigurationError(
+                    "kinds.\(name).snapshotIntervalSeconds: class '\(roomClass.name)' takes no snapshots")
+            }
+            guard snapshotInterval > .zero else {
+                throw ConfigurationError("kinds.\(name).snapshotIntervalSeconds: must be positive")
+            }
+        }
+        self.snapshotInterval = snapshotInterval ?? roomClass.snapshotInterval
         self.makeRoom = try roomClass.factory(options: options, kind: name)
     }
 }

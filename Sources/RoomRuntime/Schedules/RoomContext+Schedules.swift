@@ -97,7 +97,7 @@ extension RoomContext {
     /// Keeps the runtime's snapshot schedule in line with the class's interval (at activation).
     func ensureSnapshotSchedule() throws {
         let existing = try storage.schedules().first { $0.name == Self.snapshotScheduleName }
-        guard let interval = slot.kind.roomClass.snapshotInterval else {
+        guard let interval = slot.kind.snapshotInterval else {
             if existing != nil {
                 _ = try storage.cancelSchedule(name: Self.snapshotScheduleName)
                 schedulesChanged = true
@@ -106,6 +106,11 @@ extension RoomContext {
         }
         guard existing?.interval != interval else { return }
         try setSchedule(Self.snapshotScheduleName, .every(interval), payload: nil, retry: .never)
+    }
+
+    /// Removes the runtime's snapshot schedule (at hibernation).
+    func dropSnapshotSchedule() throws {
+        if try storage.cancelSchedule(name: Self.snapshotScheduleName) { schedulesChanged = true }
     }
 
     /// Runs every schedule that is due, each in a turn of its own.
@@ -132,8 +137,9 @@ extension RoomContext {
         let fire = ScheduleFire(
             name: row.name, payload: row.payload, attempt: row.failures + 1, dueAt: row.dueAt, firedAt: now,
             isRepeating: row.intervalMilliseconds != nil)
-        await turn(.runtime) {
-            if row.name == Self.snapshotScheduleName {
+        let isSnapshot = row.name == Self.snapshotScheduleName
+        await turn(isSnapshot ? .maintenance : .runtime) {
+            if isSnapshot {
                 try await room.onSnapshot(context: self)
             } else {
                 try await room.onSchedule(fire, context: self)

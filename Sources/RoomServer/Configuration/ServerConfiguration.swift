@@ -90,13 +90,9 @@ public struct ServerConfiguration: Sendable {
             guard case .object(var options) = value else {
                 throw ConfigurationError("kinds.\(name): must be an object such as {\"class\": \"chat\"}")
             }
-            var ttl: Duration?
-            if let value = options.removeValue(forKey: "ttlSeconds"), value != .null {
-                guard case .number(let seconds) = value, seconds > 0, seconds <= 86_400 * 36_500 else {
-                    throw ConfigurationError("kinds.\(name).ttlSeconds: must be a positive number of seconds")
-                }
-                ttl = .milliseconds(Int64(seconds * 1000))
-            }
+            let ttl = try Self.seconds(options.removeValue(forKey: "ttlSeconds"), key: "kinds.\(name).ttlSeconds")
+            let snapshotInterval = try Self.seconds(
+                options.removeValue(forKey: "snapshotIntervalSeconds"), key: "kinds.\(name).snapshotIntervalSeconds")
             guard case .string(let className)? = options.removeValue(forKey: "class") else {
                 throw ConfigurationError("kinds.\(name).class: required, a string naming a room class")
             }
@@ -104,7 +100,9 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError(
                     "kinds.\(name).class: unknown class '\(className)'; known: \(classes.names.joined(separator: ", "))")
             }
-            kinds.append(try RoomKind(name: name, roomClass: roomClass, options: options, ttl: ttl))
+            kinds.append(
+                try RoomKind(
+                    name: name, roomClass: roomClass, options: options, ttl: ttl, snapshotInterval: snapshotInterval))
         }
 
         let directory = try storage.string("directory") ?? "./data"
@@ -153,5 +151,15 @@ public struct ServerConfiguration: Sendable {
         configuration.runtime = runtime
         try configuration.runtime.validate()
         return configuration
+    }
+
+    /// A kind-level duration key given in seconds: absent or null for none, else a positive number
+    /// up to a century.
+    private static func seconds(_ value: JSONValue?, key: String) throws -> Duration? {
+        guard let value, value != .null else { return nil }
+        guard case .number(let seconds) = value, seconds > 0, seconds <= 86_400 * 36_500 else {
+            throw ConfigurationError("\(key): must be a positive number of seconds")
+        }
+        return .milliseconds(Int64(seconds * 1000))
     }
 }
