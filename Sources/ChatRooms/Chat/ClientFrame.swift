@@ -24,7 +24,7 @@ struct ClientFrame: Decodable {
             type = try container.decode(String.self, forKey: .type)
             text = try container.decodeIfPresent(String.self, forKey: .text)
             deliverAt = try container.decodeIfPresent(Int64.self, forKey: .deliverAt)
-        } catch let error as DecodingError {
+        } catch {
             throw JSONFrameDecoding.roomError(for: error).answering(id)
         }
     }

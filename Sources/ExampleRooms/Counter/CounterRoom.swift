@@ -19,7 +19,7 @@ public import RoomRuntime
 /// Frames: the client sends `{"type": "increment", "by": N}` (N defaults to 1) or
 /// `{"type": "reset", "afterSeconds": N}`; every connection receives
 /// `{"type": "count", "value", "seq", "user"?}` after each change and on connecting, and
-/// `{"type": "reset-scheduled", "at"}` when a reset is set. `GET /rooms/{kind}/{id}/` answers
+/// `{"type": "reset-scheduled", "at"}` when a reset is set. `GET /rooms/{kind}/{id}/state` answers
 /// `{"value", "seq", "snapshotSeq", "resetAt"}`.
 public final class CounterRoom: Room {
     public static let className = "counter"
@@ -90,8 +90,8 @@ public final class CounterRoom: Room {
     }
 
     public func onRequest(_ request: RoomRequest, context: isolated RoomContext) async throws -> RoomResponse {
-        guard request.path.isEmpty || request.path == [""] else {
-            throw RoomError.notFound(.notFound, "a counter room answers GET /rooms/{kind}/{id}/ only")
+        guard request.path == ["state"] else {
+            throw RoomError.notFound(.notFound, "a counter room answers GET /rooms/{kind}/{id}/state only")
         }
         guard request.method == "GET" else {
             throw RoomError(.methodNotAllowed, .methodNotAllowed, "a counter room answers GET only")

@@ -1,4 +1,4 @@
-/// The answer to `GET /rooms/{kind}/{id}/` in a counter room.
+/// The answer to `GET /rooms/{kind}/{id}/state` in a counter room.
 struct CounterState: Encodable {
     /// The count.
     let value: Int64

@@ -17,7 +17,8 @@ public import RoomRuntime
 ///   even if the room hibernated or the node restarted meanwhile.
 ///
 /// Every change is broadcast as a `state` frame (see ``StateFrame``); a client also gets one on
-/// connecting. Seats go to the first two users who send `join`; anyone else watches.
+/// connecting, and `GET /rooms/{kind}/{id}/state` answers the same. Seats go to the first two users
+/// who send `join`; anyone else watches.
 public final class GameRoom: Room {
     public static let className = "game"
 
@@ -94,8 +95,8 @@ public final class GameRoom: Room {
     }
 
     public func onRequest(_ request: RoomRequest, context: isolated RoomContext) async throws -> RoomResponse {
-        guard request.method == "GET", request.path.isEmpty || request.path == [""] else {
-            throw RoomError.notFound(.notFound, "a game room answers GET /rooms/{kind}/{id}/ only")
+        guard request.method == "GET", request.path == ["state"] else {
+            throw RoomError.notFound(.notFound, "a game room answers GET /rooms/{kind}/{id}/state only")
         }
         return try .json(state(context: context))
     }

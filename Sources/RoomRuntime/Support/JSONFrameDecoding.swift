@@ -32,6 +32,11 @@ public enum JSONFrameDecoding {
     public static func roomError(for error: DecodingError) -> RoomError {
         switch error {
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            // Foundation reports a well-formed number that does not fit its field (1.5 for an
+            // integer, 1e400) as corrupt data at the top; it is the field that is wrong.
+            if let underlying = context.underlyingError, "\(underlying)".hasPrefix("numberIsNotRepresentable") {
+                return .badRequest(.invalidField, "a number does not fit its field: \(underlying)")
+            }
             return .badRequest(.invalidJSON, "malformed JSON")
         case .keyNotFound(let key, let context):
             return .badRequest(.missingField, "missing field '\(path(context.codingPath + [key]))'")
@@ -44,6 +49,14 @@ public enum JSONFrameDecoding {
         @unknown default:
             return .badRequest(.invalidJSON, "could not decode")
         }
+    }
+
+    /// The ``RoomError`` for any error a decoder throws. Foundation's decoder throws errors of
+    /// its own from inside `init(from:)` (a number that does not fit the field's type, say).
+    public static func roomError(for error: any Error) -> RoomError {
+        if let error = error as? RoomError { return error }
+        if let error = error as? DecodingError { return roomError(for: error) }
+        return .badRequest(.invalidField, "a field does not fit its type: \(error)")
     }
 
     static func path(_ keys: [any CodingKey]) -> String {

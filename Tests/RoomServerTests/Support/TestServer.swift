@@ -1,4 +1,3 @@
-import ChatRooms
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -8,8 +7,10 @@ import RoomRuntime
 import RoomServer
 import ServiceLifecycle
 
+@testable import rooms
+
 /// A real server on an ephemeral loopback port, with its data in a temporary directory.
-final class TestServer: Sendable {
+final class TestServer: ServerEndpoint, Sendable {
     let server: RoomServer
     let port: Int
     let dataDirectory: URL
@@ -23,9 +24,7 @@ final class TestServer: Sendable {
         let dataDirectory =
             dataDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("rooms-e2e-\(UUID().uuidString)")
-        var classes = RoomClassRegistry()
-        classes.register(ChatRoom.self)
-        var configuration = try ServerConfiguration.defaults(classes: classes)
+        var configuration = try ServerConfiguration.defaults(classes: BuiltInRoomClasses.registry)
         configuration.port = 0
         configuration.runtime.dataDirectory = dataDirectory
         configuration.runtime.shardCount = 2
@@ -61,24 +60,6 @@ final class TestServer: Sendable {
     func stopAndRemove() async throws {
         try await stop()
         try? FileManager.default.removeItem(at: dataDirectory)
-    }
-
-    // MARK: - HTTP
-
-    /// Sends one HTTP request on a new connection.
-    func http(
-        _ method: HTTPRequest.Method, _ path: String, body: String? = nil, headers: HTTPFields = [:]
-    ) async throws -> HTTPResult {
-        try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
-            let response = try await client.execute(
-                TestClient.Request(path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }))
-            return HTTPResult(status: response.status.code, body: response.body.map { String(buffer: $0) } ?? "")
-        }
-    }
-
-    /// Connects a WebSocket client to `path`.
-    func socket(_ path: String) async throws -> TestSocket {
-        try await TestSocket.connect(url: "ws://127.0.0.1:\(port)\(path)")
     }
 
     /// Every regular file under the data directory, relative to it.

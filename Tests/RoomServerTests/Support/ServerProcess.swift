@@ -1,0 +1,70 @@
+import Foundation
+
+/// `rooms serve` in a child process, on a free port, with a configuration and data directory of
+/// the test's choosing: for what only a real process shows (signals, kill -9, restarts).
+final class ServerProcess: ServerEndpoint, @unchecked Sendable {
+    let port: Int
+    private let process: Process
+    private let log: URL
+
+    /// Starts `rooms serve --config` on a configuration whose `kinds` and `runtime` sections are
+    /// given as JSON, keeping data in `dataDirectory`, and waits until it listens.
+    static func start(kinds: String, runtime: String = "{}", dataDirectory: URL) async throws -> ServerProcess {
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        let config = dataDirectory.appendingPathComponent("rooms.json")
+        try Data(
+            """
+            {"server": {"host": "127.0.0.1", "port": 0, "shutdownTimeoutSeconds": 10},
+             "storage": {"directory": "\(dataDirectory.appendingPathComponent("data").path)"},
+             "runtime": \(runtime), "log": {"level": "info"}, "kinds": \(kinds)}
+            """.utf8
+        ).write(to: config)
+        let log = dataDirectory.appendingPathComponent("server-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = RoomsBinary.url
+        process.arguments = ["serve", "--config", config.path]
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+                let port = Int(text[range].split(separator: ":").last ?? "")
+            {
+                return ServerProcess(port: port, process: process, log: log)
+            }
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                process.terminate()
+                throw TestFailure("rooms serve did not start:\n\(text)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private init(port: Int, process: Process, log: URL) {
+        self.port = port
+        self.process = process
+        self.log = log
+    }
+
+    /// Sends `signal` and waits for the process to exit; returns its status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(30)) async throws -> Int32 {
+        kill(process.processIdentifier, signal)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(process.processIdentifier, SIGKILL)
+                throw TestFailure("rooms serve did not exit within \(timeout) of signal \(signal)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    /// What the server logged so far.
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+}
