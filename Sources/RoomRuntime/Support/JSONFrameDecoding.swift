@@ -15,6 +15,13 @@ public enum JSONFrameDecoding {
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            // Foundation reports a well-formed number that does not fit its field (1.5 for an
+            // integer, 1e400) as corrupt data at the top. Only an error is this slow path.
+            if (try? JSONSerialization.jsonObject(with: data)) != nil {
+                throw .badRequest(.invalidField, "a number does not fit the type of its field")
+            }
+            throw .badRequest(.invalidJSON, "malformed JSON")
         } catch let error as DecodingError {
             throw Self.roomError(for: error)
         } catch let error as RoomError {
@@ -32,11 +39,6 @@ public enum JSONFrameDecoding {
     public static func roomError(for error: DecodingError) -> RoomError {
         switch error {
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
-            // Foundation reports a well-formed number that does not fit its field (1.5 for an
-            // integer, 1e400) as corrupt data at the top; it is the field that is wrong.
-            if let underlying = context.underlyingError, "\(underlying)".hasPrefix("numberIsNotRepresentable") {
-                return .badRequest(.invalidField, "a number does not fit its field: \(underlying)")
-            }
             return .badRequest(.invalidJSON, "malformed JSON")
         case .keyNotFound(let key, let context):
             return .badRequest(.missingField, "missing field '\(path(context.codingPath + [key]))'")
