@@ -244,9 +244,17 @@ public final class RoomRuntime: Service {
             startActivation(of: slot)
             return slot
         case .slotRemoved:
-            // The slot hibernated and was dropped between lookup and delivery: it held no
-            // connection, so `event` is a connect or a request; a fresh slot takes it.
-            return deliver(event, to: self.slot(for: slot.address, kind: slot.kind))
+            switch event {
+            case .message, .disconnect:
+                // The connection's room was deleted (or never accepted it): there is nothing
+                // to tell, and no room to bring back to life for it.
+                event.reject(with: Self.deleted)
+                return slot
+            case .connect, .request, .alarm:
+                // The slot hibernated and was dropped between lookup and delivery; a fresh slot
+                // takes the event.
+                return deliver(event, to: self.slot(for: slot.address, kind: slot.kind))
+            }
         }
     }
 
