@@ -6,8 +6,8 @@ import Testing
 // The room class from README.md, verbatim: if this stops compiling or working, the README is wrong.
 
 /// Counts the messages its room receives, durably.
-final class CounterRoom: Room {
-    static let className = "counter"
+final class HitsRoom: Room {
+    static let className = "hits"
 
     static var migrations: RoomMigrations {
         var migrations = RoomMigrations()
@@ -40,10 +40,10 @@ final class CounterRoom: Room {
 
 @Suite("The README's room class")
 struct ReadmeExampleTests {
-    @Test("CounterRoom counts across hibernation")
+    @Test("HitsRoom counts across hibernation")
     func counter() async throws {
         let fixture = try RuntimeFixture(
-            idleTimeout: .milliseconds(50), kind: "counters", roomClass: RoomClass(CounterRoom.self))
+            idleTimeout: .milliseconds(50), kind: "hits", roomClass: RoomClass(HitsRoom.self))
         defer { fixture.directory.remove() }
         let (handle, client) = try fixture.connect("c1")
         handle.receive(.text("one"))

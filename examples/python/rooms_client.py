@@ -6,7 +6,8 @@ text/close/ping frames in. Use it as a library (`RoomSocket`, `http`) or from th
 
     python3 examples/python/rooms_client.py ws://127.0.0.1:8080/rooms/chat/lobby/ws?user=ann
 
-then type lines to send them; frames from the server are printed as they arrive.
+then type lines to send them as chat messages, or type a JSON object to send it as the frame
+itself (`{"type": "move", "cell": 4}`); frames from the server are printed as they arrive.
 """
 import base64
 import hashlib
@@ -164,7 +165,13 @@ def main():
             if not line:
                 room.close()
                 return
-            room.send({"type": "send", "text": line.rstrip("\n")})
+            text = line.rstrip("\n")
+            # A line holding a JSON object is sent as the frame itself; any other line is a chat message.
+            try:
+                frame = json.loads(text) if text.lstrip().startswith("{") else None
+            except ValueError:
+                frame = None
+            room.send(frame if isinstance(frame, dict) else {"type": "send", "text": text})
         if room.sock in readable or room.pending():
             try:
                 print(json.dumps(room.receive()), flush=True)
