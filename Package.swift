@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "RoomServer", targets: ["RoomServer"]),
         .library(name: "ChatRooms", targets: ["ChatRooms"]),
         .library(name: "ExampleRooms", targets: ["ExampleRooms"]),
+        .library(name: "AIRooms", targets: ["AIRooms"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -88,6 +90,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "AIRooms",
+            dependencies: [
+                "RoomRuntime",
+                "ChatRooms",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "rooms",
             dependencies: [
@@ -95,6 +111,7 @@ let package = Package(
                 "RoomServer",
                 "ChatRooms",
                 "ExampleRooms",
+                "AIRooms",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -117,6 +134,8 @@ let package = Package(
                 "RoomServer",
                 "ChatRooms",
                 "ExampleRooms",
+                "AIRooms",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "WSCore", package: "swift-websocket"),

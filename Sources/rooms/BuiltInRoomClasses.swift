@@ -1,3 +1,4 @@
+import AIRooms
 import ChatRooms
 import ExampleRooms
 import RoomRuntime
@@ -9,6 +10,7 @@ enum BuiltInRoomClasses {
         classes.register(ChatRoom.self)
         classes.register(CounterRoom.self)
         classes.register(GameRoom.self)
+        classes.register(AIChatRoom.self)
         return classes
     }
 }

@@ -10,4 +10,24 @@ public struct ChatMessage: Codable, Sendable, Equatable {
     public let text: String
     /// When the message was stored, in milliseconds since 1970.
     public let ts: Int64
+    /// For an assistant's answer in an AI room: the stream that produced it.
+    public let stream: String?
+    /// For an assistant's answer: the `seq` of the prompt it answers.
+    public let replyTo: Int64?
+    /// For an assistant's answer: `complete`, `cancelled`, `error` or `interrupted`.
+    public let status: String?
+
+    public init(
+        seq: Int64, id: String, user: String, text: String, ts: Int64, stream: String? = nil, replyTo: Int64? = nil,
+        status: String? = nil
+    ) {
+        self.seq = seq
+        self.id = id
+        self.user = user
+        self.text = text
+        self.ts = ts
+        self.stream = stream
+        self.replyTo = replyTo
+        self.status = status
+    }
 }

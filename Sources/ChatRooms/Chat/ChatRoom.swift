@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+package import GRDB
 import Logging
 public import RoomRuntime
 
@@ -54,7 +54,7 @@ public final class ChatRoom: Room {
         return migrations
     }
 
-    let options: ChatOptions
+    package let options: ChatOptions
 
     public init(options: ChatOptions) {
         self.options = options
@@ -146,7 +146,7 @@ public final class ChatRoom: Room {
     // MARK: - Storing and reading
 
     /// Stores a message, or finds the one `user` already sent with `id`.
-    func store(user: String, id: String?, text: String, context: isolated RoomContext) throws
+    package func store(user: String, id: String?, text: String, context: isolated RoomContext) throws
         -> (ChatMessage, duplicate: Bool)
     {
         if let existing = try self.message(user: user, id: id, context: context) {
@@ -162,7 +162,7 @@ public final class ChatRoom: Room {
     }
 
     /// The message `user` sent with `id`, if it is stored.
-    func message(user: String, id: String?, context: isolated RoomContext) throws -> ChatMessage? {
+    package func message(user: String, id: String?, context: isolated RoomContext) throws -> ChatMessage? {
         guard let id else { return nil }
         return try context.storage.fetchOne(
             "SELECT * FROM messages WHERE user = ? AND id = ?", arguments: [user, id]
@@ -190,13 +190,16 @@ public final class ChatRoom: Room {
         return newestFirst ? messages.reversed() : messages
     }
 
-    private static func message(from row: Row) throws -> ChatMessage {
-        ChatMessage(seq: row["seq"], id: row["id"], user: row["user"], text: row["text"], ts: row["ts"])
+    /// The message in `row` of `messages` (the columns of AI rooms are read when present).
+    package static func message(from row: Row) throws -> ChatMessage {
+        ChatMessage(
+            seq: row["seq"], id: row["id"], user: row["user"], text: row["text"], ts: row["ts"], stream: row["stream"],
+            replyTo: row["reply_to"], status: row["status"])
     }
 
     // MARK: - Validation
 
-    private func validText(_ text: String?) throws(RoomError) -> String {
+    package func validText(_ text: String?) throws(RoomError) -> String {
         guard let text, !text.isEmpty else {
             throw .badRequest(.missingField, "'text' is required and must not be empty")
         }
@@ -206,7 +209,7 @@ public final class ChatRoom: Room {
         return text
     }
 
-    private func validID(_ id: String?) throws(RoomError) -> String? {
+    package func validID(_ id: String?) throws(RoomError) -> String? {
         guard let id else { return nil }
         guard !id.isEmpty, id.utf8.count <= Self.maxIDBytes else {
             throw .badRequest(.invalidField, "'id' must be 1 to \(Self.maxIDBytes) bytes")

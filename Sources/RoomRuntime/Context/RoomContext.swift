@@ -163,7 +163,11 @@ public actor RoomContext {
 
     /// Runs the room: `onStart`, then the mailbox, until it hibernates. Closes the storage.
     func run(_ activation: Activation) async -> Ending {
-        defer { storage.close() }
+        defer {
+            storage.close()
+            slot.keepsActive = false
+        }
+        slot.keepsActive = false
         await turn(.runtime) {
             try ensureSnapshotSchedule()
             try await room.onStart(activation, context: self)
@@ -254,6 +258,9 @@ public actor RoomContext {
             }
         case .alarm:
             await fireDueSchedules()
+        case .job(let job):
+            guard job.origin == ObjectIdentifier(self) else { return }
+            await turn(.runtime) { try await job.work(room, self) }
         }
     }
 

@@ -99,7 +99,7 @@ final class ActiveRooms: Sendable {
             var idle: [RoomSlot] = []
             state.order.forEachFromOldest { address in
                 guard let entry = state.entries[address], entry.lastUsed < deadline else { return false }
-                idle.append(entry.slot)
+                if !entry.slot.keepsActive { idle.append(entry.slot) }
                 return true
             }
             return idle

@@ -11,6 +11,8 @@ enum RoomEvent: Sendable {
     case request(RoomRequest, ResponseHandler)
     /// One of the room's schedules may be due.
     case alarm
+    /// Work the room queued for itself from outside its turns (``RoomContext/enqueue(_:_:)``).
+    case job(RoomJob)
 
     /// Fails the event without running it: the client gets `error`, a request throws it.
     func reject(with error: RoomError) {
@@ -20,7 +22,7 @@ enum RoomEvent: Sendable {
             connection.transport.close(code: .internalError, reason: error.code.rawValue)
         case .message(let connection, _):
             connection.transport.send(ErrorFrame.frame(for: error))
-        case .disconnect, .alarm:
+        case .disconnect, .alarm, .job:
             break
         case .request(_, let reply):
             reply.fail(error)

@@ -71,6 +71,7 @@ final class RoomSlot: Sendable {
         var deletionWaiters: [CheckedContinuation<Bool?, Never>] = []
         var connections: [RoomConnection] = []
         var lastSequence: Int64?
+        var keepsActive = false
     }
 
     let address: RoomAddress
@@ -108,6 +109,19 @@ final class RoomSlot: Sendable {
         }
         waiter?.resume()
         return delivery
+    }
+
+    /// Queues `event` only if the room is active, without ever activating it; false otherwise.
+    func deliverIfActive(_ event: RoomEvent) -> Bool {
+        let (queued, waiter): (Bool, CheckedContinuation<Void, Never>?) = state.withLock { state in
+            guard state.phase == .active else { return (false, nil) }
+            state.mailbox.append(event)
+            if state.hibernation == .idle { state.hibernation = nil }
+            defer { state.waiter = nil }
+            return (true, state.waiter)
+        }
+        waiter?.resume()
+        return queued
     }
 
     /// The turn loop's next step: the oldest queued event first, then a pending hibernation.
@@ -272,6 +286,12 @@ final class RoomSlot: Sendable {
         case .activating, .active, .hibernating: true
         case .hibernated, .deleting, .removed: false
         }
+    }
+
+    /// Whether the room asked to stay in memory while idle (``RoomContext/keepsActive``).
+    var keepsActive: Bool {
+        get { state.withLock { $0.keepsActive } }
+        set { state.withLock { $0.keepsActive = newValue } }
     }
 
     // MARK: - Connections

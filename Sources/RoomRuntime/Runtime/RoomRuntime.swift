@@ -245,9 +245,9 @@ public final class RoomRuntime: Service {
             return slot
         case .slotRemoved:
             switch event {
-            case .message, .disconnect:
-                // The connection's room was deleted (or never accepted it): there is nothing
-                // to tell, and no room to bring back to life for it.
+            case .message, .disconnect, .job:
+                // The connection's room was deleted (or never accepted it), or the activation
+                // that queued the job is gone: no room is brought back to life for it.
                 event.reject(with: Self.deleted)
                 return slot
             case .connect, .request, .alarm:

@@ -1,0 +1,17 @@
+/// The answer the assistant is streaming, as the room keeps it in memory.
+struct Generation {
+    /// The stream's id.
+    let stream: String
+    /// The prompt it answers.
+    let replyTo: Int64
+    /// The text so far.
+    var text = ""
+    /// The index of the next delta.
+    var nextIndex = 0
+    /// How much of `text` the last checkpoint stored.
+    var checkpointed = 0
+    /// When the last checkpoint was written.
+    var checkpointedAt = ContinuousClock.now
+    /// The task reading the provider.
+    var task: Task<Void, Never>?
+}

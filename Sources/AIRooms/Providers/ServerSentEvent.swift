@@ -1,0 +1,12 @@
+/// One event of a `text/event-stream` body.
+public struct ServerSentEvent: Sendable, Equatable {
+    /// The `event:` field; nil when absent (the default type, "message").
+    public var event: String?
+    /// The `data:` lines joined with newlines.
+    public var data: String
+
+    public init(event: String? = nil, data: String) {
+        self.event = event
+        self.data = data
+    }
+}
