@@ -29,6 +29,7 @@ struct ConfigurationTests {
         #expect(configuration.runtime.kinds["counter"]?.snapshotInterval == .seconds(60))
         #expect(configuration.runtime.kinds["game"]?.snapshotInterval == .seconds(30))
         #expect(configuration.runtime.kinds["game"]?.ttl == .seconds(2_592_000))
+        #expect(configuration.runtime.kinds["ai"]?.roomClass.name == "ai-chat")
         #expect(configuration.authMode == .none)
     }
 
@@ -72,6 +73,15 @@ struct ConfigurationTests {
             (#"{"kinds": {"g": {"class": "game", "turnTimeoutSeconds": 0}}}"#, "turnTimeoutSeconds"),
             (#"{"kinds": {"g": {"class": "game", "turnTimeout": 5}}}"#, "unknown option 'turnTimeout'"),
             (#"{"kinds": {"c": {"class": "counter", "start": 5}}}"#, "this class takes none"),
+            (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "gpt"}}}}"#, "must be \"local\" or \"openai\""),
+            (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "local", "speed": 1}}}}"#, "speed"),
+            (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "openai", "model": "m"}}}}"#, "baseURL"),
+            (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "openai", "baseURL": "ftp://x", "model": "m"}}}}"#, "baseURL"),
+            (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "openai", "baseURL": "http://h/v1", "model": "m", "apiKeyEnv": "ROOMS_NO_SUCH_VARIABLE"}}}}"#, "ROOMS_NO_SUCH_VARIABLE' is not set"),
+            (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "openai", "baseURL": "http://h/v1", "model": "m", "temperature": 5}}}}"#, "temperature"),
+            (#"{"kinds": {"ai": {"class": "ai-chat", "maxQueuedPrompts": -1}}}"#, "maxQueuedPrompts"),
+            (#"{"kinds": {"ai": {"class": "ai-chat", "systemPromt": "x"}}}"#, "unknown option 'systemPromt'"),
+            (#"{"kinds": {"ai": {"class": "ai-chat", "maxTextBytes": 0}}}"#, "maxTextBytes"),
         ])
     func refused(json: String, message: String) {
         let error = #expect(throws: (any Error).self) { try Self.parse(json) }

@@ -93,4 +93,37 @@ struct RestartTests {
         #expect(state["snapshotSeq"] as? Int == 3)
         try await server.stop()
     }
+
+    @Test("kill -9 during an AI answer leaves the partial answer in history as interrupted; the room answers again")
+    func killDuringStream() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-restart-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kinds = #"{"ai": {"class": "ai-chat", "provider": {"type": "local", "tokensPerSecond": 10}, "checkpointMilliseconds": 50}}"#
+        var server = try await ServerProcess.start(kinds: kinds, dataDirectory: directory)
+        let ann = try await server.socket("/rooms/ai/crash/ws?user=ann")
+        ann.send(json: ["type": "ai.prompt", "id": "p1", "text": "tell me everything"])
+        try await ann.waitFor(6, "ai.delta")
+        try await server.stop(signal: SIGKILL)
+        let seen = ann.frames(ofType: "ai.delta").compactMap { $0["text"] as? String }.joined()
+        #expect(ann.frames(ofType: "ai.end").isEmpty)
+
+        server = try await ServerProcess.start(kinds: kinds, dataDirectory: directory)
+        let history = try await server.http(.get, "/rooms/ai/crash/messages").json["messages"] as? [[String: Any]] ?? []
+        #expect(history.count == 2)
+        let partial = history.last ?? [:]
+        #expect(partial["status"] as? String == "interrupted")
+        #expect(partial["user"] as? String == "assistant")
+        #expect(partial["replyTo"] as? Int == 1)
+        let text = partial["text"] as? String ?? ""
+        #expect(!text.isEmpty && seen.hasPrefix(text), "stored \(text.debugDescription), clients saw \(seen.debugDescription)")
+
+        let bob = try await server.socket("/rooms/ai/crash/ws?user=bob")
+        try await bob.waitFor(1, "welcome")
+        bob.send(json: ["type": "ai.prompt", "id": "p2", "text": "again"])
+        let end = try await bob.waitFor(1, "ai.end", timeout: .seconds(30))[0]
+        #expect(end["status"] as? String == "complete")
+        #expect(bob.frames(ofType: "ai.resume").isEmpty)
+        try await bob.close()
+        #expect(try await server.stop() == 0)
+    }
 }
