@@ -8,6 +8,7 @@ enum BuiltInRoomClasses {
     static var registry: RoomClassRegistry {
         var classes = RoomClassRegistry()
         classes.register(ChatRoom.self)
+        classes.register(RelayRoom.self)
         classes.register(CounterRoom.self)
         classes.register(GameRoom.self)
         classes.register(AIChatRoom.self)

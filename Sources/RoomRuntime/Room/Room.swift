@@ -84,6 +84,12 @@ public protocol Room: AnyObject, SendableMetatype {
     /// graceful shutdown included.
     static var snapshotInterval: Duration? { get }
 
+    /// Whether rooms of this class are ephemeral (default false): their storage is an in-memory
+    /// database that lives only while the room is in memory, they have no file and no directory
+    /// row (so they are not listed), and they cannot set durable schedules. For rooms that only
+    /// relay what passes through them (cursors, typing indicators, game ticks).
+    static var isEphemeral: Bool { get }
+
     /// Write the in-memory state you keep to storage, so that ``onStart(_:context:)`` can start
     /// from it. Runs as a turn: its writes commit like any other.
     func onSnapshot(context: isolated RoomContext) async throws
@@ -128,6 +134,8 @@ extension Room {
     }
 
     public static var snapshotInterval: Duration? { nil }
+
+    public static var isEphemeral: Bool { false }
 
     public func onSnapshot(context: isolated RoomContext) async throws {}
 }

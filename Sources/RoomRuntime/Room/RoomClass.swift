@@ -8,6 +8,8 @@ public struct RoomClass: Sendable {
     public let migrations: RoomMigrations
     /// How often rooms of the class take a snapshot, if they do.
     public let snapshotInterval: Duration?
+    /// Whether rooms of the class keep nothing: no file, no directory row (``Room/isEphemeral``).
+    public let isEphemeral: Bool
     private let prepareFactory: @Sendable (JSONValue) throws -> @Sendable () -> any Room
 
     /// Erases `type`.
@@ -15,6 +17,7 @@ public struct RoomClass: Sendable {
         name = R.className
         migrations = R.migrations
         snapshotInterval = R.snapshotInterval
+        isEphemeral = R.isEphemeral
         prepareFactory = { json in
             let options = try Self.decodeOptions(R.Options.self, from: json)
             return { R(options: options) }

@@ -326,11 +326,12 @@ public final class RoomRuntime: Service {
     /// Opens the room's file, runs the room, and closes the file.
     private func runRoom(_ slot: RoomSlot) async -> RoomContext.Ending {
         let address = slot.address
-        let file = layout.file(of: address)
-        let exists = FileManager.default.fileExists(atPath: file.path)
+        let ephemeral = slot.kind.roomClass.isEphemeral
+        let file = ephemeral ? nil : layout.file(of: address)
+        let exists = file.map { FileManager.default.fileExists(atPath: $0.path) } ?? false
         let storage: RoomStorage
         do {
-            if !exists {
+            if !exists, !ephemeral {
                 try directory.register(
                     address, file: StorageLayout.relativePath(of: address), at: WallClock.millisecondsSince1970())
             }
@@ -343,11 +344,15 @@ public final class RoomRuntime: Service {
         }
         slot.lastSequence = storage.committedSequence
         metrics.activations.increment()
-        directory.noteActivity(address, active: true, lastSequence: nil, at: WallClock.millisecondsSince1970())
+        if !ephemeral {
+            directory.noteActivity(address, active: true, lastSequence: nil, at: WallClock.millisecondsSince1970())
+        }
         let context = RoomContext(slot: slot, storage: storage, room: slot.kind.makeRoom(), runtime: self)
         let ending = await context.run(exists ? .rehydrated : .created)
-        directory.noteActivity(
-            address, active: false, lastSequence: slot.lastSequence, at: WallClock.millisecondsSince1970())
+        if !ephemeral {
+            directory.noteActivity(
+                address, active: false, lastSequence: slot.lastSequence, at: WallClock.millisecondsSince1970())
+        }
         return ending
     }
 

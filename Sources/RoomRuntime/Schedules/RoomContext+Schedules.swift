@@ -55,6 +55,9 @@ extension RoomContext {
     }
 
     private func storeSchedule(_ name: String, _ time: ScheduleTime, payload: Data?, retry: RetryPolicy) throws {
+        guard storage.file != nil else {
+            throw RoomError.badRequest(.invalidSchedule, "an ephemeral room has no durable schedules")
+        }
         guard !name.isEmpty, name.utf8.count <= Self.maxScheduleNameBytes, !name.hasPrefix(Self.reservedSchedulePrefix)
         else {
             throw RoomError.badRequest(

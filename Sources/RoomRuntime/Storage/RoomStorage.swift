@@ -23,8 +23,8 @@ public import GRDB
 ///
 /// Tables whose names start with `_rooms_` and `grdb_` belong to the runtime.
 public final class RoomStorage {
-    /// The file's path.
-    public let file: URL
+    /// The file's path; nil for the in-memory storage of an ephemeral room.
+    public let file: URL?
 
     let database: DatabaseQueue
     private(set) var committedSequence: Int64
@@ -68,8 +68,9 @@ public final class RoomStorage {
     /// Opens (creating it if needed) the database at `file`, migrated to `migrations`.
     ///
     /// - Throws: ``StorageError`` when the file cannot be opened or a migration fails.
-    init(file: URL, synchronous: SynchronousMode, className: String, migrations: RoomMigrations) throws(StorageError) {
+    init(file: URL?, synchronous: SynchronousMode, className: String, migrations: RoomMigrations) throws(StorageError) {
         self.file = file
+        let name = file?.path ?? "the in-memory database of an ephemeral room"
         var configuration = Configuration()
         configuration.label = "room"
         // The runtime keeps one transaction open across the calls of a turn (and of a group of
@@ -83,11 +84,15 @@ public final class RoomStorage {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.pragma)")
         }
         do {
-            try FileManager.default.createDirectory(
-                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            database = try DatabaseQueue(path: file.path, configuration: configuration)
+            if let file {
+                try FileManager.default.createDirectory(
+                    at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                database = try DatabaseQueue(path: file.path, configuration: configuration)
+            } else {
+                database = try DatabaseQueue(configuration: configuration)
+            }
         } catch {
-            throw StorageError(.open, "cannot open \(file.path): \(error)")
+            throw StorageError(.open, "cannot open \(name): \(error)")
         }
         do {
             var migrator = DatabaseMigrator()
@@ -99,7 +104,7 @@ public final class RoomStorage {
             }
             if try database.read({ try migrator.hasBeenSuperseded($0) }) {
                 throw StorageError(
-                    .migration, "\(file.path) was migrated by a newer version of class '\(className)'")
+                    .migration, "\(name) was migrated by a newer version of class '\(className)'")
             }
             try migrator.migrate(database)
             let stored = try database.inDatabase { db in
@@ -112,7 +117,7 @@ public final class RoomStorage {
             throw error
         } catch {
             try? database.close()
-            throw StorageError(.migration, "cannot migrate \(file.path): \(error)")
+            throw StorageError(.migration, "cannot migrate \(name): \(error)")
         }
     }
 

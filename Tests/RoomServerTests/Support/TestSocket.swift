@@ -112,6 +112,11 @@ final class TestSocket: Sendable {
         try await session.value
     }
 
+    /// Every text frame received so far, as sent.
+    var received: [String] {
+        inbox.texts.withLock { $0 }
+    }
+
     /// Every text frame received so far, decoded.
     var frames: [[String: Any]] {
         inbox.frames.withLock { $0 }
