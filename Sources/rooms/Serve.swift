@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RoomBench
 import Logging
 import RoomRuntime
 import RoomServer
@@ -51,6 +52,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Every socket and every open room file is a descriptor: take what the system allows.
+        BenchRunner.raiseFileLimit()
         let configuration: ServerConfiguration
         do {
             configuration = try loadConfiguration()

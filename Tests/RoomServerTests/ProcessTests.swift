@@ -23,10 +23,43 @@ struct ProcessTests {
             (["serve", "--config", "/nonexistent/rooms.json"], "cannot read the file"),
             (["serve", "--config", "Tests/RoomServerTests/Fixtures/unknown-key.json"], "server.prot: unknown key"),
             (["bogus"], "Unexpected argument"),
+            (["bench", "nope", "--spawn"], "unknown scenario 'nope'"),
+            (["bench", "fanout"], "give exactly one of --url and --spawn"),
+            (["bench", "fanout", "--url", "ftp://x"], "--url must look like"),
+            (["bench", "fanout", "--spawn", "--rate", "fast"], "--rate must be a positive number or max"),
+            (["bench", "idle", "--spawn", "--raw"], "--raw applies to fanout and rooms"),
+            (["bench", "fanout", "--spawn", "--peer", "redis"], "the only peer is 'node'"),
+            (["bench", "fanout", "--spawn", "--size", "3"], "--size must be"),
         ])
     func refusedCommandLines(arguments: [String], message: String) async throws {
         let (status, output) = try await RoomsBinary.run(RoomsBinary.url.path, arguments, timeout: .seconds(30))
         #expect(status != 0)
         #expect(output.contains(message), "\(output)")
+    }
+
+    @Test("rooms bench drives its own server over real sockets and writes the documented JSON report")
+    func benchSmoke() async throws {
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let (status, output) = try await RoomsBinary.run(
+            RoomsBinary.url.path,
+            ["bench", "fanout", "--spawn", "--clients", "20", "--duration", "1", "--warmup", "0.5", "--rate", "200",
+             "--json", json.path],
+            timeout: .seconds(120))
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("deliveries/s"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any] ?? [:]
+        for key in [
+            "scenario", "config", "messagesPerSecond", "deliveriesPerSecond", "latencyMicros", "serverCpuPercent",
+            "serverRssBytes", "errors",
+        ] {
+            #expect(report[key] != nil, "missing \(key)")
+        }
+        #expect(report["scenario"] as? String == "fanout")
+        #expect(report["errors"] as? Int == 0)
+        #expect((report["deliveriesPerSecond"] as? Double ?? 0) > 0)
+        let latency = report["latencyMicros"] as? [String: Any] ?? [:]
+        #expect(Set(latency.keys).isSuperset(of: ["p50", "p90", "p99", "p999", "max"]))
+        #expect((report["serverRssBytes"] as? Int ?? 0) > 0)
     }
 }

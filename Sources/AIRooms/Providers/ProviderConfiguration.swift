@@ -1,7 +1,7 @@
 import Foundation
 
 /// The `provider` option of an AI kind:
-/// `{"type": "local", "tokensPerSecond"?, "maxTokens"?}` or
+/// `{"type": "local", "tokensPerSecond"?, "maxTokens"?, "stampTokens"?}` or
 /// `{"type": "openai", "baseURL", "model", "apiKeyEnv"?, "maxTokens"?, "temperature"?,
 ///   "timeoutSeconds"?, "totalTimeoutSeconds"?}`.
 ///
@@ -28,7 +28,7 @@ public enum ProviderConfiguration: Codable, Sendable, Equatable {
         init?(intValue: Int) { nil }
     }
 
-    private static let localKeys = ["type", "tokensPerSecond", "maxTokens"]
+    private static let localKeys = ["type", "tokensPerSecond", "maxTokens", "stampTokens"]
     private static let openAIKeys = [
         "type", "baseURL", "model", "apiKeyEnv", "maxTokens", "temperature", "timeoutSeconds", "totalTimeoutSeconds",
     ]
@@ -60,7 +60,8 @@ public enum ProviderConfiguration: Codable, Sendable, Equatable {
         if type == "local" {
             let rate = try container.decodeIfPresent(Double.self, forKey: Key("tokensPerSecond")) ?? 20
             guard rate >= 0, rate <= 1_000_000 else { throw fail("tokensPerSecond", "must be from 0 to 1000000") }
-            self = .local(LocalModelProvider(tokensPerSecond: rate, maxTokens: maxTokens ?? 256))
+            let stamp = try container.decodeIfPresent(Bool.self, forKey: Key("stampTokens")) ?? false
+            self = .local(LocalModelProvider(tokensPerSecond: rate, maxTokens: maxTokens ?? 256, stampTokens: stamp))
             return
         }
         let baseURL = try container.decode(String.self, forKey: Key("baseURL"))
@@ -95,6 +96,7 @@ public enum ProviderConfiguration: Codable, Sendable, Equatable {
             try container.encode("local", forKey: Key("type"))
             try container.encode(provider.tokensPerSecond, forKey: Key("tokensPerSecond"))
             try container.encode(provider.maxTokens, forKey: Key("maxTokens"))
+            try container.encode(provider.stampTokens, forKey: Key("stampTokens"))
         case .openai(let configuration, let apiKeyEnv):
             try container.encode("openai", forKey: Key("type"))
             try container.encode(configuration.baseURL, forKey: Key("baseURL"))

@@ -1,0 +1,135 @@
+import NIOCore
+import NIOWebSocket
+
+/// One benchmark WebSocket connection: a channel handler that reads frames on its event loop,
+/// takes the timestamp out of every benchmark message, and records it in its loop's stats.
+///
+/// In chat mode a message's stamp is at the start of its `"text"`; an `ack` frame counts as an
+/// acknowledgement for the sender. In raw mode the whole frame starts with the stamp, and a
+/// sender's own frame coming back is its acknowledgement.
+final class LoadSocket: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    enum Mode: Sendable {
+        /// Chat frames: stamps in `message` texts, `ack` acknowledges.
+        case chat
+        /// Raw frames starting with their stamp; the sender's own frame acknowledges.
+        case raw
+        /// AI rooms: stamps in `ai.delta` texts (from the local provider), `ai.end` acknowledges.
+        case ai
+    }
+
+    let stats: LoopStats
+    let mode: Mode
+    /// Called on the loop when this connection's own message is acknowledged.
+    var onAcknowledged: (() -> Void)?
+    /// Called on the loop for every text frame, before it is counted (for scenarios that look at
+    /// other frames, such as `ai.delta`).
+    var onText: ((UnsafeRawBufferPointer) -> Void)?
+    private(set) var channel: (any Channel)?
+    private var sequence = 0
+
+    private static let textKey = Array(#""text":""#.utf8)
+    private static let ackType = Array(#""type":"ack""#.utf8)
+    private static let errorType = Array(#""type":"error""#.utf8)
+    private static let deltaType = Array(#""type":"ai.delta""#.utf8)
+    private static let endType = Array(#""type":"ai.end""#.utf8)
+
+    init(stats: LoopStats, mode: Mode) {
+        self.stats = stats
+        self.mode = mode
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        channel = context.channel
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            let payload = frame.unmaskedData
+            payload.withUnsafeReadableBytes { bytes in
+                onText?(bytes)
+                handleText(bytes)
+            }
+        case .ping:
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .connectionClose:
+            if stats.measuring { stats.errors += 1 }
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    private func handleText(_ bytes: UnsafeRawBufferPointer) {
+        switch mode {
+        case .ai:
+            if Stamp.offset(after: Self.deltaType, in: bytes) != nil {
+                if let start = Stamp.offset(after: Self.textKey, in: bytes), let stamp = Stamp.parse(bytes, from: start) {
+                    stats.record(latencyMicros: Stamp.now &- stamp)
+                }
+            } else if Stamp.offset(after: Self.endType, in: bytes) != nil {
+                if stats.measuring, onAcknowledged != nil { stats.acknowledged += 1 }
+                onAcknowledged?()
+            } else if Stamp.offset(after: Self.errorType, in: bytes) != nil {
+                if stats.measuring { stats.errors += 1 }
+            }
+            return
+        case .raw:
+            guard let stamp = Stamp.parse(bytes, from: 0) else { return }
+            stats.record(latencyMicros: Stamp.now &- stamp)
+        case .chat:
+            if let start = Stamp.offset(after: Self.textKey, in: bytes), let stamp = Stamp.parse(bytes, from: start) {
+                stats.record(latencyMicros: Stamp.now &- stamp)
+            } else if Stamp.offset(after: Self.ackType, in: bytes) != nil {
+                if stats.measuring { stats.acknowledged += 1 }
+                onAcknowledged?()
+                return
+            } else if Stamp.offset(after: Self.errorType, in: bytes) != nil {
+                if stats.measuring { stats.errors += 1 }
+            }
+            return
+        }
+        // Raw mode: a sender's own frame coming back acknowledges it.
+        if onAcknowledged != nil {
+            if stats.measuring { stats.acknowledged += 1 }
+            onAcknowledged?()
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if stats.measuring { stats.errors += 1 }
+        context.close(promise: nil)
+    }
+
+    /// Sends one stamped message of `size` bytes of text (call on the channel's event loop).
+    func sendMessage(size: Int) {
+        guard let channel else { return }
+        sequence += 1
+        let text = Stamp.text(size: size)
+        let payload: String
+        switch mode {
+        case .raw: payload = text
+        case .chat: payload = #"{"type":"send","id":"b\#(sequence)","text":"\#(text)"}"#
+        case .ai: payload = #"{"type":"ai.prompt","id":"b\#(sequence)","text":"\#(text)"}"#
+        }
+        var buffer = channel.allocator.buffer(capacity: payload.utf8.count)
+        buffer.writeString(payload)
+        if stats.measuring { stats.sent += 1 }
+        channel.writeAndFlush(
+            NIOAny(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer)), promise: nil)
+    }
+
+    /// Sends `text` as it is (call on the channel's event loop).
+    func send(text: String) {
+        guard let channel else { return }
+        var buffer = channel.allocator.buffer(capacity: text.utf8.count)
+        buffer.writeString(text)
+        channel.writeAndFlush(
+            NIOAny(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer)), promise: nil)
+    }
+}

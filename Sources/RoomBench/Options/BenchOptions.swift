@@ -1,0 +1,70 @@
+/// What `rooms bench` runs, as given on its command line.
+public struct BenchOptions: Sendable, Codable {
+    public var scenario: Scenario
+    /// `http://HOST:PORT` of a running server, or nil to spawn one.
+    public var url: String?
+    /// The PID of the server at `url`, to sample its CPU and memory (spawned servers are known).
+    public var serverPID: Int32?
+    /// Seconds of measurement, after the warm-up.
+    public var duration: Double
+    /// Seconds of load before measuring.
+    public var warmup: Double
+    /// Rooms (`rooms`, `activation`, `idle`, `ai`).
+    public var rooms: Int
+    /// Clients per room (`fanout`: listeners).
+    public var clients: Int
+    /// Messages per second in total, or `max`.
+    public var rate: Rate
+    /// Bytes of message text.
+    public var size: Int
+    /// Raw mode: timestamped text frames to a `relay` room (or a peer), every member receiving
+    /// every frame; no chat protocol.
+    public var raw: Bool
+    /// A peer to measure against in the same run (`node`: Benchmarks/peers/node-ws-broadcast.js).
+    public var peer: String?
+    /// Threads of the harness's event loop group.
+    public var clientThreads: Int
+    /// Tokens per second of the local provider (`ai`).
+    public var tokensPerSecond: Double
+
+    public init(
+        scenario: Scenario, url: String? = nil, serverPID: Int32? = nil, duration: Double = 10, warmup: Double = 2,
+        rooms: Int? = nil, clients: Int? = nil, rate: Rate = .max, size: Int = 64, raw: Bool = false,
+        peer: String? = nil, clientThreads: Int = 1, tokensPerSecond: Double = 50
+    ) {
+        self.scenario = scenario
+        self.url = url
+        self.serverPID = serverPID
+        self.duration = duration
+        self.warmup = warmup
+        self.rooms = rooms ?? Self.defaultRooms(scenario)
+        self.clients = clients ?? Self.defaultClients(scenario)
+        self.rate = rate
+        self.size = size
+        self.raw = raw
+        self.peer = peer
+        self.clientThreads = clientThreads
+        self.tokensPerSecond = tokensPerSecond
+    }
+
+    static func defaultRooms(_ scenario: Scenario) -> Int {
+        switch scenario {
+        case .fanout, .ingest: 1
+        case .rooms: 1_000
+        case .activation: 10_000
+        case .idle: 1_000
+        case .ai: 100
+        }
+    }
+
+    static func defaultClients(_ scenario: Scenario) -> Int {
+        switch scenario {
+        case .fanout: 1_000
+        case .rooms: 5
+        case .ingest: 1
+        case .activation: 0
+        case .idle: 10_000
+        case .ai: 5
+        }
+    }
+}

@@ -1,0 +1,41 @@
+/// How fast senders send: a total number of messages per second, or as fast as the server
+/// acknowledges (each sender keeping a small window of messages in flight).
+public enum Rate: Sendable, Equatable, CustomStringConvertible, Codable {
+    case max
+    case perSecond(Double)
+
+    /// Parses `max` or a positive number.
+    public init?(argument: String) {
+        if argument == "max" {
+            self = .max
+        } else if let value = Double(argument), value > 0 {
+            self = .perSecond(value)
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .max: "max"
+        case .perSecond(let rate): rate == rate.rounded() ? "\(Int(rate))" : "\(rate)"
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .max: try container.encode("max")
+        case .perSecond(let rate): try container.encode(rate)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let rate = try? container.decode(Double.self) {
+            self = .perSecond(rate)
+        } else {
+            self = .max
+        }
+    }
+}

@@ -1,0 +1,15 @@
+/// A load scenario of `rooms bench`.
+public enum Scenario: String, CaseIterable, Sendable, Codable {
+    /// One room, many listeners, one sender.
+    case fanout
+    /// Many rooms of a few clients, every client sending.
+    case rooms
+    /// One room, 32 HTTP writers, one WebSocket listener.
+    case ingest
+    /// Many rooms created, left to hibernate, then each woken by one message.
+    case activation
+    /// Many idle connections on hibernated rooms: the server's memory per connection.
+    case idle
+    /// AI rooms streaming answers from the local provider: token deliveries and latency.
+    case ai
+}

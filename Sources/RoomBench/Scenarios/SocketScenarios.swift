@@ -1,0 +1,56 @@
+import Foundation
+
+/// The scenarios made of WebSocket clients: `fanout`, `rooms` and `ai`.
+enum SocketScenarios {
+    /// One room: `clients` listeners and one sender.
+    static func fanout(_ options: BenchOptions, target: BenchTarget, client: LoadClient) async throws -> BenchResult {
+        let mode: LoadSocket.Mode = options.raw ? .raw : .chat
+        let room = "fanout-\(UUID().uuidString.prefix(8))"
+        let path = "/rooms/\(options.raw ? "relay" : "chat")/\(room)/ws"
+        _ = try await client.connect(options.clients, mode: mode) { "\(path)?user=l\($0)" }
+        let sender = try await client.connect(path: "\(path)?user=sender", mode: mode)
+        let driver = SendDriver(senders: [sender], rate: options.rate, size: options.size, window: 32)
+        try await driver.start()
+        let measurement = try await Measurement.run(client: client, target: target, options: options)
+        try await driver.stop()
+        return measurement.result(options, target: target)
+    }
+
+    /// `rooms` rooms of `clients` clients, every client sending.
+    static func rooms(_ options: BenchOptions, target: BenchTarget, client: LoadClient) async throws -> BenchResult {
+        let mode: LoadSocket.Mode = options.raw ? .raw : .chat
+        let run = UUID().uuidString.prefix(8)
+        let kind = options.raw ? "relay" : "chat"
+        let clients = options.clients
+        let sockets = try await client.connect(options.rooms * clients, mode: mode) { index in
+            "/rooms/\(kind)/r\(run)-\(index / clients)/ws?user=u\(index % clients)"
+        }
+        let driver = SendDriver(senders: sockets, rate: options.rate, size: options.size, window: 2)
+        try await driver.start()
+        let measurement = try await Measurement.run(client: client, target: target, options: options)
+        try await driver.stop()
+        return measurement.result(options, target: target)
+    }
+
+    /// `rooms` AI rooms of `clients` clients; one client per room prompts again as soon as an
+    /// answer ends, so that every room always streams. Deliveries are `ai.delta` frames.
+    static func ai(_ options: BenchOptions, target: BenchTarget, client: LoadClient) async throws -> BenchResult {
+        let run = UUID().uuidString.prefix(8)
+        let clients = max(1, options.clients)
+        let sockets = try await client.connect(options.rooms * clients, mode: .ai) { index in
+            "/rooms/ai/a\(run)-\(index / clients)/ws?user=u\(index % clients)"
+        }
+        let prompters = stride(from: 0, to: sockets.count, by: clients).map { sockets[$0] }
+        let driver = SendDriver(senders: prompters, rate: .max, size: options.size, window: 1)
+        try await driver.start()
+        let measurement = try await Measurement.run(client: client, target: target, options: options)
+        try await driver.stop()
+        return measurement.result(
+            options, target: target,
+            notes: [
+                "messages/s counts answers completed; deliveries/s counts ai.delta frames received; latency is "
+                    + "from the local provider producing a token to a client receiving it "
+                    + "(\(options.tokensPerSecond) tokens/s per answer, 50 tokens each)"
+            ])
+    }
+}

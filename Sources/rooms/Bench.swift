@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import RoomBench
+
+/// `rooms bench SCENARIO`: the load harness.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drive a DurableRooms server over real sockets and measure it.",
+        discussion: """
+            Scenarios: fanout (1 room, --clients listeners, 1 sender), rooms (--rooms x --clients, every client \
+            sending), ingest (1 room, 32 HTTP writers, 1 listener), activation (--rooms rooms created, hibernated, \
+            then woken), idle (--clients idle connections on hibernated rooms), ai (AI rooms streaming answers). \
+            Run from the repository's root (the node peer lives in Benchmarks/peers). See docs/BENCHMARKS.md.
+            """)
+
+    @Argument(help: "fanout, rooms, ingest, activation, idle or ai")
+    var scenario: String
+
+    @Option(help: "A running server, http://HOST:PORT.")
+    var url: String?
+
+    @Flag(help: "Start a server of our own (this executable) for the run, and stop it after.")
+    var spawn = false
+
+    @Option(help: "The PID of the server at --url, to report its CPU and memory.")
+    var serverPID: Int32?
+
+    @Option(help: "Seconds measured, after the warm-up.")
+    var duration: Double = 10
+
+    @Option(help: "Seconds of load before measuring.")
+    var warmup: Double = 2
+
+    @Option(help: "Rooms (default per scenario).")
+    var rooms: Int?
+
+    @Option(help: "Clients per room (fanout: listeners; idle: connections in all).")
+    var clients: Int?
+
+    @Option(help: "Messages per second in total, or max.")
+    var rate: String = "max"
+
+    @Option(help: "Bytes of text per message.")
+    var size: Int = 64
+
+    @Flag(help: "Raw frames to relay rooms instead of the chat protocol (fanout, rooms).")
+    var raw = false
+
+    @Option(help: "Also run the scenario against a peer and report the ratio: node.")
+    var peer: String?
+
+    @Option(help: "Threads of the harness's event loops.")
+    var clientThreads: Int = 1
+
+    @Option(help: "Tokens per second of each answer (ai, spawned server).")
+    var tokensPerSecond: Double = 50
+
+    @Option(help: "Write the report as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        guard Scenario(rawValue: scenario) != nil else {
+            throw ValidationError("unknown scenario '\(scenario)'; one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard (url != nil) != spawn else { throw ValidationError("give exactly one of --url and --spawn") }
+        guard Rate(argument: rate) != nil else { throw ValidationError("--rate must be a positive number or max") }
+    }
+
+    func run() async throws {
+        let options = BenchOptions(
+            scenario: Scenario(rawValue: scenario)!, url: url, serverPID: serverPID, duration: duration, warmup: warmup,
+            rooms: rooms, clients: clients, rate: Rate(argument: rate)!, size: size, raw: raw, peer: peer,
+            clientThreads: clientThreads, tokensPerSecond: tokensPerSecond)
+        do {
+            let report = try await BenchRunner.run(options) { line in
+                FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
+            }
+            print(report.table, terminator: "")
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+            }
+        } catch let error as BenchError {
+            throw ValidationError(error.description)
+        }
+    }
+}
