@@ -138,17 +138,21 @@ extension RoomContext {
             name: row.name, payload: row.payload, attempt: row.failures + 1, dueAt: row.dueAt, firedAt: now,
             isRepeating: row.intervalMilliseconds != nil)
         let isSnapshot = row.name == Self.snapshotScheduleName
+        // The next run, or the retry, is timed from the end of this run (not from when the batch
+        // began): a run that took longer than the interval or the backoff is not followed at once
+        // by another, and the runs it overlapped are skipped.
         await turn(isSnapshot ? .maintenance : .runtime) {
             if isSnapshot {
                 try await room.onSnapshot(context: self)
             } else {
                 try await room.onSchedule(fire, context: self)
             }
-            try storage.completeSchedule(row, now: now)
+            try storage.completeSchedule(row, now: self.now())
         }
         guard let failure = group.last?.failure, !mustRestart else { return }
+        let failedAt = self.now()
         await turn(.runtime) {
-            let gaveUp = try storage.failSchedule(row, now: now)
+            let gaveUp = try storage.failSchedule(row, now: failedAt)
             logger.warning(
                 gaveUp ? "schedule failed; retries exhausted" : "schedule failed; will retry",
                 metadata: ["schedule": "\(row.name)", "attempt": "\(fire.attempt)", "error": "\(failure)"])
