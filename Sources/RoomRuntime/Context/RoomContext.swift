@@ -44,6 +44,9 @@ public actor RoomContext {
     var schedulesChanged = false
     /// The next alarm last reported to the node's clock and directory.
     var reportedNextAlarm: Int64?
+    /// Whether a batch of due schedules is running (a handler may be waiting in a call, while the
+    /// room handles its other events).
+    var firingSchedules = false
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         slot.shard.asUnownedSerialExecutor()

@@ -115,6 +115,12 @@ extension RoomContext {
 
     /// Runs every schedule that is due, each in a turn of its own.
     func fireDueSchedules() async {
+        // An alarm that arrives while a handler of the running batch waits in a call must not
+        // start the batch's schedules again inside it (the waiting one is still due): they run
+        // after it, when the batch's commit sets the clock again.
+        guard !firingSchedules else { return }
+        firingSchedules = true
+        defer { firingSchedules = false }
         let now = now()
         // A lease: if this batch never commits (the room's storage fails), the clock comes back.
         runtime.alarms.set(address, due: now + 5_000)
@@ -149,6 +155,9 @@ extension RoomContext {
             }
             try storage.completeSchedule(row, now: self.now())
         }
+        // A call in the handler may have committed (and set the clock) before this run was
+        // marked done: the batch's commit must set the clock again.
+        schedulesChanged = true
         guard let failure = group.last?.failure, !mustRestart else { return }
         let failedAt = self.now()
         await turn(.runtime) {
