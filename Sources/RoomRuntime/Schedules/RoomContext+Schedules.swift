@@ -134,7 +134,16 @@ extension RoomContext {
         }
         for row in due {
             guard !mustRestart else { return }
-            await fire(row, now: now)
+            // A handler that ran earlier in the batch may have cancelled or replaced this one.
+            let current: ScheduleRow?
+            do {
+                current = try storage.scheduleRow(named: row.name)
+            } catch {
+                logger.error("cannot read schedules", metadata: ["error": "\(error)"])
+                return
+            }
+            guard let current, current.generation == row.generation, current.dueAt <= now else { continue }
+            await fire(current, now: now)
         }
     }
 
