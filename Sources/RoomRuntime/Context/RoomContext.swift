@@ -213,10 +213,10 @@ public actor RoomContext {
                 if slot.kind.snapshotInterval != nil {
                     // Memory is about to go: the snapshot takes it, and a hibernated room needs no
                     // periodic snapshot (activation sets the schedule again).
-                    await turn(.runtime) {
-                        try await room.onSnapshot(context: self)
-                        try dropSnapshotSchedule()
-                    }
+                    // The schedule goes in a turn of its own: a snapshot that throws must not
+                    // leave it behind, or it would wake the hibernated room.
+                    await turn(.runtime) { try await room.onSnapshot(context: self) }
+                    await turn(.runtime) { try dropSnapshotSchedule() }
                 }
                 await turn(.runtime) { try await room.onHibernate(context: self) }
                 commitGroup()

@@ -169,7 +169,7 @@ extension RoomContext {
         schedulesChanged = true
         guard let failure = group.last?.failure, !mustRestart else { return }
         let failedAt = self.now()
-        await turn(.runtime) {
+        await turn(isSnapshot ? .maintenance : .runtime) {
             let gaveUp = try storage.failSchedule(row, now: failedAt)
             logger.warning(
                 gaveUp ? "schedule failed; retries exhausted" : "schedule failed; will retry",
