@@ -89,17 +89,20 @@ struct CallTests {
         let fixture = try Self.fixture()
         defer { fixture.directory.remove() }
         let (a, b) = try idsOnTwoShards(fixture, "timeout")
+        // b answers only once the test lets it.
+        let gate = uniqueID("gate")
         let error = await #expect(throws: RoomError.self) {
-            try await fixture.request(a, "GET", ["call", b, "sleep", "800"], query: ["timeoutMs": "200"])
+            try await fixture.request(a, "GET", ["call", b, "wait", gate], query: ["timeoutMs": "200"])
         }
         #expect(error?.code == .callTimeout)
         #expect(error?.category == .unavailable)
         #expect(error?.message.contains("calls/\(b)") == true)
 
-        // The caller is free again while the callee still sleeps.
+        // The caller is free again while the callee still waits.
         let echo = jsonObject(try await fixture.request(a, "GET", ["echo"]))
         #expect(echo["me"] as? String == a)
-        // The callee's late answer went nowhere; a new call gets a fresh one.
+        // The callee's late answer goes nowhere; a new call gets a fresh one.
+        CallRoom.open(gate)
         let (relay, echoB) = try relay(try await fixture.request(a, "GET", ["call", b, "echo"]))
         #expect(relay.me == a)
         #expect(echoB["me"] as? String == b)

@@ -42,11 +42,12 @@ struct ConnectionTests {
 
         try await eventually("the room hibernated") { try !fixture.runtime.info(for: address).active }
         #expect(try fixture.runtime.info(for: address).connections == 3)
-        #expect(TagRoom.starts.entries(for: id) == [.created])
+        let activations = TagRoom.starts.entries(for: id).count
 
-        // The first event wakes the room; the labels are there.
+        // The next event wakes the room; the labels are there.
         let red = try await send(["type": "who", "tag": "red"], on: cat, to: catClient, awaiting: "who")
-        #expect(TagRoom.starts.entries(for: id) == [.created, .rehydrated])
+        #expect(TagRoom.starts.entries(for: id).count == activations + 1)
+        #expect(TagRoom.starts.entries(for: id).last == .rehydrated)
         #expect(red["users"] as? [String] == ["ann"])
         #expect(red["tags"] as? [[String]] == [["admin", "red"]])
         #expect(seat((red["seats"] as? [Any])?.first) == TagRoom.Seat(seat: 3, note: "by the window ✓"))
@@ -133,7 +134,7 @@ struct ConnectionTests {
         let (handle, client) = try fixture.connect(id)
         try await client.waitFor(1, ofType: "welcome")
         try await eventually("the room hibernated") { try !fixture.runtime.info(for: address).active }
-        #expect(TagRoom.starts.entries(for: id) == [.created])
+        let activations = TagRoom.starts.entries(for: id).count
 
         let before = WallClock.millisecondsSince1970()
         handle.receive(.text(#"{"type":"ping","id":"p1"}"#))
@@ -144,12 +145,12 @@ struct ConnectionTests {
         // Longer than a sweep of the runtime: nothing woke the room.
         try await Task.sleep(for: .milliseconds(150))
         #expect(try !fixture.runtime.info(for: address).active)
-        #expect(TagRoom.starts.entries(for: id) == [.created])
+        #expect(TagRoom.starts.entries(for: id).count == activations)
 
         let last = try await send(["type": "lastPing"], on: handle, to: client, awaiting: "lastPing")
         let at = try #require(last["at"] as? Int)
         #expect((before...after).contains(Int64(at)))
-        #expect(TagRoom.starts.entries(for: id) == [.created, .rehydrated])
+        #expect(TagRoom.starts.entries(for: id).count == activations + 1)
         // A frame that only mentions "ping" is the room's, not a heartbeat.
         let who = try await send(["type": "who", "tag": "ping"], on: handle, to: client, awaiting: "who")
         #expect(who["users"] as? [String] == [])

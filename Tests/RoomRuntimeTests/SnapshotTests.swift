@@ -71,14 +71,21 @@ struct SnapshotTests {
         _ = try await fixture.request(id, "POST", ["add", "3"])
         _ = try await fixture.request(id, "POST", ["add", "4"])
         try await eventually("the room hibernated") { try !fixture.runtime.info(for: address).active }
-        #expect(SnapshotRoom.log.entries(for: id) == [.start(.created), .snapshot(seq: 2, wrote: true), .hibernate])
+        // Every hibernation (a slow machine may see one between the two changes) runs a
+        // snapshot just before the hibernate hook, and there is no other snapshot.
+        let log = SnapshotRoom.log.entries(for: id)
+        #expect(log.suffix(2) == [.snapshot(seq: 2, wrote: true), .hibernate])
+        #expect(log.filter { $0 == .hibernate }.count == snapshots(id).count)
+        for (index, event) in log.enumerated() where event == .hibernate {
+            if case .snapshot = log[index - 1] {} else { Issue.record("hibernated without a snapshot: \(log)") }
+        }
 
         let state = try await state(fixture, id)
         #expect(state.loadedValue == 7)
         #expect(state.loadedSeq == 2)
         #expect(state.replayed == 0)
         #expect(state.value == 7)
-        #expect(starts(id) == [.created, .rehydrated])
+        #expect(starts(id).last == .rehydrated)
         await fixture.stop()
     }
 
@@ -91,7 +98,7 @@ struct SnapshotTests {
         _ = try await fixture.request(id, "POST", ["add", "5"])
         _ = try await fixture.request(id, "POST", ["add", "7"])
         try await eventually("a snapshot of change 2") { snapshots(id).contains { $0.seq == 2 && $0.wrote } }
-        // From now on this instance writes no snapshot, as if the process died after the changes.
+        // From now on the room writes no snapshot, as if the process died after the changes.
         _ = try await fixture.request(id, "POST", ["skip-snapshots"])
         _ = try await fixture.request(id, "POST", ["add", "1"])
         _ = try await fixture.request(id, "POST", ["add", "2"])

@@ -8,12 +8,21 @@ import RoomRuntime
 ///
 /// - `echo`: answers an ``Echo`` naming this room, the calling room and this instance's activations.
 /// - `sleep/MS`: sleeps MS milliseconds inside the hook, then answers `{"slept": MS}`.
+/// - `wait/KEY`: waits inside the hook until the test calls ``open(_:)`` with KEY, then answers
+///   `{"opened": KEY}`.
 /// - `call/ID/REST...`: calls room ID of the same kind with the path REST (`timeoutMs` in the
 ///   query bounds the call, default 5 s) and answers a ``Relay`` holding the reply.
 final class CallRoom: Room {
     static let className = "calls"
 
     static let starts = EventLog<Activation>()
+
+    private static let gates = EventLog<Bool>()
+
+    /// Lets the rooms waiting on `key` answer.
+    static func open(_ key: String) {
+        gates.append(true, for: key)
+    }
 
     struct Echo: Codable {
         let me: String
@@ -42,6 +51,10 @@ final class CallRoom: Room {
             let milliseconds = request.path.count > 1 ? Int(request.path[1]) ?? 0 : 0
             try await Task.sleep(for: .milliseconds(milliseconds))
             return try .json(["slept": milliseconds])
+        case "wait":
+            let key = request.path.count > 1 ? request.path[1] : ""
+            while Self.gates.entries(for: key).isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+            return try .json(["opened": key])
         case "call":
             guard request.path.count >= 2 else { throw RoomError.badRequest(.invalidField, "call/ID/...") }
             let timeout = try request.integer("timeoutMs", in: 1...60_000) ?? 5_000

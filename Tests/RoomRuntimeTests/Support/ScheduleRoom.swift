@@ -14,6 +14,9 @@ import RoomRuntime
 ///   `{"type":"scheduled","name","dueAt"}`.
 /// - `cancel`: `name`; answers `{"type":"cancelled","name","result"}`.
 /// - `list`: answers `{"type":"schedules","names","texts","dueAts"}`.
+/// - `many`: runs the `commands` in one turn; answers as the last does.
+/// - `arm`: a `schedule` command, stored and run only in `onHibernate`, so that the schedule
+///   exists only once the room is leaving memory; answers `{"type":"armed"}`.
 ///
 /// `onSchedule` records every attempt, failed ones included, in ``log``, then follows the job's
 /// `mode`: `fail` always throws, `fail-twice` throws on attempts 1 and 2, `call` calls the room
@@ -47,19 +50,20 @@ final class ScheduleRoom: Room {
     /// Every attempt, by room id.
     static let log = EventLog<Attempt>()
 
-    struct Command: Decodable {
-        let type: String
-        let name: String?
-        let afterMs: Int64?
-        let everyMs: Int64?
-        let atMs: Int64?
-        let text: String?
-        let mode: String?
-        let sleepMs: Int?
-        let cancels: String?
-        let payloadBytes: Int?
-        let firstRetryMs: Int64?
-        let maxRetries: Int?
+    struct Command: Codable {
+        var type: String
+        var name: String?
+        var afterMs: Int64?
+        var everyMs: Int64?
+        var atMs: Int64?
+        var text: String?
+        var mode: String?
+        var sleepMs: Int?
+        var cancels: String?
+        var payloadBytes: Int?
+        var firstRetryMs: Int64?
+        var maxRetries: Int?
+        var commands: [Command]?
     }
 
     struct Scheduled: Encodable {
@@ -108,6 +112,13 @@ final class ScheduleRoom: Room {
 
     func onStart(_ activation: Activation, context: isolated RoomContext) async throws {
         self.activation = activation
+    }
+
+    func onHibernate(context: isolated RoomContext) async throws {
+        guard var armed = try context.storage.kv.get("armed", as: Command.self) else { return }
+        armed.type = "schedule"
+        _ = try perform(armed, context: context)
+        try context.storage.kv.remove("armed")
     }
 
     func onMessage(_ message: ClientMessage, from connection: RoomConnection, context: isolated RoomContext)
@@ -188,6 +199,13 @@ final class ScheduleRoom: Room {
         case "cancel":
             guard let name = command.name else { throw RoomError.badRequest(.missingField, "name") }
             return try .json(Cancelled(name: name, result: try context.cancelSchedule(name)))
+        case "many":
+            var reply = OutboundFrame.text("{}")
+            for command in command.commands ?? [] { reply = try perform(command, context: context) }
+            return reply
+        case "arm":
+            try context.storage.kv.set("armed", command)
+            return .text(#"{"type":"armed"}"#)
         case "list":
             let schedules = try context.schedules()
             return try .json(

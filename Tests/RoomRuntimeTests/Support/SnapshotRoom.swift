@@ -9,8 +9,9 @@ import RoomRuntime
 /// key-value store, and drops the changes it covers. `onStart` loads the snapshot and replays
 /// the changes after it.
 ///
-/// Requests: `POST add/N` adds N; `POST skip-snapshots` makes this instance's later snapshots
-/// write nothing (as if the process died before them); `POST fail-snapshots` makes them throw;
+/// Requests: `POST add/N` adds N; `POST skip-snapshots` makes the room's later snapshots write
+/// nothing (as if the process died before them; stored, so it holds across hibernation);
+/// `POST fail-snapshots` makes this instance's snapshots throw;
 /// `GET state` answers a ``State``.
 /// Activations, snapshots and hibernations are recorded in ``log``.
 final class SnapshotRoom: Room {
@@ -68,6 +69,7 @@ final class SnapshotRoom: Room {
 
     func onStart(_ activation: Activation, context: isolated RoomContext) async throws {
         Self.log.append(.start(activation), for: context.id)
+        skipSnapshots = try context.storage.kv.get("skip-snapshots", as: Bool.self) ?? false
         loaded = try context.storage.kv.get("snapshot", as: Snapshot.self) ?? Snapshot(value: 0, seq: 0)
         snapshotSeq = loaded.seq
         let rows = try context.storage.fetchAll(
@@ -87,6 +89,7 @@ final class SnapshotRoom: Room {
             value += delta
             return try .json(state(context: context))
         case ("POST", "skip-snapshots"):
+            try context.storage.kv.set("skip-snapshots", true)
             skipSnapshots = true
             return RoomResponse(status: 204)
         case ("POST", "fail-snapshots"):
