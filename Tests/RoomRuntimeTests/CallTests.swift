@@ -109,4 +109,21 @@ struct CallTests {
         #expect(echoB["caller"] as? String == a)
         await fixture.stop()
     }
+
+    @Test("at the active-room cap, a call to a room out of memory cannot be answered (known issue)")
+    func callAtCapacity() async throws {
+        let fixture = try RuntimeFixture(maxActiveRooms: 1, kind: "calls", roomClass: RoomClass(CallRoom.self))
+        defer { fixture.directory.remove() }
+        // The caller holds the only place and, waiting in its call, does not hibernate to give it
+        // up: the callee cannot be activated until the call times out. With a larger cap the
+        // same happens when the least recently used room, picked to leave, is waiting in a call.
+        await withKnownIssue("a room waiting in a call keeps its place under the active-room cap") {
+            let body = try await fixture.request("a", "GET", ["call", "b", "echo"], query: ["timeoutMs": "500"])
+            #expect(jsonObject(body)["me"] as? String == "a")
+        }
+        // The caller is usable afterwards, and the callee answers once there is room.
+        #expect(jsonObject(try await fixture.request("a", "GET", ["echo"]))["me"] as? String == "a")
+        #expect(jsonObject(try await fixture.request("b", "GET", ["echo"]))["me"] as? String == "b")
+        await fixture.stop()
+    }
 }
