@@ -44,6 +44,9 @@ public actor RoomContext {
     var schedulesChanged = false
     /// The next alarm last reported to the node's clock and directory.
     var reportedNextAlarm: Int64?
+    /// Whether a batch of due schedules is running (a handler may be waiting in a call, while the
+    /// room handles its other events).
+    var firingSchedules = false
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         slot.shard.asUnownedSerialExecutor()
@@ -214,10 +217,10 @@ public actor RoomContext {
                 if slot.kind.snapshotInterval != nil {
                     // Memory is about to go: the snapshot takes it, and a hibernated room needs no
                     // periodic snapshot (activation sets the schedule again).
-                    await turn(.runtime) {
-                        try await room.onSnapshot(context: self)
-                        try dropSnapshotSchedule()
-                    }
+                    // The schedule goes in a turn of its own: a snapshot that throws must not
+                    // leave it behind, or it would wake the hibernated room.
+                    await turn(.runtime) { try await room.onSnapshot(context: self) }
+                    await turn(.runtime) { try dropSnapshotSchedule() }
                 }
                 await turn(.runtime) { try await room.onHibernate(context: self) }
                 commitGroup()

@@ -196,9 +196,13 @@ public final class NodeDirectory: Sendable {
             arguments.append(kind)
         }
         if !prefix.isEmpty {
-            // A range the primary key serves, then the exact test.
+            // A range the primary key serves, then the exact test. The upper bound is the prefix
+            // followed by more U+10FFFF (the largest UTF-8 sequence) than an id has room for, so
+            // that no id starting with the prefix sorts above it, not even one continuing with
+            // U+10FFFF.
+            let upperBound = prefix + String(repeating: "\u{10FFFF}", count: RoomAddress.maxIDBytes / 4)
             conditions.append("id >= ? AND id < ? AND substr(id, 1, ?) = ?")
-            arguments += [prefix, prefix + "\u{10FFFF}", prefix.unicodeScalars.count, prefix]
+            arguments += [prefix, upperBound, prefix.unicodeScalars.count, prefix]
         }
         if let after {
             conditions.append("(kind, id) > (?, ?)")

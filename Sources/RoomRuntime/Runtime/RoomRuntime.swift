@@ -137,8 +137,12 @@ public final class RoomRuntime: Service {
                 lastSeq: lastSequence, exists: true)
         }
         let peeked: Int64?
+        let file = layout.file(of: address)
         do {
-            peeked = try RoomStorage.peekSequence(file: layout.file(of: address))
+            peeked = try RoomStorage.peekSequence(file: file)
+        } catch where !FileManager.default.fileExists(atPath: file.path) {
+            // Deleted (DELETE or TTL expiry) while it was being read: the room no longer exists.
+            peeked = nil
         } catch {
             logger.error("cannot read room file", metadata: ["room": "\(address)", "error": "\(error)"])
             throw .unavailable(.roomUnavailable, "the room's file cannot be read")

@@ -118,6 +118,12 @@ extension RoomContext {
 
     /// Runs every schedule that is due, each in a turn of its own.
     func fireDueSchedules() async {
+        // An alarm that arrives while a handler of the running batch waits in a call must not
+        // start the batch's schedules again inside it (the waiting one is still due): they run
+        // after it, when the batch's commit sets the clock again.
+        guard !firingSchedules else { return }
+        firingSchedules = true
+        defer { firingSchedules = false }
         let now = now()
         // A lease: if this batch never commits (the room's storage fails), the clock comes back.
         runtime.alarms.set(address, due: now + 5_000)
@@ -131,7 +137,16 @@ extension RoomContext {
         }
         for row in due {
             guard !mustRestart else { return }
-            await fire(row, now: now)
+            // A handler that ran earlier in the batch may have cancelled or replaced this one.
+            let current: ScheduleRow?
+            do {
+                current = try storage.scheduleRow(named: row.name)
+            } catch {
+                logger.error("cannot read schedules", metadata: ["error": "\(error)"])
+                return
+            }
+            guard let current, current.generation == row.generation, current.dueAt <= now else { continue }
+            await fire(current, now: now)
         }
     }
 
@@ -141,17 +156,24 @@ extension RoomContext {
             name: row.name, payload: row.payload, attempt: row.failures + 1, dueAt: row.dueAt, firedAt: now,
             isRepeating: row.intervalMilliseconds != nil)
         let isSnapshot = row.name == Self.snapshotScheduleName
+        // The next run, or the retry, is timed from the end of this run (not from when the batch
+        // began): a run that took longer than the interval or the backoff is not followed at once
+        // by another, and the runs it overlapped are skipped.
         await turn(isSnapshot ? .maintenance : .runtime) {
             if isSnapshot {
                 try await room.onSnapshot(context: self)
             } else {
                 try await room.onSchedule(fire, context: self)
             }
-            try storage.completeSchedule(row, now: now)
+            try storage.completeSchedule(row, now: self.now())
         }
+        // A call in the handler may have committed (and set the clock) before this run was
+        // marked done: the batch's commit must set the clock again.
+        schedulesChanged = true
         guard let failure = group.last?.failure, !mustRestart else { return }
-        await turn(.runtime) {
-            let gaveUp = try storage.failSchedule(row, now: now)
+        let failedAt = self.now()
+        await turn(isSnapshot ? .maintenance : .runtime) {
+            let gaveUp = try storage.failSchedule(row, now: failedAt)
             logger.warning(
                 gaveUp ? "schedule failed; retries exhausted" : "schedule failed; will retry",
                 metadata: ["schedule": "\(row.name)", "attempt": "\(fire.attempt)", "error": "\(failure)"])

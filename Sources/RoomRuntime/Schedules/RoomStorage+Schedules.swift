@@ -81,6 +81,15 @@ extension RoomStorage {
         }
     }
 
+    /// The schedule `name` as it is now (seeing this turn's writes), if it exists.
+    func scheduleRow(named name: String) throws -> ScheduleRow? {
+        try read { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM _rooms_schedules WHERE name = ?"), arguments: [name]
+            ).map(ScheduleRow.init(row:))
+        }
+    }
+
     /// The earliest due time of any schedule, seeing this turn's writes.
     func nextScheduleDue() throws -> Int64? {
         try read { db in

@@ -1,20 +1,25 @@
 import Foundation
+import NIOCore
 import RoomRuntime
 
-/// A runtime on a temporary data directory, serving one kind of room (`notes` by default).
+/// A runtime on a temporary data directory, serving one kind of room (`notes` by default), plus
+/// any `extraKinds`.
 struct RuntimeFixture {
     let directory: TemporaryDirectory
     let runtime: RoomRuntime
     let kind: String
     private let housekeeping: Task<Void, Never>
 
+    /// `ttl` and `snapshotInterval` configure the main kind (see ``RoomKind``); the runtime looks
+    /// for expired rooms at the interval it derives from the shortest TTL.
     init(
         directory: TemporaryDirectory? = nil, idleTimeout: Duration = .seconds(60), maxActiveRooms: Int = 100,
-        shards: Int = 2, kind: String = "notes", roomClass: RoomClass = RoomClass(NotesRoom.self)
+        shards: Int = 2, kind: String = "notes", roomClass: RoomClass = RoomClass(NotesRoom.self),
+        ttl: Duration? = nil, snapshotInterval: Duration? = nil, extraKinds: [RoomKind] = []
     ) throws {
         let directory = try directory ?? TemporaryDirectory()
-        var configuration = RuntimeConfiguration(
-            dataDirectory: directory.url, kinds: [try RoomKind(name: kind, roomClass: roomClass)])
+        let main = try RoomKind(name: kind, roomClass: roomClass, ttl: ttl, snapshotInterval: snapshotInterval)
+        var configuration = RuntimeConfiguration(dataDirectory: directory.url, kinds: [main] + extraKinds)
         configuration.idleTimeout = idleTimeout
         configuration.maxActiveRooms = maxActiveRooms
         configuration.shardCount = shards
@@ -34,6 +39,15 @@ struct RuntimeFixture {
         let transport = RecordingTransport()
         let handle = try runtime.connect(to: address(id), user: user, transport: transport)
         return (handle, transport)
+    }
+
+    /// Sends a request to room `id` and returns the response body as text.
+    func request(
+        _ id: String, _ method: String = "GET", _ path: [String], query: [String: String] = [:], body: String = ""
+    ) async throws -> String {
+        let request = RoomRequest(method: method, path: path, query: query, body: ByteBuffer(string: body))
+        let response = try await runtime.request(request, to: address(id))
+        return String(buffer: response.body)
     }
 
     /// Stops the runtime (keeping the directory).

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+@testable import RoomRuntime
+
+@Suite("Calls between rooms")
+struct CallTests {
+    private static func fixture(idleTimeout: Duration = .seconds(60)) throws -> RuntimeFixture {
+        try RuntimeFixture(idleTimeout: idleTimeout, shards: 2, kind: "calls", roomClass: RoomClass(CallRoom.self))
+    }
+
+    /// Two fresh room ids whose rooms live on different shards.
+    private func idsOnTwoShards(_ fixture: RuntimeFixture, _ name: String) throws -> (String, String) {
+        let first = uniqueID("\(name)-a")
+        let shard = fixture.runtime.router.shard(for: try fixture.address(first)).index
+        for _ in 0..<100 {
+            let second = uniqueID("\(name)-b")
+            if fixture.runtime.router.shard(for: try fixture.address(second)).index != shard { return (first, second) }
+        }
+        throw TimedOut(description: "no id on the other shard")
+    }
+
+    private func relay(_ body: String) throws -> (CallRoom.Relay, [String: Any]) {
+        let relay = try JSONDecoder().decode(CallRoom.Relay.self, from: Data(body.utf8))
+        return (relay, jsonObject(relay.reply))
+    }
+
+    @Test("a room calls a room on another shard, which wakes from hibernation to answer")
+    func callAcrossShards() async throws {
+        let fixture = try Self.fixture(idleTimeout: .milliseconds(100))
+        defer { fixture.directory.remove() }
+        let (a, b) = try idsOnTwoShards(fixture, "across")
+        _ = try await fixture.request(b, "GET", ["echo"])
+        try await eventually("b hibernated") { try !fixture.runtime.info(for: fixture.address(b)).active }
+
+        let (relay, echo) = try relay(try await fixture.request(a, "GET", ["call", b, "echo"]))
+        #expect(relay.me == a)
+        #expect(relay.status == 200)
+        #expect(echo["me"] as? String == b)
+        #expect(echo["caller"] as? String == a)
+        #expect(echo["activations"] as? [String] == ["created", "rehydrated"])
+        await fixture.stop()
+    }
+
+    @Test("two rooms calling each other at the same time both get their answers")
+    func crossingCalls() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.directory.remove() }
+        let (a, b) = try idsOnTwoShards(fixture, "crossing")
+        for _ in 0..<20 {
+            async let fromA = fixture.request(a, "GET", ["call", b, "echo"])
+            async let fromB = fixture.request(b, "GET", ["call", a, "echo"])
+            let (relayA, echoB) = try relay(try await fromA)
+            let (relayB, echoA) = try relay(try await fromB)
+            #expect(relayA.me == a && echoB["me"] as? String == b && echoB["caller"] as? String == a)
+            #expect(relayB.me == b && echoA["me"] as? String == a && echoA["caller"] as? String == b)
+        }
+        await fixture.stop()
+    }
+
+    @Test("a call that calls back into the waiting room is answered (A calls B, which calls A)")
+    func callBack() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.directory.remove() }
+        let (a, b) = try idsOnTwoShards(fixture, "callback")
+        let (outer, middle) = try relay(try await fixture.request(a, "GET", ["call", b, "call", a, "echo"]))
+        #expect(outer.me == a)
+        #expect(middle["me"] as? String == b)
+        let inner = jsonObject(middle["reply"] as? String ?? "")
+        #expect(inner["me"] as? String == a)
+        #expect(inner["caller"] as? String == b)
+        await fixture.stop()
+    }
+
+    @Test("a room that calls itself gets its own answer")
+    func callSelf() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.directory.remove() }
+        let a = uniqueID("self")
+        let (relay, echo) = try relay(try await fixture.request(a, "GET", ["call", a, "echo"]))
+        #expect(relay.me == a)
+        #expect(echo["me"] as? String == a)
+        #expect(echo["caller"] as? String == a)
+        await fixture.stop()
+    }
+
+    @Test("a call with no answer in time fails with call_timeout, and both rooms stay usable")
+    func callTimeout() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.directory.remove() }
+        let (a, b) = try idsOnTwoShards(fixture, "timeout")
+        // b answers only once the test lets it.
+        let gate = uniqueID("gate")
+        let error = await #expect(throws: RoomError.self) {
+            try await fixture.request(a, "GET", ["call", b, "wait", gate], query: ["timeoutMs": "200"])
+        }
+        #expect(error?.code == .callTimeout)
+        #expect(error?.category == .unavailable)
+        #expect(error?.message.contains("calls/\(b)") == true)
+
+        // The caller is free again while the callee still waits.
+        let echo = jsonObject(try await fixture.request(a, "GET", ["echo"]))
+        #expect(echo["me"] as? String == a)
+        // The callee's late answer goes nowhere; a new call gets a fresh one.
+        CallRoom.open(gate)
+        let (relay, echoB) = try relay(try await fixture.request(a, "GET", ["call", b, "echo"]))
+        #expect(relay.me == a)
+        #expect(echoB["me"] as? String == b)
+        #expect(echoB["caller"] as? String == a)
+        await fixture.stop()
+    }
+
+    @Test("at the active-room cap, a call to a room out of memory cannot be answered (known issue)")
+    func callAtCapacity() async throws {
+        let fixture = try RuntimeFixture(maxActiveRooms: 1, kind: "calls", roomClass: RoomClass(CallRoom.self))
+        defer { fixture.directory.remove() }
+        // The caller holds the only place and, waiting in its call, does not hibernate to give it
+        // up: the callee cannot be activated until the call times out. With a larger cap the
+        // same happens when the least recently used room, picked to leave, is waiting in a call.
+        await withKnownIssue("a room waiting in a call keeps its place under the active-room cap") {
+            let body = try await fixture.request("a", "GET", ["call", "b", "echo"], query: ["timeoutMs": "500"])
+            #expect(jsonObject(body)["me"] as? String == "a")
+        }
+        // The caller is usable afterwards, and the callee answers once there is room.
+        #expect(jsonObject(try await fixture.request("a", "GET", ["echo"]))["me"] as? String == "a")
+        #expect(jsonObject(try await fixture.request("b", "GET", ["echo"]))["me"] as? String == "b")
+        await fixture.stop()
+    }
+}

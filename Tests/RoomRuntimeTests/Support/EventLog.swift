@@ -1,0 +1,20 @@
+import Synchronization
+
+/// A process-wide record of what test rooms did, by room id.
+///
+/// A turn that throws loses its writes and its output, so a room cannot record a failed attempt
+/// itself; test rooms append here instead. Tests run in parallel in one process: give every room
+/// an id no other test uses (see ``uniqueID(_:)``).
+final class EventLog<Entry: Sendable>: Sendable {
+    private let entries = Mutex<[String: [Entry]]>([:])
+
+    init() {}
+
+    func append(_ entry: Entry, for room: String) {
+        entries.withLock { $0[room, default: []].append(entry) }
+    }
+
+    func entries(for room: String) -> [Entry] {
+        entries.withLock { $0[room] ?? [] }
+    }
+}
