@@ -110,20 +110,19 @@ struct CallTests {
         await fixture.stop()
     }
 
-    @Test("at the active-room cap, a call to a room out of memory cannot be answered (known issue)")
+    @Test("at the active-room cap, a room waiting in a call gives its place to the room it calls")
     func callAtCapacity() async throws {
         let fixture = try RuntimeFixture(maxActiveRooms: 1, kind: "calls", roomClass: RoomClass(CallRoom.self))
         defer { fixture.directory.remove() }
-        // The caller holds the only place and, waiting in its call, does not hibernate to give it
-        // up: the callee cannot be activated until the call times out. With a larger cap the
-        // same happens when the least recently used room, picked to leave, is waiting in a call.
-        await withKnownIssue("a room waiting in a call keeps its place under the active-room cap") {
-            let body = try await fixture.request("a", "GET", ["call", "b", "echo"], query: ["timeoutMs": "500"])
-            #expect(jsonObject(body)["me"] as? String == "a")
-        }
-        // The caller is usable afterwards, and the callee answers once there is room.
+        // The caller holds the only place; waiting in its call, it lends it to the callee.
+        let body = try await fixture.request("a", "GET", ["call", "b", "echo"], query: ["timeoutMs": "10000"])
+        let (relay, echoB) = try relay(body)
+        #expect(relay.me == "a")
+        #expect(echoB["me"] as? String == "b")
+        // Back under the cap once the call is over: the next activation evicts.
+        #expect(jsonObject(try await fixture.request("c", "GET", ["echo"]))["me"] as? String == "c")
+        try await eventually("the cap holds again") { fixture.runtime.activeRoomCount <= 1 }
         #expect(jsonObject(try await fixture.request("a", "GET", ["echo"]))["me"] as? String == "a")
-        #expect(jsonObject(try await fixture.request("b", "GET", ["echo"]))["me"] as? String == "b")
         await fixture.stop()
     }
 }

@@ -57,6 +57,9 @@ extension RoomContext {
             }
         }
         defer { timer.cancel() }
+        // A room waiting in a call does not hold its place under the active-room cap.
+        runtime.activeRooms.beginCall(slot)
+        defer { runtime.activeRooms.endCall(slot) }
 
         // Handle this room's other events while the answer is out.
         while answer.result == nil {

@@ -21,6 +21,14 @@ final class ActiveRooms: Sendable {
         var order = LRUList<RoomAddress>()
         var entries: [RoomAddress: Entry] = [:]
         var waiters = Deque<(RoomSlot, CheckedContinuation<Void, Never>)>()
+        /// Rooms waiting in calls to other rooms, with how many calls each: they do not count
+        /// against the cap and are never asked to leave, so that the rooms they call can come in.
+        var calling: [RoomAddress: Int] = [:]
+
+        /// Whether a room may come in without another leaving.
+        func hasRoom(under capacity: Int) -> Bool {
+            entries.count - calling.count < capacity
+        }
 
         mutating func insert(_ slot: RoomSlot) {
             entries[slot.address] = Entry(slot: slot, lastUsed: .now)
@@ -31,7 +39,7 @@ final class ActiveRooms: Sendable {
         mutating func pickVictim() -> RoomSlot? {
             var victim: RoomAddress?
             order.forEachFromOldest { address in
-                if entries[address]?.asked == false {
+                if entries[address]?.asked == false, calling[address] == nil {
                     victim = address
                     return false
                 }
@@ -60,7 +68,7 @@ final class ActiveRooms: Sendable {
     func admit(_ slot: RoomSlot) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let victim: RoomSlot? = state.withLock { state in
-                if state.entries.count < capacity {
+                if state.hasRoom(under: capacity) {
                     state.insert(slot)
                     continuation.resume()
                     return nil
@@ -72,16 +80,45 @@ final class ActiveRooms: Sendable {
         }
     }
 
-    /// Gives back `slot`'s place, to the longest waiter if any.
-    func release(_ slot: RoomSlot) {
-        state.withLock { state in
-            guard state.entries.removeValue(forKey: slot.address) != nil else { return }
-            state.order.remove(slot.address)
-            if let (next, continuation) = state.waiters.popFirst() {
-                state.insert(next)
-                continuation.resume()
+    /// `slot`'s room starts waiting in a call: its place goes to the longest waiter, if any, so
+    /// that the room it calls can be activated even at the cap.
+    func beginCall(_ slot: RoomSlot) {
+        let admitted: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard state.entries[slot.address] != nil else { return nil }
+            state.calling[slot.address, default: 0] += 1
+            guard state.hasRoom(under: capacity), let (next, continuation) = state.waiters.popFirst() else {
+                return nil
             }
+            state.insert(next)
+            return continuation
         }
+        admitted?.resume()
+    }
+
+    /// `slot`'s call ended: it counts against the cap again (the next admission evicts if the
+    /// node is over it).
+    func endCall(_ slot: RoomSlot) {
+        state.withLock { state in
+            guard let depth = state.calling[slot.address] else { return }
+            state.calling[slot.address] = depth > 1 ? depth - 1 : nil
+        }
+    }
+
+    /// Gives back `slot`'s place, to the longest waiter if any. When rooms back from calls keep
+    /// the node over its cap, the waiter waits on, and another room is asked to leave.
+    func release(_ slot: RoomSlot) {
+        let victim: RoomSlot? = state.withLock { state in
+            guard state.entries.removeValue(forKey: slot.address) != nil else { return nil }
+            state.order.remove(slot.address)
+            state.calling.removeValue(forKey: slot.address)
+            guard !state.waiters.isEmpty else { return nil }
+            guard state.hasRoom(under: capacity) else { return state.pickVictim() }
+            let (next, continuation) = state.waiters.removeFirst()
+            state.insert(next)
+            continuation.resume()
+            return nil
+        }
+        victim?.requestHibernation(.capacity)
     }
 
     /// Records that `slot` was just used.
