@@ -15,8 +15,14 @@ final class SlowHibernateRoom: Room {
         RoomResponse(status: 200)
     }
 
+    /// Holds hibernation until the test opens it (bounded, so that a failing test ends).
+    static let gate = Flag()
+
     func onHibernate(context: isolated RoomContext) async throws {
-        try? await Task.sleep(for: .milliseconds(300))
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !Self.gate.isSet, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 }
 
@@ -73,10 +79,13 @@ struct RaceTests {
             bAnswered.set()
         }
         try await eventually("b waits for a place") { fixture.runtime.activeRooms.waiting == 1 }
-        // A is running its slow hibernate hook; an event for it arrives meanwhile.
-        _ = try await fixture.runtime.request(RoomRequest(method: "GET", path: []), to: a)
+        // A is held in its hibernate hook; an event for it arrives meanwhile.
+        let aTask = Task { try await fixture.runtime.request(RoomRequest(method: "GET", path: []), to: a) }
+        try await Task.sleep(for: .milliseconds(50))
+        SlowHibernateRoom.gate.set()
         try await eventually("b gets in (the idle timeout is 60 s)") { bAnswered.isSet }
         _ = await bTask.value
+        _ = try await aTask.value
         await fixture.stop()
     }
 
