@@ -1,3 +1,6 @@
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
 import RoomRuntime
 import Testing
 
@@ -5,51 +8,75 @@ import Testing
 
 @Suite("Outbox: the bounded queue to one socket")
 struct OutboxTests {
-    func texts(_ items: [Outbox.Item]?) -> [String] {
-        (items ?? []).map { item in
-            switch item {
-            case .frame(let frame): frame.text
-            case .close(let code, let reason): "close \(code) \(reason)"
+    /// An outbox on an embedded channel, and the texts written to it.
+    final class Fixture {
+        let channel = EmbeddedChannel()
+        let outbox: Outbox
+
+        init(limit: Int) {
+            outbox = Outbox(channel: channel, limit: limit)
+        }
+
+        /// Runs the loop and returns the frames written since the last call, and the flushes.
+        func written() throws -> [String] {
+            channel.embeddedEventLoop.run()
+            var texts: [String] = []
+            while let frame = try channel.readOutbound(as: WebSocketFrame.self) {
+                texts.append(String(buffer: frame.data))
             }
+            return texts
         }
     }
 
-    @Test("frames come out in order, in batches")
-    func order() async {
-        let outbox = Outbox(limit: 10)
-        outbox.send(.text("a"))
-        outbox.send(.text("b"))
-        #expect(texts(await outbox.next()) == ["a", "b"])
-        outbox.send(.text("c"))
-        #expect(texts(await outbox.next()) == ["c"])
+    @Test("frames are written in order, on the socket's loop, in batches")
+    func order() throws {
+        let fixture = Fixture(limit: 10)
+        fixture.outbox.send(.text("a"))
+        fixture.outbox.send(.text("b"))
+        #expect(fixture.outbox.queued == 2, "nothing is written off the loop")
+        #expect(try fixture.written() == ["a", "b"])
+        fixture.outbox.send(.text("c"))
+        #expect(try fixture.written() == ["c"])
     }
 
-    @Test("a waiting writer wakes for the next frame")
-    func wakesWriter() async {
-        let outbox = Outbox(limit: 10)
-        async let next = outbox.next()
-        try? await Task.sleep(for: .milliseconds(20))
-        outbox.send(.text("late"))
-        #expect(texts(await next) == ["late"])
+    @Test("a socket that is not writable keeps its frames until it is again")
+    func writability() async throws {
+        let fixture = Fixture(limit: 10)
+        fixture.channel.isWritable = false
+        fixture.outbox.send(.text("held"))
+        #expect(try fixture.written().isEmpty)
+        #expect(fixture.outbox.queued == 1)
+        fixture.channel.isWritable = true
+        fixture.outbox.resume()
+        #expect(try fixture.written() == ["held"])
     }
 
     @Test("a client that falls behind is dropped with 1013, and nothing more is queued for it")
-    func overflow() async {
-        let outbox = Outbox(limit: 3)
-        for index in 0..<3 { outbox.send(.text("\(index)")) }
-        outbox.send(.text("one too many"))
-        outbox.send(.text("after"))
-        #expect(texts(await outbox.next()) == ["close 1013 slow_consumer"])
+    func overflow() async throws {
+        let fixture = Fixture(limit: 3)
+        fixture.channel.isWritable = false
+        for index in 0..<3 { fixture.outbox.send(.text("\(index)")) }
+        fixture.outbox.send(.text("one too many"))
+        fixture.outbox.send(.text("after"))
+        let close = await fixture.outbox.nextClose()
+        #expect(close?.0 == .tryAgainLater)
+        #expect(close?.1 == "slow_consumer")
+        fixture.channel.isWritable = true
+        fixture.outbox.resume()
+        #expect(try fixture.written().isEmpty)
     }
 
-    @Test("nothing is sent after a close, and finish ends the writer")
-    func closeAndFinish() async {
-        let outbox = Outbox(limit: 10)
-        outbox.send(.text("last"))
-        outbox.close(code: .goingAway, reason: "bye")
-        outbox.send(.text("dropped"))
-        #expect(texts(await outbox.next()) == ["last", "close 1001 bye"])
-        outbox.finish()
-        #expect(await outbox.next() == nil)
+    @Test("a close comes after the frames queued before it; nothing is sent after it; finish ends the writer")
+    func closeAndFinish() async throws {
+        let fixture = Fixture(limit: 10)
+        fixture.outbox.send(.text("last"))
+        fixture.outbox.close(code: .goingAway, reason: "bye")
+        fixture.outbox.send(.text("dropped"))
+        #expect(try fixture.written() == ["last"])
+        let close = await fixture.outbox.nextClose()
+        #expect(close?.0 == .goingAway)
+        #expect(close?.1 == "bye")
+        fixture.outbox.finish()
+        #expect(await fixture.outbox.nextClose() == nil)
     }
 }

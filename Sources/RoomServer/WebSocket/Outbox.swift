@@ -1,89 +1,165 @@
 import DequeModule
+import NIOCore
+import NIOWebSocket
 import RoomRuntime
 import Synchronization
 
-/// The bounded queue between the rooms (on shard threads) and one WebSocket's writer task.
+/// The bounded queue between the rooms (on shard threads) and one WebSocket.
 ///
-/// Rooms never wait for a socket: `send` appends and returns. A client that reads too slowly
-/// lets its queue fill; at the limit the queue is dropped and the connection is closed with 1013
-/// (try again later), so that one slow client never holds memory or slows anyone else. It can
-/// reconnect and catch up from history.
+/// Rooms never wait for a socket: `send` appends and returns. The first frame queued schedules one
+/// drain on the socket's event loop, which writes everything queued by then and flushes once: a
+/// broadcast costs each recipient one hop to its event loop per batch, not a task switch and a
+/// system call per frame. Frames are written only while the socket is writable; a client that
+/// reads too slowly lets its queue fill, and at the limit the queue is dropped and the connection
+/// closed with 1013 (try again later), so that one slow client never holds memory or slows
+/// anyone else. It can reconnect and catch up from history.
+///
+/// Closes go through the session's WebSocket writer (``nextClose()``), which runs the close
+/// handshake; the frames queued before a close are written before it.
 final class Outbox: ConnectionTransport {
-    enum Item: Sendable {
-        case frame(OutboundFrame)
-        case close(CloseCode, String)
-    }
-
     private struct State {
-        var items = Deque<Item>()
-        var waiter: CheckedContinuation<[Item]?, Never>?
+        var items = Deque<OutboundFrame>()
+        /// A drain is scheduled on the event loop (or running).
+        var draining = false
+        /// A close was asked for: frames after it are dropped.
         var closing = false
+        /// The close to send once the frames before it are written.
+        var pendingClose: (CloseCode, String)?
+        /// The close handed to the writer, or waiting for it.
+        var close: (CloseCode, String)?
+        var closeWaiter: CheckedContinuation<(CloseCode, String)?, Never>?
         var finished = false
     }
 
     /// The most frames waiting for one connection.
     let limit: Int
+    private let channel: any Channel
     private let state = Mutex(State())
     private let onClose: @Sendable () -> Void
 
     /// - Parameter onClose: called once, when a close is queued (asked for, or after an
     ///   overflow), so that the session can cut a connection whose close cannot be written.
-    init(limit: Int, onClose: @escaping @Sendable () -> Void = {}) {
+    init(channel: any Channel, limit: Int, onClose: @escaping @Sendable () -> Void = {}) {
+        self.channel = channel
         self.limit = limit
         self.onClose = onClose
     }
 
     func send(_ frame: OutboundFrame) {
-        enqueue(.frame(frame))
+        var closed = false
+        let schedule: Bool = state.withLock { state in
+            guard !state.finished, !state.closing else { return false }
+            guard state.items.count < limit else {
+                // Too far behind: drop everything and close at once.
+                state.items.removeAll()
+                state.closing = true
+                closed = true
+                handOver(.tryAgainLater, "slow_consumer", in: &state)
+                return false
+            }
+            state.items.append(frame)
+            guard !state.draining else { return false }
+            state.draining = true
+            return true
+        }
+        if closed { onClose() }
+        if schedule { channel.eventLoop.execute { self.drain() } }
     }
 
     func close(code: CloseCode, reason: String) {
-        enqueue(.close(code, reason))
-    }
-
-    private func enqueue(_ item: Item) {
-        let (wake, closing): ((CheckedContinuation<[Item]?, Never>, [Item])?, Bool) = state.withLock { state in
-            guard !state.finished, !state.closing else { return (nil, false) }
-            if case .close = item { state.closing = true }
-            if state.items.count >= limit {
-                state.items.removeAll()
-                state.items.append(.close(.tryAgainLater, "slow_consumer"))
-                state.closing = true
-            } else {
-                state.items.append(item)
+        let schedule: Bool = state.withLock { state in
+            guard !state.finished, !state.closing else { return false }
+            state.closing = true
+            if state.items.isEmpty, !state.draining {
+                handOver(code, reason, in: &state)
+                return false
             }
-            guard let waiter = state.waiter else { return (nil, state.closing) }
-            state.waiter = nil
-            defer { state.items.removeAll(keepingCapacity: true) }
-            return ((waiter, Array(state.items)), state.closing)
+            state.pendingClose = (code, reason)
+            guard !state.draining else { return false }
+            state.draining = true
+            return true
         }
-        if let (waiter, items) = wake { waiter.resume(returning: items) }
-        if closing { onClose() }
+        onClose()
+        if schedule { channel.eventLoop.execute { self.drain() } }
     }
 
-    /// Everything queued, waiting while the queue is empty; nil once finished.
-    func next() async -> [Item]? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<[Item]?, Never>) in
-            let ready: [Item]?? = state.withLock { state in
-                if !state.items.isEmpty {
-                    defer { state.items.removeAll(keepingCapacity: true) }
-                    return .some(Array(state.items))
+    /// The socket became writable again: write what waited.
+    func resume() {
+        let schedule: Bool = state.withLock { state in
+            guard !state.draining, !state.items.isEmpty || state.pendingClose != nil else { return false }
+            state.draining = true
+            return true
+        }
+        if schedule { drain() }
+    }
+
+    /// Writes what is queued, in batches with one flush each, while the socket is writable.
+    /// Runs on the socket's event loop.
+    private func drain() {
+        while true {
+            let batch: Deque<OutboundFrame>? = state.withLock { state in
+                guard !state.finished else {
+                    state.draining = false
+                    return nil
+                }
+                if state.items.isEmpty || !channel.isWritable {
+                    if state.items.isEmpty, let (code, reason) = state.pendingClose {
+                        state.pendingClose = nil
+                        handOver(code, reason, in: &state)
+                    }
+                    state.draining = false
+                    return nil
+                }
+                defer { state.items.removeAll(keepingCapacity: true) }
+                return state.items
+            }
+            guard let batch else { return }
+            for frame in batch {
+                channel.write(
+                    WebSocketFrame(fin: true, opcode: frame.opcode == .text ? .text : .binary, data: frame.payload),
+                    promise: nil)
+            }
+            channel.flush()
+        }
+    }
+
+    /// Gives the close to the writer (with the lock held).
+    private func handOver(_ code: CloseCode, _ reason: String, in state: inout State) {
+        if let waiter = state.closeWaiter {
+            state.closeWaiter = nil
+            waiter.resume(returning: (code, reason))
+        } else {
+            state.close = (code, reason)
+        }
+    }
+
+    /// The close to send, once the frames queued before it are written; nil once finished.
+    func nextClose() async -> (CloseCode, String)? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<(CloseCode, String)?, Never>) in
+            let ready: (CloseCode, String)?? = state.withLock { state in
+                if let close = state.close {
+                    state.close = nil
+                    return .some(close)
                 }
                 if state.finished { return .some(nil) }
-                state.waiter = continuation
+                state.closeWaiter = continuation
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }
         }
     }
 
-    /// Ends the queue: later frames are dropped, and `next` returns nil once drained.
+    /// Ends the queue: later frames are dropped, and `nextClose` returns nil.
     func finish() {
-        let waiter: CheckedContinuation<[Item]?, Never>? = state.withLock { state in
+        let waiter: CheckedContinuation<(CloseCode, String)?, Never>? = state.withLock { state in
             state.finished = true
-            defer { state.waiter = nil }
-            return state.waiter
+            state.items.removeAll()
+            defer { state.closeWaiter = nil }
+            return state.closeWaiter
         }
         waiter?.resume(returning: nil)
     }
+
+    /// Frames waiting to be written (for tests).
+    var queued: Int { state.withLock { $0.items.count } }
 }

@@ -22,7 +22,7 @@ struct WebSocketSession: Sendable {
         // behind), the client gets `closeTimeout` to answer; then the connection is cut. This also
         // frees a writer stuck on a client that stopped reading.
         let deadline = CloseDeadline()
-        let outbox = Outbox(limit: maxQueuedFrames) { [closeTimeout] in
+        let outbox = Outbox(channel: channel, limit: maxQueuedFrames) { [closeTimeout] in
             deadline.start {
                 try? await Task.sleep(for: closeTimeout)
                 channel.close(promise: nil)
@@ -34,6 +34,7 @@ struct WebSocketSession: Sendable {
             return
         }
         defer { sockets.remove(outbox) }
+        try await channel.pipeline.addHandler(WritabilityObserver(outbox: outbox))
         let handle: ConnectionHandle
         do {
             handle = try runtime.connect(
@@ -45,7 +46,7 @@ struct WebSocketSession: Sendable {
         }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await Self.write(outbox, to: outbound, logger: logger) }
+            group.addTask { await Self.close(outbox, on: outbound, logger: logger) }
             // Read until the client closes, the connection is cut, or the client breaks the
             // protocol (rethrown below, so that the WebSocket handler closes with the matching
             // code: 1009 for a message too large, 1002 for a protocol error).
@@ -68,22 +69,13 @@ struct WebSocketSession: Sendable {
         }
     }
 
-    /// Writes what the rooms queue until the queue finishes, a close is written, or the socket fails.
-    private static func write(_ outbox: Outbox, to outbound: WebSocketOutboundWriter, logger: Logger) async {
+    /// Sends the close the room (or the outbox) asks for, once the frames before it are written.
+    private static func close(_ outbox: Outbox, on outbound: WebSocketOutboundWriter, logger: Logger) async {
+        guard let (code, reason) = await outbox.nextClose() else { return }
         do {
-            while let items = await outbox.next() {
-                for item in items {
-                    switch item {
-                    case .frame(let frame):
-                        try await outbound.write(.custom(Self.frame(frame)))
-                    case .close(let code, let reason):
-                        try await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
-                        return
-                    }
-                }
-            }
+            try await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
         } catch {
-            logger.trace("socket write failed", metadata: ["error": "\(error)"])
+            logger.trace("socket close failed", metadata: ["error": "\(error)"])
         }
     }
 
