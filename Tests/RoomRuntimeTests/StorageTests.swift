@@ -156,4 +156,18 @@ struct StorageTests {
         storage.close()
         #expect(descriptors(under: directory.url).isEmpty)
     }
+
+    @Test("fetchAll and fetchOne only read: a writing statement is refused and changes nothing")
+    func fetchOnlyReads() throws {
+        let storage = try open(migrations: Self.itemsTable)
+        defer { storage.close() }
+        storage.beginTurn()
+        try storage.execute("INSERT INTO items (n) VALUES (1)")
+        #expect(throws: DatabaseError.self) { try storage.fetchAll("DELETE FROM items RETURNING n") }
+        #expect(throws: DatabaseError.self) { try storage.fetchOne("INSERT INTO items (n) VALUES (2) RETURNING n") }
+        #expect(try storage.fetchAll("SELECT n FROM items").map { $0["n"] as Int } == [1])
+        try storage.endTurn(keep: true)
+        try storage.commit()
+        #expect(try committedItems() == [1])
+    }
 }

@@ -148,7 +148,7 @@ public final class AIChatRoom: Room {
         }
         let (stored, _) = try chat.store(user: connection.user, id: id, text: text, context: context)
         context.send(try .json(PromptAck(id: stored.id, seq: stored.seq, duplicate: nil)), to: connection)
-        context.broadcast(try .json(MessageFrame(stored)))
+        context.broadcast(MessageFrame(stored).frame)
         if current == nil {
             try start(replyTo: stored.seq, context: context)
         } else {
@@ -209,8 +209,7 @@ public final class AIChatRoom: Room {
     private func append(_ delta: String, to stream: String, context: isolated RoomContext) throws {
         guard var generation = current, generation.stream == stream else { return }
         generation.text += delta
-        context.broadcast(
-            try .json(AIDeltaFrame(stream: stream, index: generation.nextIndex, text: delta)))
+        context.broadcast(AIDeltaFrame(stream: stream, index: generation.nextIndex, text: delta).frame)
         generation.nextIndex += 1
         if ContinuousClock.now - generation.checkpointedAt >= .milliseconds(options.checkpointMilliseconds) {
             try context.storage.execute(
@@ -235,7 +234,7 @@ public final class AIChatRoom: Room {
         // `interrupted` is how history records it; the stream itself ended in an error.
         context.broadcast(
             try .json(AIEndFrame(stream: stream, seq: stored.seq, status: status == "interrupted" ? "error" : status)))
-        context.broadcast(try .json(MessageFrame(stored)))
+        context.broadcast(MessageFrame(stored).frame)
         current = nil
         context.keepsActive = false
         if status != "interrupted" { try startNextAnswer(context: context) }

@@ -1,3 +1,5 @@
+import RoomRuntime
+
 /// `{"type": "ai.start", "stream", "replyTo"}`: the assistant starts answering prompt `replyTo`.
 struct AIStartFrame: Encodable {
     let type = "ai.start"
@@ -7,11 +9,20 @@ struct AIStartFrame: Encodable {
 
 /// `{"type": "ai.delta", "stream", "index", "text"}`: the next piece of the answer; `index`
 /// counts from 0 without gaps.
-struct AIDeltaFrame: Encodable {
-    let type = "ai.delta"
+struct AIDeltaFrame {
     let stream: String
     let index: Int
     let text: String
+
+    /// The frame, written without `JSONEncoder` (one per token, to everyone).
+    var frame: OutboundFrame {
+        .jsonObject(capacity: 64 + stream.utf8.count + text.utf8.count) { object in
+            object.string("type", "ai.delta")
+            object.string("stream", stream)
+            object.integer("index", index)
+            object.string("text", text)
+        }
+    }
 }
 
 /// `{"type": "ai.end", "stream", "seq", "status"}`: the answer ended and is stored as `seq`.

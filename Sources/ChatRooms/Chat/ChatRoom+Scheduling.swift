@@ -58,7 +58,7 @@ extension ChatRoom {
         try context.storage.execute("DELETE FROM scheduled_messages WHERE number = ?", arguments: [number])
         let (stored, duplicate) = try store(user: pending.user, id: pending.id, text: pending.text, context: context)
         if !duplicate {
-            context.broadcast(try .json(MessageFrame(stored)))
+            context.broadcast(MessageFrame(stored).frame)
         }
     }
 

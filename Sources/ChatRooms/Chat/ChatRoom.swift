@@ -81,18 +81,18 @@ public final class ChatRoom: Room {
             let id = try validID(frame.id)
             if let deliverAt = frame.deliverAt {
                 if let delivered = try self.message(user: connection.user, id: id, context: context) {
-                    context.send(try .json(AckFrame(id: delivered.id, seq: delivered.seq, duplicate: true)), to: connection)
+                    context.send(AckFrame(id: delivered.id, seq: delivered.seq, duplicate: true).frame, to: connection)
                     return
                 }
                 let (scheduled, duplicate) = try schedule(
                     user: connection.user, id: id, text: text, deliverAt: deliverAt, context: context)
-                context.send(try .json(AckFrame(scheduled: scheduled, duplicate: duplicate)), to: connection)
+                context.send(AckFrame(scheduled: scheduled, duplicate: duplicate).frame, to: connection)
                 return
             }
             let (stored, duplicate) = try store(user: connection.user, id: id, text: text, context: context)
-            context.send(try .json(AckFrame(id: stored.id, seq: stored.seq, duplicate: duplicate)), to: connection)
+            context.send(AckFrame(id: stored.id, seq: stored.seq, duplicate: duplicate).frame, to: connection)
             if !duplicate {
-                context.broadcast(try .json(MessageFrame(stored)))
+                context.broadcast(MessageFrame(stored).frame)
             }
         default:
             throw RoomError.badRequest(.unknownType, "unknown frame type '\(frame.type)'; expected 'send'")
@@ -127,7 +127,7 @@ public final class ChatRoom: Room {
             }
             let (stored, duplicate) = try store(user: user, id: id, text: text, context: context)
             if !duplicate {
-                context.broadcast(try .json(MessageFrame(stored)))
+                context.broadcast(MessageFrame(stored).frame)
             }
             return try .json(PostResult(seq: stored.seq, id: stored.id, duplicate: duplicate), status: duplicate ? 200 : 201)
         default:

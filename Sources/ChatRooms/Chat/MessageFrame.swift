@@ -1,8 +1,9 @@
+package import RoomRuntime
+
 /// `{"type": "message", "seq", "id", "user", "text", "ts"}`: a stored message, to every
 /// connection in the room. An assistant's answer in an AI room also carries `stream`, `replyTo`
 /// and `status`.
-package struct MessageFrame: Encodable {
-    let type = "message"
+package struct MessageFrame {
     let seq: Int64
     let id: String
     let user: String
@@ -21,5 +22,20 @@ package struct MessageFrame: Encodable {
         stream = message.stream
         replyTo = message.replyTo
         status = message.status
+    }
+
+    /// The frame, written without `JSONEncoder` (every message sends one to everyone).
+    package var frame: OutboundFrame {
+        .jsonObject(capacity: 96 + text.utf8.count) { object in
+            object.string("type", "message")
+            object.integer("seq", seq)
+            object.string("id", id)
+            object.string("user", user)
+            object.string("text", text)
+            object.integer("ts", ts)
+            object.string("stream", stream)
+            object.integer("replyTo", replyTo)
+            object.string("status", status)
+        }
     }
 }

@@ -132,13 +132,27 @@ public final class RoomStorage {
     }
 
     /// The rows `sql` selects, seeing this turn's uncommitted writes.
+    ///
+    /// - Throws: a `DatabaseError` (`SQLITE_READONLY`) when `sql` would write.
     public func fetchAll(_ sql: String, arguments: StatementArguments = StatementArguments()) throws -> [Row] {
-        try read { db in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments) }
+        try database.inDatabase { db in try Row.fetchAll(Self.query(sql, in: db), arguments: arguments) }
     }
 
     /// The first row `sql` selects, if any.
+    ///
+    /// - Throws: a `DatabaseError` (`SQLITE_READONLY`) when `sql` would write.
     public func fetchOne(_ sql: String, arguments: StatementArguments = StatementArguments()) throws -> Row? {
-        try read { db in try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) }
+        try database.inDatabase { db in try Row.fetchOne(Self.query(sql, in: db), arguments: arguments) }
+    }
+
+    /// The cached statement for `sql`, which must only read. Checked on the statement itself
+    /// rather than by switching the connection to read-only and back (two more statements).
+    private static func query(_ sql: String, in db: Database) throws -> Statement {
+        let statement = try db.cachedStatement(sql: sql)
+        guard statement.isReadonly else {
+            throw DatabaseError(resultCode: .SQLITE_READONLY, message: "fetch statements only read: \(sql)")
+        }
+        return statement
     }
 
     /// Gives `body` the database for reading. It sees this turn's uncommitted writes; it must not
