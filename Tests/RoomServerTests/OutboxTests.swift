@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 import RoomRuntime
+import Synchronization
 import Testing
 
 @testable import RoomServer
@@ -12,12 +13,19 @@ struct OutboxTests {
     final class Fixture {
         let channel = EmbeddedChannel()
         let outbox: Outbox
+        let log = CloseLog()
 
         init(limit: Int) {
-            outbox = Outbox(channel: channel, limit: limit)
+            let log = log
+            outbox = Outbox(channel: channel, limit: limit) { code, reason in
+                log.closes.withLock { $0.append("\(code.rawValue) \(reason)") }
+            }
         }
 
-        /// Runs the loop and returns the frames written since the last call, and the flushes.
+        /// The closes handed to the session, as "CODE reason".
+        var closes: [String] { log.closes.withLock { $0 } }
+
+        /// Runs the loop and returns the frames written since the last call.
         func written() throws -> [String] {
             channel.embeddedEventLoop.run()
             var texts: [String] = []
@@ -26,6 +34,10 @@ struct OutboxTests {
             }
             return texts
         }
+    }
+
+    final class CloseLog: Sendable {
+        let closes = Mutex<[String]>([])
     }
 
     @Test("frames are written in order, on the socket's loop, in batches")
@@ -58,25 +70,23 @@ struct OutboxTests {
         for index in 0..<3 { fixture.outbox.send(.text("\(index)")) }
         fixture.outbox.send(.text("one too many"))
         fixture.outbox.send(.text("after"))
-        let close = await fixture.outbox.nextClose()
-        #expect(close?.0 == .tryAgainLater)
-        #expect(close?.1 == "slow_consumer")
+        #expect(fixture.closes == ["1013 slow_consumer"])
         fixture.channel.isWritable = true
         fixture.outbox.resume()
         #expect(try fixture.written().isEmpty)
     }
 
-    @Test("a close comes after the frames queued before it; nothing is sent after it; finish ends the writer")
+    @Test("a close comes after the frames queued before it; nothing is sent after it, or after finish")
     func closeAndFinish() async throws {
         let fixture = Fixture(limit: 10)
         fixture.outbox.send(.text("last"))
         fixture.outbox.close(code: .goingAway, reason: "bye")
         fixture.outbox.send(.text("dropped"))
+        #expect(fixture.closes.isEmpty, "not before the frames queued before it")
         #expect(try fixture.written() == ["last"])
-        let close = await fixture.outbox.nextClose()
-        #expect(close?.0 == .goingAway)
-        #expect(close?.1 == "bye")
+        #expect(fixture.closes == ["1001 bye"])
         fixture.outbox.finish()
-        #expect(await fixture.outbox.nextClose() == nil)
+        fixture.outbox.close(code: .normal, reason: "again")
+        #expect(fixture.closes == ["1001 bye"])
     }
 }

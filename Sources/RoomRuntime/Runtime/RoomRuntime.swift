@@ -32,6 +32,8 @@ public final class RoomRuntime: Service {
     let alarms = AlarmClock()
     private let slots = Mutex<[RoomAddress: RoomSlot]>([:])
     private let lifecycle = Mutex(Lifecycle())
+    /// Rooms that left memory since the allocator last gave memory back.
+    private let roomsLeftSinceTrim = Atomic(0)
 
     private struct Lifecycle {
         var stopping = false
@@ -357,6 +359,7 @@ public final class RoomRuntime: Service {
             directory.noteActivity(
                 address, active: false, lastSequence: slot.lastSequence, at: WallClock.millisecondsSince1970())
         }
+        roomsLeftSinceTrim.add(1, ordering: .relaxed)
         return ending
     }
 
@@ -488,12 +491,22 @@ public final class RoomRuntime: Service {
             if sinceFlush >= configuration.directoryFlushInterval {
                 sinceFlush = .zero
                 flushDirectory()
+                releaseFreedMemory()
             }
             if let interval = configuration.expiryInterval, sinceExpiry >= interval, !isStopping {
                 sinceExpiry = .zero
                 expireRooms()
             }
         }
+    }
+
+    /// Gives the memory of rooms that left memory back to the system. The C allocator keeps
+    /// what a room's SQLite connection and buffers freed for reuse, so without this a burst of
+    /// activations leaves the process as large as its peak.
+    private func releaseFreedMemory() {
+        let left = roomsLeftSinceTrim.exchange(0, ordering: .relaxed)
+        guard left > 0 else { return }
+        Allocator.releaseFreeMemory()
     }
 
     private func flushDirectory() {

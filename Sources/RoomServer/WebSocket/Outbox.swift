@@ -14,8 +14,9 @@ import Synchronization
 /// closed with 1013 (try again later), so that one slow client never holds memory or slows
 /// anyone else. It can reconnect and catch up from history.
 ///
-/// Closes go through the session's WebSocket writer (``nextClose()``), which runs the close
-/// handshake; the frames queued before a close are written before it.
+/// Closes go to the session (`onCloseReady`), which runs the close handshake through the
+/// WebSocket writer; the frames queued before a close are written before it. No task waits per
+/// connection for that: an idle connection costs only its queue.
 final class Outbox: ConnectionTransport {
     private struct State {
         var items = Deque<OutboundFrame>()
@@ -25,9 +26,6 @@ final class Outbox: ConnectionTransport {
         var closing = false
         /// The close to send once the frames before it are written.
         var pendingClose: (CloseCode, String)?
-        /// The close handed to the writer, or waiting for it.
-        var close: (CloseCode, String)?
-        var closeWaiter: CheckedContinuation<(CloseCode, String)?, Never>?
         var finished = false
     }
 
@@ -36,13 +34,20 @@ final class Outbox: ConnectionTransport {
     private let channel: any Channel
     private let state = Mutex(State())
     private let onClose: @Sendable () -> Void
+    private let onCloseReady: @Sendable (CloseCode, String) -> Void
 
-    /// - Parameter onClose: called once, when a close is queued (asked for, or after an
-    ///   overflow), so that the session can cut a connection whose close cannot be written.
-    init(channel: any Channel, limit: Int, onClose: @escaping @Sendable () -> Void = {}) {
+    /// - Parameters:
+    ///   - onClose: called once, when a close is queued (asked for, or after an overflow), so
+    ///     that the session can cut a connection whose close cannot be written.
+    ///   - onCloseReady: called once, when the frames before the close are written: send it.
+    init(
+        channel: any Channel, limit: Int, onClose: @escaping @Sendable () -> Void = {},
+        onCloseReady: @escaping @Sendable (CloseCode, String) -> Void
+    ) {
         self.channel = channel
         self.limit = limit
         self.onClose = onClose
+        self.onCloseReady = onCloseReady
     }
 
     func send(_ frame: OutboundFrame) {
@@ -123,41 +128,18 @@ final class Outbox: ConnectionTransport {
         }
     }
 
-    /// Gives the close to the writer (with the lock held).
+    /// Gives the close to the session (with the lock held: the callback only starts its work).
     private func handOver(_ code: CloseCode, _ reason: String, in state: inout State) {
-        if let waiter = state.closeWaiter {
-            state.closeWaiter = nil
-            waiter.resume(returning: (code, reason))
-        } else {
-            state.close = (code, reason)
-        }
+        guard !state.finished else { return }
+        onCloseReady(code, reason)
     }
 
-    /// The close to send, once the frames queued before it are written; nil once finished.
-    func nextClose() async -> (CloseCode, String)? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<(CloseCode, String)?, Never>) in
-            let ready: (CloseCode, String)?? = state.withLock { state in
-                if let close = state.close {
-                    state.close = nil
-                    return .some(close)
-                }
-                if state.finished { return .some(nil) }
-                state.closeWaiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
-    }
-
-    /// Ends the queue: later frames are dropped, and `nextClose` returns nil.
+    /// Ends the queue: later frames and closes are dropped.
     func finish() {
-        let waiter: CheckedContinuation<(CloseCode, String)?, Never>? = state.withLock { state in
+        state.withLock { state in
             state.finished = true
             state.items.removeAll()
-            defer { state.closeWaiter = nil }
-            return state.closeWaiter
         }
-        waiter?.resume(returning: nil)
     }
 
     /// Frames waiting to be written (for tests).

@@ -22,12 +22,23 @@ struct WebSocketSession: Sendable {
         // behind), the client gets `closeTimeout` to answer; then the connection is cut. This also
         // frees a writer stuck on a client that stopped reading.
         let deadline = CloseDeadline()
-        let outbox = Outbox(channel: channel, limit: maxQueuedFrames) { [closeTimeout] in
-            deadline.start {
-                try? await Task.sleep(for: closeTimeout)
-                channel.close(promise: nil)
-            }
-        }
+        let outbox = Outbox(
+            channel: channel, limit: maxQueuedFrames,
+            onClose: { [closeTimeout] in
+                deadline.start {
+                    try? await Task.sleep(for: closeTimeout)
+                    channel.close(promise: nil)
+                }
+            },
+            onCloseReady: { code, reason in
+                Task {
+                    do {
+                        try await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
+                    } catch {
+                        logger.trace("socket close failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            })
         defer { deadline.cancel() }
         guard sockets.add(outbox) else {
             try await outbound.close(.goingAway, reason: RoomError.Code.shuttingDown.rawValue)
@@ -45,38 +56,25 @@ struct WebSocketSession: Sendable {
             return
         }
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await Self.close(outbox, on: outbound, logger: logger) }
-            // Read until the client closes, the connection is cut, or the client breaks the
-            // protocol (rethrown below, so that the WebSocket handler closes with the matching
-            // code: 1009 for a message too large, 1002 for a protocol error).
-            var failure: (any Error)?
-            do {
-                for try await message in inbound.messages(maxSize: maxMessageBytes) {
-                    switch message {
-                    case .text(let text): handle.receive(.text(text))
-                    case .binary(let bytes): handle.receive(.binary(bytes))
-                    }
-                }
-            } catch {
-                failure = error
-            }
-            // Every message read is queued before the disconnect, so none is overtaken by it.
-            handle.disconnect()
-            outbox.finish()
-            group.cancelAll()
-            if let failure { throw failure }
-        }
-    }
-
-    /// Sends the close the room (or the outbox) asks for, once the frames before it are written.
-    private static func close(_ outbox: Outbox, on outbound: WebSocketOutboundWriter, logger: Logger) async {
-        guard let (code, reason) = await outbox.nextClose() else { return }
+        // Read until the client closes, the connection is cut, or the client breaks the protocol
+        // (rethrown below, so that the WebSocket handler closes with the matching code: 1009 for
+        // a message too large, 1002 for a protocol error). Writes need no task of their own: the
+        // outbox writes on the socket's event loop.
+        var failure: (any Error)?
         do {
-            try await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
+            for try await message in inbound.messages(maxSize: maxMessageBytes) {
+                switch message {
+                case .text(let text): handle.receive(.text(text))
+                case .binary(let bytes): handle.receive(.binary(bytes))
+                }
+            }
         } catch {
-            logger.trace("socket close failed", metadata: ["error": "\(error)"])
+            failure = error
         }
+        // Every message read is queued before the disconnect, so none is overtaken by it.
+        handle.disconnect()
+        outbox.finish()
+        if let failure { throw failure }
     }
 
     static func frame(_ frame: OutboundFrame) -> WebSocketFrame {
