@@ -269,15 +269,13 @@ let relayFrame = #"{"type":"cursor","x":120,"y":48}"#
 func frameBenchmarks(micro: Benchmark.Configuration) {
     let message = ChatMessage(seq: 12_345, id: "c-12345", user: "ann", text: messageText(12_345), ts: 1_763_740_800_000)
 
-    // The `message` frame as ChatRoom builds it: `OutboundFrame.json(MessageFrame(stored))`.
+    // The `message` frame as ChatRoom builds it: `MessageFrame(stored).frame`.
     Benchmark("Frame encode: chat message", configuration: micro) { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(try OutboundFrame.json(MessageFrameShape(message)))
+            blackHole(MessageFrame(message).frame)
         }
     } setup: {
-        // Foundation's JSONEncoder on Linux writes keys in hash order, which changes from one
-        // process to the next: check the fields, not the text.
-        let text = try OutboundFrame.json(MessageFrameShape(message)).text
+        let text = MessageFrame(message).frame.text
         let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
         guard let object, object["type"] as? String == "message", object["seq"] as? Int == 12_345,
             object["text"] as? String == message.text, object.count == 6
@@ -290,10 +288,10 @@ func frameBenchmarks(micro: Benchmark.Configuration) {
     let send = ClientMessage.text(sendFrame(12_345))
     Benchmark("Frame decode: chat send", configuration: micro) { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(try send.decodeJSON(ClientFrameShape.self))
+            blackHole(try send.decodeJSON(ClientFrame.self))
         }
     } setup: {
-        let frame = try send.decodeJSON(ClientFrameShape.self)
+        let frame = try send.decodeJSON(ClientFrame.self)
         guard frame.type == "send", frame.id == "c-12345", frame.text == messageText(12_345) else {
             throw BenchmarkSetupError("unexpected decoded send frame: \(frame)")
         }

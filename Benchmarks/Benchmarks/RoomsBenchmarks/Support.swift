@@ -289,57 +289,6 @@ func connectCounting(
     return handles
 }
 
-// MARK: - Frames (ChatRooms' frame types are not public; these are their exact shapes)
-
-/// The shape of ChatRooms' `MessageFrame` (package access): `{"type":"message","seq","id","user","text","ts"}`
-/// plus the optional AI fields, encoded in the same key order.
-struct MessageFrameShape: Encodable {
-    let type = "message"
-    let seq: Int64
-    let id: String
-    let user: String
-    let text: String
-    let ts: Int64
-    let stream: String?
-    let replyTo: Int64?
-    let status: String?
-
-    init(_ message: ChatMessage) {
-        seq = message.seq
-        id = message.id
-        user = message.user
-        text = message.text
-        ts = message.ts
-        stream = message.stream
-        replyTo = message.replyTo
-        status = message.status
-    }
-}
-
-/// The shape of ChatRooms' `ClientFrame` (internal), decoded the same way: `id` first, then the rest.
-struct ClientFrameShape: Decodable {
-    let type: String
-    let id: String?
-    let text: String?
-    let deliverAt: Int64?
-
-    private enum CodingKeys: String, CodingKey {
-        case type, id, text, deliverAt
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decodeIfPresent(String.self, forKey: .id)
-        do {
-            type = try container.decode(String.self, forKey: .type)
-            text = try container.decodeIfPresent(String.self, forKey: .text)
-            deliverAt = try container.decodeIfPresent(Int64.self, forKey: .deliverAt)
-        } catch {
-            throw JSONFrameDecoding.roomError(for: error)
-        }
-    }
-}
-
 // MARK: - Shards
 
 /// An actor whose executor is a shard, as a room's context is.

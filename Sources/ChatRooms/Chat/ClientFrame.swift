@@ -1,23 +1,23 @@
-import RoomRuntime
+public import RoomRuntime
 
 /// What a chat client sends: `{"type": "send", "text", "id"?, "deliverAt"?}`.
 ///
 /// The `id` is read first, so that every error about the rest of the frame can name it.
-struct ClientFrame: Decodable {
+public struct ClientFrame: Decodable, Sendable {
     /// The frame's type; only `send` exists so far.
-    let type: String
+    public let type: String
     /// The client's id for the frame, echoed in its ack or error.
-    let id: String?
+    public let id: String?
     /// The message text (for `send`).
-    let text: String?
+    public let text: String?
     /// When to deliver the message, in milliseconds since 1970 (for a scheduled `send`).
-    let deliverAt: Int64?
+    public let deliverAt: Int64?
 
     private enum CodingKeys: String, CodingKey {
         case type, id, text, deliverAt
     }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decodeIfPresent(String.self, forKey: .id)
         do {

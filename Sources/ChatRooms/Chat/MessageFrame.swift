@@ -1,9 +1,9 @@
-package import RoomRuntime
+public import RoomRuntime
 
 /// `{"type": "message", "seq", "id", "user", "text", "ts"}`: a stored message, to every
 /// connection in the room. An assistant's answer in an AI room also carries `stream`, `replyTo`
 /// and `status`.
-package struct MessageFrame {
+public struct MessageFrame {
     let seq: Int64
     let id: String
     let user: String
@@ -13,7 +13,7 @@ package struct MessageFrame {
     let replyTo: Int64?
     let status: String?
 
-    package init(_ message: ChatMessage) {
+    public init(_ message: ChatMessage) {
         seq = message.seq
         id = message.id
         user = message.user
@@ -25,7 +25,7 @@ package struct MessageFrame {
     }
 
     /// The frame, written without `JSONEncoder` (every message sends one to everyone).
-    package var frame: OutboundFrame {
+    public var frame: OutboundFrame {
         .jsonObject(capacity: 96 + text.utf8.count) { object in
             object.string("type", "message")
             object.integer("seq", seq)
