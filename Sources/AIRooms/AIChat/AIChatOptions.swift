@@ -1,4 +1,5 @@
 public import ChatRooms
+import RoomRuntime
 
 /// The options of the `ai-chat` class, beside `"class": "ai-chat"` in a kind's configuration:
 /// every option of the `chat` class, plus the assistant's.
@@ -48,14 +49,6 @@ public struct AIChatOptions: Codable, Sendable, Equatable {
         let defaults = AIChatOptions()
         chat = try ChatOptions(from: decoder)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        func integer(_ key: CodingKeys, default value: Int, in range: ClosedRange<Int>) throws -> Int {
-            let given = try container.decodeIfPresent(Int.self, forKey: key) ?? value
-            guard range.contains(given) else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: key, in: container, debugDescription: "must be from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return given
-        }
         provider = try container.decodeIfPresent(ProviderConfiguration.self, forKey: .provider) ?? defaults.provider
         systemPrompt = try container.decodeIfPresent(String.self, forKey: .systemPrompt) ?? defaults.systemPrompt
         assistantName = try container.decodeIfPresent(String.self, forKey: .assistantName) ?? defaults.assistantName
@@ -63,10 +56,10 @@ public struct AIChatOptions: Codable, Sendable, Equatable {
             throw DecodingError.dataCorruptedError(
                 forKey: .assistantName, in: container, debugDescription: "must be 1 to 128 bytes")
         }
-        contextMessages = try integer(.contextMessages, default: defaults.contextMessages, in: 1...1_000)
-        contextBytes = try integer(.contextBytes, default: defaults.contextBytes, in: 1...10_000_000)
-        maxQueuedPrompts = try integer(.maxQueuedPrompts, default: defaults.maxQueuedPrompts, in: 0...1_000)
-        checkpointMilliseconds = try integer(
+        contextMessages = try container.decodeOption(.contextMessages, default: defaults.contextMessages, in: 1...1_000)
+        contextBytes = try container.decodeOption(.contextBytes, default: defaults.contextBytes, in: 1...10_000_000)
+        maxQueuedPrompts = try container.decodeOption(.maxQueuedPrompts, default: defaults.maxQueuedPrompts, in: 0...1_000)
+        checkpointMilliseconds = try container.decodeOption(
             .checkpointMilliseconds, default: defaults.checkpointMilliseconds, in: 10...60_000)
     }
 

@@ -214,7 +214,6 @@ public final class AIChatRoom: Room {
         if ContinuousClock.now - generation.checkpointedAt >= .milliseconds(options.checkpointMilliseconds) {
             try context.storage.execute(
                 "UPDATE ai_streams SET text = ? WHERE stream = ?", arguments: [generation.text, stream])
-            generation.checkpointed = generation.text.utf8.count
             generation.checkpointedAt = .now
         }
         current = generation

@@ -8,8 +8,6 @@ struct Generation {
     var text = ""
     /// The index of the next delta.
     var nextIndex = 0
-    /// How much of `text` the last checkpoint stored.
-    var checkpointed = 0
     /// When the last checkpoint was written.
     var checkpointedAt = ContinuousClock.now
     /// The task reading the provider.

@@ -1,3 +1,5 @@
+import RoomRuntime
+
 /// The options of the `chat` class, set beside `"class": "chat"` in a kind's configuration.
 public struct ChatOptions: Codable, Sendable, Equatable {
     /// The longest message text, in UTF-8 bytes (default 4096).
@@ -22,18 +24,10 @@ public struct ChatOptions: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = ChatOptions()
-        func value(_ key: CodingKeys, default value: Int, in range: ClosedRange<Int>) throws -> Int {
-            let given = try container.decodeIfPresent(Int.self, forKey: key) ?? value
-            guard range.contains(given) else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: key, in: container, debugDescription: "must be from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return given
-        }
-        maxTextBytes = try value(.maxTextBytes, default: defaults.maxTextBytes, in: 1...(1 << 20))
-        maxHistoryLimit = try value(.maxHistoryLimit, default: defaults.maxHistoryLimit, in: 1...10_000)
-        maxScheduleAheadSeconds = try value(
+        maxTextBytes = try container.decodeOption(.maxTextBytes, default: defaults.maxTextBytes, in: 1...(1 << 20))
+        maxHistoryLimit = try container.decodeOption(.maxHistoryLimit, default: defaults.maxHistoryLimit, in: 1...10_000)
+        maxScheduleAheadSeconds = try container.decodeOption(
             .maxScheduleAheadSeconds, default: defaults.maxScheduleAheadSeconds, in: 1...31_536_000)
-        maxScheduledMessages = try value(.maxScheduledMessages, default: defaults.maxScheduledMessages, in: 0...1_000_000)
+        maxScheduledMessages = try container.decodeOption(.maxScheduledMessages, default: defaults.maxScheduledMessages, in: 0...1_000_000)
     }
 }

@@ -8,8 +8,8 @@ final class SendDriver: @unchecked Sendable {
     private let size: Int
     private let window: Int
     private var ticks: [RepeatedTask] = []
-    /// Set on each loop to stop sending.
-    private var stopped: [ObjectIdentifier: Bool] = [:]
+    /// Set to stop sending, read on every sender's loop.
+    private let stopped = StopFlag()
 
     init(senders: [LoadSocket], rate: Rate, size: Int, window: Int) {
         self.senders = senders
@@ -21,15 +21,14 @@ final class SendDriver: @unchecked Sendable {
     /// Starts sending on every sender's loop.
     func start() async throws {
         let byLoop = Dictionary(grouping: senders) { ObjectIdentifier($0.channel!.eventLoop) }
-        for (key, group) in byLoop {
+        for group in byLoop.values {
             let loop = group[0].channel!.eventLoop
-            stopped[key] = false
             switch rate {
             case .max:
                 try await loop.submit {
                     for sender in group {
                         sender.onAcknowledged = { [unowned sender, self] in
-                            if self.stopped[key] != true { sender.sendMessage(size: self.size) }
+                            if !self.stopped.isSet { sender.sendMessage(size: self.size) }
                         }
                         for _ in 0..<self.window { sender.sendMessage(size: self.size) }
                     }
@@ -41,7 +40,7 @@ final class SendDriver: @unchecked Sendable {
                 var next = 0
                 let task = loop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) {
                     [self] _ in
-                    guard self.stopped[key] != true else { return }
+                    guard !self.stopped.isSet else { return }
                     let elapsed = Double((NIODeadline.now() - started).nanoseconds) / 1e9
                     let due = Int(perLoop * elapsed) - sent
                     for _ in 0..<max(0, due) {
@@ -56,11 +55,8 @@ final class SendDriver: @unchecked Sendable {
     }
 
     /// Stops sending (messages in flight still arrive).
-    func stop() async throws {
+    func stop() {
+        stopped.set()
         for task in ticks { task.cancel() }
-        let loops = Dictionary(grouping: senders) { ObjectIdentifier($0.channel!.eventLoop) }
-        for (key, group) in loops {
-            try await group[0].channel!.eventLoop.submit { self.stopped[key] = true }.get()
-        }
     }
 }

@@ -1,5 +1,5 @@
 /// What `rooms bench` runs, as given on its command line.
-public struct BenchOptions: Sendable, Codable {
+public struct BenchOptions: Sendable, Encodable {
     public var scenario: Scenario
     /// `http://HOST:PORT` of a running server, or nil to spawn one.
     public var url: String?

@@ -1,6 +1,6 @@
 /// How fast senders send: a total number of messages per second, or as fast as the server
 /// acknowledges (each sender keeping a small window of messages in flight).
-public enum Rate: Sendable, Equatable, CustomStringConvertible, Codable {
+public enum Rate: Sendable, Equatable, CustomStringConvertible, Encodable {
     case max
     case perSecond(Double)
 
@@ -27,15 +27,6 @@ public enum Rate: Sendable, Equatable, CustomStringConvertible, Codable {
         switch self {
         case .max: try container.encode("max")
         case .perSecond(let rate): try container.encode(rate)
-        }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let rate = try? container.decode(Double.self) {
-            self = .perSecond(rate)
-        } else {
-            self = .max
         }
     }
 }

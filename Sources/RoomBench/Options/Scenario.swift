@@ -1,5 +1,5 @@
 /// A load scenario of `rooms bench`.
-public enum Scenario: String, CaseIterable, Sendable, Codable {
+public enum Scenario: String, CaseIterable, Sendable, Encodable {
     /// One room, many listeners, one sender.
     case fanout
     /// Many rooms of a few clients, every client sending.

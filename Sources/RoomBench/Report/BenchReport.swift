@@ -2,38 +2,36 @@ import Foundation
 
 /// What `rooms bench` prints and writes: the result against DurableRooms and, with `--peer`, the
 /// same scenario against the peer and the ratio between the two.
-public struct BenchReport: Codable, Sendable {
-    public var scenario: Scenario
-    public var config: BenchOptions
-    public var messagesPerSecond: Double
-    public var deliveriesPerSecond: Double
-    public var latencyMicros: LatencySummary
-    public var serverCpuPercent: Double?
-    public var serverRssBytes: Int?
-    public var errors: Int
-    public var rssBytesPerConnection: Double?
-    public var notes: [String]
+///
+/// Its JSON is the DurableRooms run's fields at the top level (`scenario`, `config`,
+/// `messagesPerSecond`, ...), plus `runs` (every run) and `deliveriesRatioToPeer`.
+public struct BenchReport: Encodable, Sendable {
     /// Every run: DurableRooms first, then the peer.
-    public var runs: [BenchResult]
-    /// DurableRooms' deliveries per second over the peer's, with `--peer`.
-    public var deliveriesRatioToPeer: Double?
+    public let runs: [BenchResult]
 
     public init(_ runs: [BenchResult]) {
-        let main = runs[0]
-        scenario = main.scenario
-        config = main.config
-        messagesPerSecond = main.messagesPerSecond
-        deliveriesPerSecond = main.deliveriesPerSecond
-        latencyMicros = main.latencyMicros
-        serverCpuPercent = main.serverCpuPercent
-        serverRssBytes = main.serverRssBytes
-        errors = main.errors
-        rssBytesPerConnection = main.rssBytesPerConnection
-        notes = main.notes
+        precondition(!runs.isEmpty, "a report has at least one run")
         self.runs = runs
-        if runs.count > 1, runs[1].deliveriesPerSecond > 0 {
-            deliveriesRatioToPeer = main.deliveriesPerSecond / runs[1].deliveriesPerSecond
-        }
+    }
+
+    /// The DurableRooms run.
+    public var main: BenchResult { runs[0] }
+
+    /// DurableRooms' deliveries per second over the peer's, with `--peer`.
+    public var deliveriesRatioToPeer: Double? {
+        guard runs.count > 1, runs[1].deliveriesPerSecond > 0 else { return nil }
+        return main.deliveriesPerSecond / runs[1].deliveriesPerSecond
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case runs, deliveriesRatioToPeer
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try main.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(runs, forKey: .runs)
+        try container.encodeIfPresent(deliveriesRatioToPeer, forKey: .deliveriesRatioToPeer)
     }
 
     /// The report as a table.
@@ -54,20 +52,21 @@ public struct BenchReport: Codable, Sendable {
             ("server peak RSS", runs.map { $0.serverRssBytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "?" }),
             ("errors", runs.map { "\($0.errors)" }),
         ]
-        if let perConnection = rssBytesPerConnection {
+        if let perConnection = main.rssBytesPerConnection {
             rows.append(("RSS/connection", [String(format: "%.0f B", perConnection)]))
         }
         if let ratio = deliveriesRatioToPeer {
             rows.append(("ratio to peer", [String(format: "%.2fx", ratio)]))
         }
         let width = rows.map(\.0.count).max() ?? 0
-        var text = "rooms bench \(scenario.rawValue): \(config.rooms) room(s) x \(config.clients) client(s), "
+        let config = main.config
+        var text = "rooms bench \(main.scenario.rawValue): \(config.rooms) room(s) x \(config.clients) client(s), "
             + "rate \(config.rate), \(config.size) B, \(Int(config.duration)) s\(config.raw ? ", raw" : "")\n"
         for (name, values) in rows {
             text += name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                 + values.map { $0.padding(toLength: 18, withPad: " ", startingAt: 0) }.joined() + "\n"
         }
-        for note in notes { text += "note: \(note)\n" }
+        for note in main.notes { text += "note: \(note)\n" }
         return text
     }
 }

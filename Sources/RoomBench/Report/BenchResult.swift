@@ -1,7 +1,7 @@
 import Foundation
 
 /// One scenario's figures against one server, as `--json` writes them.
-public struct BenchResult: Codable, Sendable {
+public struct BenchResult: Encodable, Sendable {
     public var scenario: Scenario
     /// The scenario's parameters.
     public var config: BenchOptions

@@ -1,7 +1,7 @@
 import Histogram
 
 /// Latency percentiles in microseconds, as the JSON report carries them.
-public struct LatencySummary: Codable, Sendable {
+public struct LatencySummary: Encodable, Sendable {
     public var p50: UInt64
     public var p90: UInt64
     public var p99: UInt64

@@ -12,7 +12,7 @@ enum SocketScenarios {
         let driver = SendDriver(senders: [sender], rate: options.rate, size: options.size, window: 32)
         try await driver.start()
         let measurement = try await Measurement.run(client: client, target: target, options: options)
-        try await driver.stop()
+        driver.stop()
         return measurement.result(options, target: target)
     }
 
@@ -28,7 +28,7 @@ enum SocketScenarios {
         let driver = SendDriver(senders: sockets, rate: options.rate, size: options.size, window: 2)
         try await driver.start()
         let measurement = try await Measurement.run(client: client, target: target, options: options)
-        try await driver.stop()
+        driver.stop()
         return measurement.result(options, target: target)
     }
 
@@ -44,7 +44,7 @@ enum SocketScenarios {
         let driver = SendDriver(senders: prompters, rate: .max, size: options.size, window: 1)
         try await driver.start()
         let measurement = try await Measurement.run(client: client, target: target, options: options)
-        try await driver.stop()
+        driver.stop()
         return measurement.result(
             options, target: target,
             notes: [

@@ -64,10 +64,7 @@ extension RoomContext {
         // Handle this room's other events while the answer is out.
         while answer.result == nil {
             if let event = slot.nextEvent() {
-                await handle(event)
-                if group.count >= runtime.configuration.groupCommitLimit || !storage.hasUncommittedWrites {
-                    commitGroup()
-                }
+                await handleQueued(event)
             } else {
                 commitGroup()
                 if answer.result != nil { break }

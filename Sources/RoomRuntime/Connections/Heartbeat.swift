@@ -28,8 +28,9 @@ enum Heartbeat {
 
     /// Whether `bytes` contain `"ping"` (a plain byte search: Foundation's `contains` is slow on
     /// the path every message takes).
+    private static let needle: [UInt8] = Array("\"ping\"".utf8)
+
     private static func mentionsPing(_ bytes: String.UTF8View) -> Bool {
-        let needle: [UInt8] = Array("\"ping\"".utf8)
         var matched = 0
         for byte in bytes {
             if byte == needle[matched] {

@@ -55,6 +55,8 @@ public struct JSONObjectWriter {
         buffer.writeStaticString("\":")
     }
 
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// Writes `string` escaped for a JSON string: `"` and `\` and the control characters
     /// U+0000 to U+001F are escaped, everything else is copied as UTF-8.
     static func escape(_ string: String, into buffer: inout ByteBuffer) {
@@ -72,10 +74,9 @@ public struct JSONObjectWriter {
                 case 0x0D: buffer.writeStaticString("\\r")
                 case 0x09: buffer.writeStaticString("\\t")
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
                     buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(hex[Int(byte >> 4)])
-                    buffer.writeInteger(hex[Int(byte & 0x0F)])
+                    buffer.writeInteger(hexDigits[Int(byte >> 4)])
+                    buffer.writeInteger(hexDigits[Int(byte & 0x0F)])
                 }
                 start = index + 1
             }

@@ -170,7 +170,6 @@ public actor RoomContext {
             storage.close()
             slot.keepsActive = false
         }
-        slot.keepsActive = false
         await turn(.runtime) {
             try ensureSnapshotSchedule()
             try await room.onStart(activation, context: self)
@@ -196,10 +195,7 @@ public actor RoomContext {
             if mustRestart { return .hibernated }
             switch slot.nextStep() {
             case .event(let event):
-                await handle(event)
-                if group.count >= runtime.configuration.groupCommitLimit || !storage.hasUncommittedWrites {
-                    commitGroup()
-                }
+                await handleQueued(event)
             case .idle:
                 commitGroup()
                 if mustRestart { return .hibernated }
@@ -226,6 +222,15 @@ public actor RoomContext {
                 commitGroup()
                 return .hibernated
             }
+        }
+    }
+
+    /// Handles an event from the mailbox, committing the group when it is full or when the turn
+    /// wrote nothing (then no commit is worth waiting for).
+    func handleQueued(_ event: RoomEvent) async {
+        await handle(event)
+        if group.count >= runtime.configuration.groupCommitLimit || !storage.hasUncommittedWrites {
+            commitGroup()
         }
     }
 
