@@ -136,6 +136,7 @@ let package = Package(
             dependencies: [
                 "RoomRuntime",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

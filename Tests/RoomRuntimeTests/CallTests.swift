@@ -125,4 +125,69 @@ struct CallTests {
         #expect(jsonObject(try await fixture.request("a", "GET", ["echo"]))["me"] as? String == "a")
         await fixture.stop()
     }
+
+    @Test("what a room sends in the turns it serves while waiting in a call is sent exactly once")
+    func framesDuringCallSentOnce() async throws {
+        let fixture = try Self.fixture()
+        defer { fixture.directory.remove() }
+        let (a, b) = try idsOnTwoShards(fixture, "once")
+        let gate = uniqueID("gate")
+        let pending = Task { try await fixture.request(a, "GET", ["call", b, "wait", gate]) }
+        try await eventually("b waits") { !CallRoom.waiting.entries(for: gate).isEmpty }
+
+        // a waits in its call: it serves a connection and its messages as turns meanwhile.
+        let (handle, client) = try fixture.connect(a)
+        handle.receive(.text("echo:1"))
+        try await client.waitFor(1, ofType: "echo")
+        CallRoom.open(gate)
+        let (relay, _) = try relay(try await pending.value)
+        #expect(relay.me == a)
+        handle.receive(.text("echo:2"))
+        try await client.waitFor(2, ofType: "echo")
+        // Let anything sent twice arrive before counting.
+        _ = try await fixture.request(a, "GET", ["echo"])
+        #expect(client.objects(ofType: "welcome").count == 1, "\(client.frames)")
+        #expect(client.objects(ofType: "echo").map { $0["text"] as? String } == ["1", "2"], "\(client.frames)")
+        #expect(client.objects(ofType: "said").map { $0["text"] as? String } == ["1", "2"], "\(client.frames)")
+        await fixture.stop()
+    }
+
+    @Test("the open-database budget holds while more rooms wait in calls than it allows")
+    func databaseBudgetHoldsDuringCalls() async throws {
+        let budget = 3
+        let fixture = try RuntimeFixture(
+            maxOpenDatabases: budget, kind: "calls", roomClass: RoomClass(CallRoom.self))
+        defer { fixture.directory.remove() }
+        let sampling = Task { () -> Int in
+            var peak = 0
+            while !Task.isCancelled {
+                let files = Set(descriptors(under: fixture.directory.url).filter { $0.hasSuffix(".sqlite") })
+                peak = max(peak, files.count)
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+            return peak
+        }
+        // Eight callers, each calling a room of its own that takes a while to answer.
+        let replies = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    try await fixture.request(
+                        "caller-\(index)", "GET", ["call", "callee-\(index)", "sleep", "150"],
+                        query: ["timeoutMs": "30000"])
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        sampling.cancel()
+        let peak = await sampling.value
+        #expect(replies.count == 8)
+        for body in replies {
+            let (relay, reply) = try relay(body)
+            #expect(relay.status == 200)
+            #expect(reply["slept"] as? Int == 150, "\(relay.me): \(relay.reply)")
+        }
+        #expect(peak <= budget, "\(peak) room databases were open at once; the budget is \(budget)")
+        #expect(peak >= 1, "the sampling saw no database at all")
+        await fixture.stop()
+    }
 }

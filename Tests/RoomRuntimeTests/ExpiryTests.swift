@@ -216,4 +216,29 @@ struct ExpiryTests {
         }
         await fixture.stop()
     }
+
+    @Test("a room with a pending schedule does not expire, however long it is untouched")
+    func pendingScheduleKeepsRoom() async throws {
+        let ttl = Duration.milliseconds(200)
+        let fixture = try RuntimeFixture(
+            idleTimeout: .milliseconds(50), kind: "schedules", roomClass: RoomClass(ScheduleRoom.self), ttl: ttl)
+        defer { fixture.directory.remove() }
+        let waiting = try fixture.address("waiting")
+        let plain = try fixture.address("plain")
+        _ = try await fixture.request(
+            "waiting", "POST", [], body: #"{"type":"schedule","name":"later","afterMs":600000,"text":"hello"}"#)
+        _ = try await fixture.request(
+            "plain", "POST", [], body: #"{"type":"schedule","name":"soon","afterMs":600000,"text":"x"}"#)
+        _ = try await fixture.request("plain", "POST", [], body: #"{"type":"cancel","name":"soon"}"#)
+
+        // The room without a schedule expires; the one with a pending schedule stays, file and all.
+        try await eventually("the room without a schedule expired") { try !fixture.runtime.info(for: plain).exists }
+        try await Task.sleep(for: ttl * 3)
+        #expect(try fixture.runtime.info(for: waiting).exists, "a room with a pending schedule was deleted")
+        #expect(FileManager.default.fileExists(atPath: fixture.runtime.layout.file(of: waiting).path))
+        let listing = jsonObject(
+            try await fixture.request("waiting", "POST", [], body: #"{"type":"list"}"#))
+        #expect(listing["names"] as? [String] == ["later"])
+        await fixture.stop()
+    }
 }

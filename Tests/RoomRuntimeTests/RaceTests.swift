@@ -143,4 +143,66 @@ struct RaceTests {
         }
         await fixture.stop()
     }
+
+    @Test("connections racing a DELETE are closed with 4404 or kept, never with 1011")
+    func connectsRacingDelete() async throws {
+        let fixture = try RuntimeFixture()
+        defer { fixture.directory.remove() }
+        var clients: [RecordingTransport] = []
+        for round in 0..<30 {
+            let id = "deleted-\(round)"
+            let (first, firstClient) = try fixture.connect(id)
+            first.receive(.text("note:x"))
+            try await firstClient.waitFor(1, ofType: "note")
+            let deleting = Task { try await fixture.runtime.delete(fixture.address(id)) }
+            for _ in 0..<8 {
+                let (_, client) = try fixture.connect(id)
+                clients.append(client)
+                await Task.yield()
+            }
+            _ = try await deleting.value
+        }
+        for client in clients {
+            try await eventually("a welcome or an error") { !client.frames.isEmpty }
+            #expect(client.closeCode != .internalError, "\(client.frames)")
+            if let code = client.closeCode {
+                #expect(code == .roomDeleted, "\(client.frames)")
+                #expect(client.objects(ofType: "error").last?["code"] as? String == "room_deleted")
+            }
+        }
+        await fixture.stop()
+    }
+
+    @Test("connections racing shutdown are closed with 1001, never with 1011")
+    func connectsRacingShutdown() async throws {
+        for round in 0..<10 {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let fixture = try RuntimeFixture(directory: directory)
+            let (handle, client) = try fixture.connect("busy-\(round)")
+            handle.receive(.text("note:x"))
+            try await client.waitFor(1, ofType: "note")
+            var clients: [RecordingTransport] = []
+            let stopping = Task { await fixture.runtime.shutdown() }
+            for _ in 0..<16 {
+                let transport = RecordingTransport()
+                do {
+                    _ = try fixture.runtime.connect(
+                        to: fixture.address("busy-\(round)"), user: "bob", transport: transport)
+                    clients.append(transport)
+                } catch let error as RoomError {
+                    #expect(error.code == .shuttingDown)
+                }
+                await Task.yield()
+            }
+            await stopping.value
+            for client in clients {
+                #expect(client.closeCode != .internalError, "\(client.frames)")
+                if let code = client.closeCode {
+                    #expect(code == .goingAway, "\(client.frames)")
+                }
+            }
+            await fixture.stop()
+        }
+    }
 }

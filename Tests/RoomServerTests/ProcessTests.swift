@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Testing
 
 @Suite("The rooms executable")
@@ -61,5 +62,24 @@ struct ProcessTests {
         let latency = report["latencyMicros"] as? [String: Any] ?? [:]
         #expect(Set(latency.keys).isSuperset(of: ["p50", "p90", "p99", "p999", "max"]))
         #expect((report["serverRssBytes"] as? Int ?? 0) > 0)
+    }
+
+    @Test("a second server on the same data directory exits with status 2, naming the directory and the holder's PID")
+    func dataDirectoryIsLocked() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-lock-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try await ServerProcess.start(kinds: #"{"chat": {"class": "chat"}}"#, dataDirectory: directory)
+        let data = directory.appendingPathComponent("data").path
+        let (status, output) = try await RoomsBinary.run(
+            RoomsBinary.url.path,
+            ["serve", "--config", directory.appendingPathComponent("rooms.json").path, "--port", "0"],
+            timeout: .seconds(30))
+        #expect(status == 2, "\(output)")
+        #expect(output.contains(data), "\(output)")
+        #expect(output.contains("PID \(first.pid)"), "\(output)")
+        // The first server is unharmed.
+        let posted = try await first.http(.post, "/rooms/chat/a/messages", body: #"{"user": "ann", "text": "hi"}"#)
+        #expect(posted.status == 201)
+        #expect(try await first.stop() == 0)
     }
 }

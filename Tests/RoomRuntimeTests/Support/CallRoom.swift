@@ -12,12 +12,18 @@ import RoomRuntime
 ///   `{"opened": KEY}`.
 /// - `call/ID/REST...`: calls room ID of the same kind with the path REST (`timeoutMs` in the
 ///   query bounds the call, default 5 s) and answers a ``Relay`` holding the reply.
+///
+/// Text frames `echo:TEXT` are answered `{"type":"echo","text":TEXT}` to the sender, and
+/// `{"type":"said","text":TEXT}` to everyone; every room records the keys it waits on in ``waiting``.
 final class CallRoom: Room {
     static let className = "calls"
 
     static let starts = EventLog<Activation>()
 
     private static let gates = EventLog<Bool>()
+
+    /// The gates rooms started waiting on, by key.
+    static let waiting = EventLog<Bool>()
 
     /// Lets the rooms waiting on `key` answer.
     static func open(_ key: String) {
@@ -42,6 +48,17 @@ final class CallRoom: Room {
         Self.starts.append(activation, for: context.id)
     }
 
+    func onMessage(_ message: ClientMessage, from connection: RoomConnection, context: isolated RoomContext)
+        async throws
+    {
+        guard case .text(let text) = message, text.hasPrefix("echo:") else {
+            throw RoomError.badRequest(.unknownType, "echo:TEXT only")
+        }
+        let said = String(text.dropFirst(5))
+        context.send(try .json(["type": "echo", "text": said]), to: connection)
+        context.broadcast(try .json(["type": "said", "text": said]))
+    }
+
     func onRequest(_ request: RoomRequest, context: isolated RoomContext) async throws -> RoomResponse {
         switch request.path.first {
         case "echo":
@@ -53,6 +70,7 @@ final class CallRoom: Room {
             return try .json(["slept": milliseconds])
         case "wait":
             let key = request.path.count > 1 ? request.path[1] : ""
+            Self.waiting.append(true, for: key)
             while Self.gates.entries(for: key).isEmpty { try await Task.sleep(for: .milliseconds(5)) }
             return try .json(["opened": key])
         case "call":

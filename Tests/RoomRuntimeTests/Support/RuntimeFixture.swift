@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import RoomRuntime
 
@@ -14,7 +15,7 @@ struct RuntimeFixture {
     /// for expired rooms at the interval it derives from the shortest TTL.
     init(
         directory: TemporaryDirectory? = nil, idleTimeout: Duration = .seconds(60), maxActiveRooms: Int = 100,
-        shards: Int = 2, kind: String = "notes", roomClass: RoomClass = RoomClass(NotesRoom.self),
+        maxOpenDatabases: Int = 2_000, logger: Logger = Logger(label: "rooms.runtime"), shards: Int = 2, kind: String = "notes", roomClass: RoomClass = RoomClass(NotesRoom.self),
         ttl: Duration? = nil, snapshotInterval: Duration? = nil, extraKinds: [RoomKind] = []
     ) throws {
         let directory = try directory ?? TemporaryDirectory()
@@ -22,8 +23,9 @@ struct RuntimeFixture {
         var configuration = RuntimeConfiguration(dataDirectory: directory.url, kinds: [main] + extraKinds)
         configuration.idleTimeout = idleTimeout
         configuration.maxActiveRooms = maxActiveRooms
+        configuration.maxOpenDatabases = maxOpenDatabases
         configuration.shardCount = shards
-        let runtime = try RoomRuntime(configuration: configuration)
+        let runtime = try RoomRuntime(configuration: configuration, logger: logger)
         self.directory = directory
         self.runtime = runtime
         self.kind = kind

@@ -65,6 +65,9 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// The server's process id.
+    var pid: Int32 { process.processIdentifier }
+
     /// What the server logged so far.
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 }

@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import NIOCore
+import Testing
+
+@testable import RoomRuntime
+
+@Suite("Broken room files")
+struct QuarantineTests {
+    @Test("a room file that cannot be opened is quarantined: requests fail fast, the path is logged once, other rooms work")
+    func corruptFileIsQuarantined() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let broken: RoomAddress
+        let good: Data
+        do {
+            let fixture = try RuntimeFixture(directory: directory)
+            broken = try fixture.address("broken")
+            let (handle, client) = try fixture.connect("broken")
+            handle.receive(.text("note:kept"))
+            try await client.waitFor(1, ofType: "note")
+            await fixture.stop()
+            good = try Data(contentsOf: fixture.runtime.layout.file(of: broken))
+        }
+
+        // Garbage where the room's file was.
+        let logs = LogRecorder()
+        let fixture = try RuntimeFixture(directory: directory, logger: logs.logger)
+        let file = fixture.runtime.layout.file(of: broken)
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file.path + suffix) }
+        try Data(repeating: 0xA5, count: 64 * 1024).write(to: file)
+
+        for _ in 0..<20 {
+            let error = await #expect(throws: RoomError.self) {
+                try await fixture.request("broken", "GET", [])
+            }
+            #expect(error?.code == .roomUnavailable)
+            #expect(error?.category == .unavailable)
+        }
+        // A connection is refused the same way, with the close code for a room that cannot open.
+        let (_, client) = try fixture.connect("broken")
+        try await client.waitFor(1, ofType: "error")
+        #expect(client.objects(ofType: "error").first?["code"] as? String == "room_unavailable")
+        try await eventually("the connection is closed") { client.closeCode != nil }
+        #expect(client.closeCode == .internalError)
+
+        // Another room on the node is unaffected.
+        let (otherHandle, otherClient) = try fixture.connect("other")
+        otherHandle.receive(.text("note:fine"))
+        try await otherClient.waitFor(1, ofType: "note")
+
+        // The node said which file is broken, once, not once per attempt.
+        let reports = logs.all.filter { $0.level >= .error && $0.metadata["room"]?.contains("broken") == true }
+        #expect(reports.count == 1, "\(reports.map(\.message))")
+        #expect(reports.first?.metadata.values.contains { $0.contains(file.path) } == true, "\(reports)")
+
+        // Mended, the room comes back once its backoff is over.
+        try good.write(to: file)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? await fixture.request("broken", "GET", [])) != #"["kept"]"# {
+            guard ContinuousClock.now < deadline else { throw TimedOut(description: "the mended room never opened") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        await fixture.stop()
+    }
+}

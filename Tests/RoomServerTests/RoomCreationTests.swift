@@ -1,0 +1,53 @@
+import Foundation
+import HTTPTypes
+import Testing
+
+@Suite("What creates a room")
+struct RoomCreationTests {
+    @Test("1,000 requests that store nothing, to distinct ids, leave no room file and nothing listed")
+    func failedRequestsCreateNothing() async throws {
+        let server = try await TestServer.start()
+        defer { Task { try? await server.stopAndRemove() } }
+        let requests: [(HTTPRequest.Method, String, String?)] = [
+            (.get, "anything", nil),  // 404 from the room's own hook
+            (.get, "messages", nil),  // a read of an empty room
+            (.post, "messages", "not json"),  // 400
+            (.post, "messages", #"{"user": "ann"}"#),  // 400 missing_field
+            (.get, "scheduled", nil),
+        ]
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var done = 0
+                    for index in stride(from: worker, to: 1_000, by: 8) {
+                        let (method, path, body) = requests[index % requests.count]
+                        let result = try await server.http(method, "/rooms/chat/probe-\(index)/\(path)", body: body)
+                        #expect(result.status < 500, "\(result.status) \(result.body)")
+                        done += 1
+                    }
+                    return done
+                }
+            }
+            let done = try await group.reduce(0, +)
+            #expect(done == 1_000)
+        }
+        // A WebSocket upgrade refused before the room (a bad user name) creates nothing either.
+        let refused = try await server.http(.get, "/rooms/chat/refused/ws?user=%00")
+        #expect(refused.status == 400)
+
+        #expect(server.dataFiles().filter { $0.hasPrefix("rooms/") } == [])
+        let listed = try await server.http(.get, "/rooms").json["rooms"] as? [Any]
+        #expect(listed?.isEmpty == true, "\(listed ?? [])")
+        let info = try await server.http(.get, "/rooms/chat/probe-1").json
+        #expect(info["exists"] as? Bool == false)
+
+        // A stored write does create the room.
+        let posted = try await server.http(.post, "/rooms/chat/real/messages", body: #"{"user": "ann", "text": "hi"}"#)
+        #expect(posted.status == 201)
+        try await eventually("the room's file exists") {
+            server.dataFiles().contains { $0.hasPrefix("rooms/chat/") && $0.hasSuffix(".sqlite") }
+        }
+        let listedAfter = try await server.http(.get, "/rooms").json["rooms"] as? [[String: Any]]
+        #expect(listedAfter?.map { $0["id"] as? String } == ["real"])
+    }
+}
