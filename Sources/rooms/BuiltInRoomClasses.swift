@@ -1,7 +1,7 @@
 import AIRooms
 import ChatRooms
 import ExampleRooms
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// The room classes `rooms` can run, by the name configuration uses.
 enum BuiltInRoomClasses {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import RoomBench
 import Logging
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import RoomServer
 import UnixSignals
 
@@ -71,6 +71,10 @@ struct Serve: AsyncParsableCommand {
         let server: RoomServer
         do {
             server = try RoomServer(configuration: configuration, logger: logger, signals: [.sigterm, .sigint])
+        } catch let error as NodeLockError {
+            // Another node holds the directory: a usage error, like a bad configuration.
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(2)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)

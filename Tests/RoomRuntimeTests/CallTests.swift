@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import RoomRuntime
+@_spi(Node) @testable import RoomRuntime
 
 @Suite("Calls between rooms")
 struct CallTests {
@@ -30,7 +30,7 @@ struct CallTests {
         let fixture = try Self.fixture(idleTimeout: .milliseconds(100))
         defer { fixture.directory.remove() }
         let (a, b) = try idsOnTwoShards(fixture, "across")
-        _ = try await fixture.request(b, "GET", ["echo"])
+        _ = try await fixture.request(b, "POST", ["touch"])
         try await eventually("b hibernated") { try !fixture.runtime.info(for: fixture.address(b)).active }
 
         let (relay, echo) = try relay(try await fixture.request(a, "GET", ["call", b, "echo"]))
@@ -137,12 +137,12 @@ struct CallTests {
 
         // a waits in its call: it serves a connection and its messages as turns meanwhile.
         let (handle, client) = try fixture.connect(a)
-        handle.receive(.text("echo:1"))
+        await handle.receive(.text("echo:1"))
         try await client.waitFor(1, ofType: "echo")
         CallRoom.open(gate)
         let (relay, _) = try relay(try await pending.value)
         #expect(relay.me == a)
-        handle.receive(.text("echo:2"))
+        await handle.receive(.text("echo:2"))
         try await client.waitFor(2, ofType: "echo")
         // Let anything sent twice arrive before counting.
         _ = try await fixture.request(a, "GET", ["echo"])

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import RoomRuntime
+@_spi(Node) @testable import RoomRuntime
 
 @Suite("Connections: tags, attachments, heartbeat")
 struct ConnectionTests {
@@ -15,7 +15,7 @@ struct ConnectionTests {
         _ command: [String: Any], on handle: ConnectionHandle, to client: RecordingTransport, awaiting reply: String
     ) async throws -> [String: Any] {
         let before = client.objects(ofType: reply).count
-        handle.receive(.text(jsonText(command)))
+        await handle.receive(.text(jsonText(command)))
         return try await client.waitFor(before + 1, ofType: reply)[before]
     }
 
@@ -57,9 +57,9 @@ struct ConnectionTests {
         let nobody = try await send(["type": "who", "tag": "green"], on: cat, to: catClient, awaiting: "who")
         #expect(nobody["users"] as? [String] == [])
 
-        bob.receive(.text(jsonText(["type": "shout", "tag": "red", "text": "for red"])))
-        bob.receive(.text(jsonText(["type": "shout", "tag": "admin", "text": "for admins"])))
-        cat.receive(.text(jsonText(["type": "mark", "text": "end"])))
+        await bob.receive(.text(jsonText(["type": "shout", "tag": "red", "text": "for red"])))
+        await bob.receive(.text(jsonText(["type": "shout", "tag": "admin", "text": "for admins"])))
+        await cat.receive(.text(jsonText(["type": "mark", "text": "end"])))
         for client in [annClient, bobClient, catClient] { try await client.waitFor(1, ofType: "mark") }
         #expect(annClient.objects(ofType: "shout").map { $0["text"] as? String } == ["for red", "for admins"])
         #expect(bobClient.objects(ofType: "shout").isEmpty)
@@ -137,8 +137,8 @@ struct ConnectionTests {
         let activations = TagRoom.starts.entries(for: id).count
 
         let before = WallClock.millisecondsSince1970()
-        handle.receive(.text(#"{"type":"ping","id":"p1"}"#))
-        handle.receive(.text(#"{"type": "ping"}"#))
+        await handle.receive(.text(#"{"type":"ping","id":"p1"}"#))
+        await handle.receive(.text(#"{"type": "ping"}"#))
         let after = WallClock.millisecondsSince1970()
         let pongs = try await client.waitFor(2, ofType: "pong")
         #expect(pongs.map { $0["id"] as? String } == ["p1", nil])

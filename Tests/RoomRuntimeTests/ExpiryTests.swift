@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import RoomRuntime
+@_spi(Node) @testable import RoomRuntime
 
 @Suite("Listing and expiry")
 struct ExpiryTests {
@@ -35,10 +35,10 @@ struct ExpiryTests {
         defer { fixture.directory.remove() }
         let notes = ["a-1", "a-2", "a-3", "ab", "a_x", "b-1", "b-2", "é-1", "a\u{10FFFF}"]
         let others = ["a-1", "z"]
-        for id in notes { _ = try await fixture.request(id, "GET", []) }
+        for id in notes { _ = try await fixture.request(id, "POST", [], body: "n") }
         for id in others {
             _ = try await fixture.runtime.request(
-                RoomRequest(method: "GET", path: []), to: fixture.runtime.address(kind: "other", id: id))
+                RoomRequest(method: "POST", path: []), to: fixture.runtime.address(kind: "other", id: id))
         }
         let all = (notes.map { "notes/\($0)" } + others.map { "other/\($0)" }).sorted { lhs, rhs in
             // (kind, id) in SQLite's order: bytewise.
@@ -76,7 +76,7 @@ struct ExpiryTests {
     func listingRefusesGarbage() async throws {
         let fixture = try RuntimeFixture()
         defer { fixture.directory.remove() }
-        _ = try await fixture.request("r", "GET", [])
+        _ = try await fixture.request("r", "POST", [], body: "n")
         let base64 = { (text: String) in Data(text.utf8).base64EncodedString() }
         for cursor in ["garbage!!", "", base64("notes"), base64("notes\u{0}"), base64("BAD KIND\u{0}x"), "%%%"] {
             let error = #expect(throws: RoomError.self, "cursor \(cursor)") {
@@ -107,11 +107,11 @@ struct ExpiryTests {
         let held = try fixture.address("held")
         let forever = try fixture.runtime.address(kind: "notes", id: "forever")
 
-        _ = try await fixture.runtime.request(RoomRequest(method: "GET", path: []), to: forever)
+        _ = try await fixture.runtime.request(RoomRequest(method: "POST", path: []), to: forever)
         let (heldHandle, heldClient) = try fixture.connect("held")
-        heldHandle.receive(.text("note:kept"))
+        await heldHandle.receive(.text("note:kept"))
         try await heldClient.waitFor(1, ofType: "note")
-        _ = try await fixture.request("old", "GET", [])
+        _ = try await fixture.request("old", "POST", [], body: "n")
         let lastTouched = ContinuousClock.now
         #expect(try leftovers(of: old, in: fixture).count >= 2)
 
@@ -121,7 +121,7 @@ struct ExpiryTests {
         var lastUse = ContinuousClock.now
         func use() async throws {
             longestPause = max(longestPause, ContinuousClock.now - lastUse)
-            _ = try await fixture.request("busy", "GET", [])
+            _ = try await fixture.request("busy", "POST", [], body: "n")
             lastUse = ContinuousClock.now
         }
         let deadline = ContinuousClock.now + .seconds(10)
@@ -166,13 +166,13 @@ struct ExpiryTests {
         let live = try fixture.address("live")
         let sleeping = try fixture.address("sleeping")
         let (liveHandle, liveClient) = try fixture.connect("live")
-        liveHandle.receive(.text("note:one"))
+        await liveHandle.receive(.text("note:one"))
         try await liveClient.waitFor(1, ofType: "note")
         let (sleepingHandle, sleepingClient) = try fixture.connect("sleeping")
-        sleepingHandle.receive(.text("note:two"))
+        await sleepingHandle.receive(.text("note:two"))
         try await sleepingClient.waitFor(1, ofType: "note")
         try await eventually("a room hibernated") { try !fixture.runtime.info(for: sleeping).active }
-        liveHandle.receive(.text("note:three"))
+        await liveHandle.receive(.text("note:three"))
         try await liveClient.waitFor(2, ofType: "note")
 
         for (address, client) in [(live, liveClient), (sleeping, sleepingClient)] {
@@ -202,7 +202,7 @@ struct ExpiryTests {
         for round in 0..<12 {
             let id = "r\(round)"
             let address = try fixture.address(id)
-            _ = try await fixture.request(id, "GET", [])
+            _ = try await fixture.request(id, "POST", [], body: "n")
             // Out of memory: `info` reads the file, which the deletion removes meanwhile.
             try await eventually("the room left memory") { fixture.runtime.activeRoomCount == 0 }
             let deleting = Task { try await fixture.runtime.delete(address) }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import RoomRuntime
+@_spi(Node) @testable import RoomRuntime
 
 @Suite("JSON object writer")
 struct JSONObjectWriterTests {

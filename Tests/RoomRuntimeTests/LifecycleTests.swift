@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 
-@testable import RoomRuntime
+@_spi(Node) @testable import RoomRuntime
 
 @Suite("Lifecycle: activation, hibernation, rehydration")
 struct LifecycleTests {
@@ -14,7 +14,7 @@ struct LifecycleTests {
         let welcome = try await client.waitFor(1, ofType: "welcome")[0]
         #expect(welcome["lastSeq"] as? Int == 0)
         #expect(welcome["room"] as? String == "r1")
-        handle.receive(.text("note:hello"))
+        await handle.receive(.text("note:hello"))
         try await client.waitFor(1, ofType: "note")
 
         let address = try fixture.address("r1")
@@ -25,7 +25,7 @@ struct LifecycleTests {
         #expect(client.closeCode == nil)
         #expect(descriptors(under: fixture.directory.url.appendingPathComponent("rooms")).isEmpty)
 
-        handle.receive(.text("count"))
+        await handle.receive(.text("count"))
         let count = try await client.waitFor(1, ofType: "count")[0]
         #expect(count["notes"] as? Int == 1)
         #expect(count["starts"] as? [String] == ["created", "rehydrated"])
@@ -38,7 +38,7 @@ struct LifecycleTests {
         let fixture = try RuntimeFixture(idleTimeout: .milliseconds(50))
         defer { fixture.directory.remove() }
         let (handle, client) = try fixture.connect("quiet")
-        handle.receive(.text("note:one"))
+        await handle.receive(.text("note:one"))
         try await client.waitFor(1, ofType: "note")
         handle.disconnect()
         try await eventually("room dropped from memory") { fixture.runtime.activeRoomCount == 0 }
@@ -54,7 +54,7 @@ struct LifecycleTests {
         do {
             let fixture = try RuntimeFixture(directory: directory)
             let (handle, client) = try fixture.connect("kept")
-            for index in 1...3 { handle.receive(.text("note:\(index)")) }
+            for index in 1...3 { await handle.receive(.text("note:\(index)")) }
             try await client.waitFor(3, ofType: "note")
             await fixture.stop()
         }
@@ -73,7 +73,7 @@ struct LifecycleTests {
         let fixture = try RuntimeFixture(maxActiveRooms: 2)
         defer { fixture.directory.remove() }
         for id in ["a", "b", "c", "a", "d"] {
-            let response = try await fixture.runtime.request(RoomRequest(method: "GET", path: []), to: fixture.address(id))
+            let response = try await fixture.runtime.request(RoomRequest(method: "POST", path: []), to: fixture.address(id))
             #expect(response.status == 200)
             #expect(fixture.runtime.activeRoomCount <= 2)
         }
@@ -121,8 +121,8 @@ struct TurnTests {
         let fixture = try RuntimeFixture()
         defer { fixture.directory.remove() }
         let (handle, client) = try fixture.connect("gate")
-        handle.receive(.text("fail-after-write:lost"))
-        handle.receive(.text("count"))
+        await handle.receive(.text("fail-after-write:lost"))
+        await handle.receive(.text("count"))
         let count = try await client.waitFor(1, ofType: "count")[0]
         let errors = client.objects(ofType: "error")
         #expect(errors.count == 1)
@@ -139,9 +139,9 @@ struct TurnTests {
         let fixture = try RuntimeFixture()
         defer { fixture.directory.remove() }
         let (handle, client) = try fixture.connect("garbage")
-        handle.receive(.binary(ByteBuffer(bytes: [0, 1, 2])))
-        handle.receive(.text("no such command"))
-        handle.receive(.text("note:still fine"))
+        await handle.receive(.binary(ByteBuffer(bytes: [0, 1, 2])))
+        await handle.receive(.text("no such command"))
+        await handle.receive(.text("note:still fine"))
         try await client.waitFor(1, ofType: "note")
         #expect(client.objects(ofType: "error").map { $0["code"] as? String } == ["binary_unsupported", "unknown_type"])
         #expect(client.closeCode == nil)
@@ -155,7 +155,7 @@ struct TurnTests {
         let (handle, client) = try fixture.connect("burst")
         let (_, listener) = try fixture.connect("burst", user: "bob")
         try await listener.waitFor(1, ofType: "welcome")
-        for index in 1...500 { handle.receive(.text("note:\(index)")) }
+        for index in 1...500 { await handle.receive(.text("note:\(index)")) }
         let notes = try await listener.waitFor(500, ofType: "note")
         #expect(notes.map { $0["seq"] as? String } == (1...500).map { "\($0)" })
         #expect(notes.map { $0["text"] as? String } == (1...500).map { "\($0)" })

@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import Testing
 
-@testable import RoomRuntime
+@_spi(Node) @testable import RoomRuntime
 
 @Suite("Broken room files")
 struct QuarantineTests {
@@ -17,7 +17,7 @@ struct QuarantineTests {
             let fixture = try RuntimeFixture(directory: directory)
             broken = try fixture.address("broken")
             let (handle, client) = try fixture.connect("broken")
-            handle.receive(.text("note:kept"))
+            await handle.receive(.text("note:kept"))
             try await client.waitFor(1, ofType: "note")
             await fixture.stop()
             good = try Data(contentsOf: fixture.runtime.layout.file(of: broken))
@@ -46,7 +46,7 @@ struct QuarantineTests {
 
         // Another room on the node is unaffected.
         let (otherHandle, otherClient) = try fixture.connect("other")
-        otherHandle.receive(.text("note:fine"))
+        await otherHandle.receive(.text("note:fine"))
         try await otherClient.waitFor(1, ofType: "note")
 
         // The node said which file is broken, once, not once per attempt.

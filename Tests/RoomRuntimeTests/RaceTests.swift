@@ -4,7 +4,7 @@ import NIOCore
 import Synchronization
 import Testing
 
-@testable import RoomRuntime
+@_spi(Node) @testable import RoomRuntime
 
 /// A room whose hibernate hook is slow, so that events arrive while it is leaving.
 final class SlowHibernateRoom: Room {
@@ -152,7 +152,7 @@ struct RaceTests {
         for round in 0..<30 {
             let id = "deleted-\(round)"
             let (first, firstClient) = try fixture.connect(id)
-            first.receive(.text("note:x"))
+            await first.receive(.text("note:x"))
             try await firstClient.waitFor(1, ofType: "note")
             let deleting = Task { try await fixture.runtime.delete(fixture.address(id)) }
             for _ in 0..<8 {
@@ -180,7 +180,7 @@ struct RaceTests {
             defer { directory.remove() }
             let fixture = try RuntimeFixture(directory: directory)
             let (handle, client) = try fixture.connect("busy-\(round)")
-            handle.receive(.text("note:x"))
+            await handle.receive(.text("note:x"))
             try await client.waitFor(1, ofType: "note")
             var clients: [RecordingTransport] = []
             let stopping = Task { await fixture.runtime.shutdown() }

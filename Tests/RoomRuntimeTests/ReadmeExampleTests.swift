@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import Testing
 
 // The room class from README.md, verbatim: if this stops compiling or working, the README is wrong.
@@ -46,11 +46,11 @@ struct ReadmeExampleTests {
             idleTimeout: .milliseconds(50), kind: "hits", roomClass: RoomClass(HitsRoom.self))
         defer { fixture.directory.remove() }
         let (handle, client) = try fixture.connect("c1")
-        handle.receive(.text("one"))
-        handle.receive(.text("two"))
+        await handle.receive(.text("one"))
+        await handle.receive(.text("two"))
         try await client.waitFor(2, ofType: "count")
         try await eventually("hibernated") { try !fixture.runtime.info(for: fixture.address("c1")).active }
-        handle.receive(.text("three"))
+        await handle.receive(.text("three"))
         let counts = try await client.waitFor(3, ofType: "count")
         #expect(counts.map { $0["value"] as? Int } == [1, 2, 3])
         #expect(try fixture.runtime.info(for: fixture.address("c1")).lastSeq == 3)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import RoomRuntime
+@_spi(Node) @testable import RoomRuntime
 
 @Suite("Durable schedules")
 struct ScheduleTests {
@@ -18,7 +18,7 @@ struct ScheduleTests {
         _ command: [String: Any], on handle: ConnectionHandle, to client: RecordingTransport, awaiting reply: String
     ) async throws -> [String: Any] {
         let before = client.objects(ofType: reply).count
-        handle.receive(.text(jsonText(command)))
+        await handle.receive(.text(jsonText(command)))
         return try await client.waitFor(before + 1, ofType: reply)[before]
     }
 
@@ -306,7 +306,7 @@ struct ScheduleTests {
             ["name": "no-delay", "afterMs": later, "firstRetryMs": 0],
         ]
         for command in garbage {
-            handle.receive(.text(jsonText(command.merging(["type": "schedule"]) { old, _ in old })))
+            await handle.receive(.text(jsonText(command.merging(["type": "schedule"]) { old, _ in old })))
         }
         let errors = try await client.waitFor(garbage.count, ofType: "error")
         #expect(errors.map { $0["code"] as? String } == Array(repeating: "invalid_schedule", count: garbage.count))

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import RoomRuntime
+@_spi(Node) @testable import RoomRuntime
 
 /// An actor pinned to a shard, recording where its methods ran.
 actor PinnedCounter {

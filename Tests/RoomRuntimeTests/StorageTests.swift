@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import RoomRuntime
+@_spi(Node) @testable import RoomRuntime
 
 @Suite("Room storage")
 struct StorageTests {

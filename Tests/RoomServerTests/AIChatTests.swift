@@ -1,7 +1,7 @@
 import AIRooms
 import Foundation
 import HTTPTypes
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import RoomServer
 import Synchronization
 import Testing

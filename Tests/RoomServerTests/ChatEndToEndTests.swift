@@ -1,5 +1,5 @@
 import HTTPTypes
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import RoomServer
 import WSCore
 import Foundation

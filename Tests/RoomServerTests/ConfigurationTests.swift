@@ -1,6 +1,6 @@
 import ChatRooms
 import Foundation
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import RoomServer
 import Testing
 

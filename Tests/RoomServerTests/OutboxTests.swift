@@ -1,7 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import Synchronization
 import Testing
 

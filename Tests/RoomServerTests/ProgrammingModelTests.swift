@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import RoomServer
 import Testing
 

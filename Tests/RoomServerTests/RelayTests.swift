@@ -1,7 +1,7 @@
 import ChatRooms
 import Foundation
 import HTTPTypes
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import RoomServer
 import Testing
 

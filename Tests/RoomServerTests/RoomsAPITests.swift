@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import NIOWebSocket
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import RoomServer
 import Testing
 import WSCore

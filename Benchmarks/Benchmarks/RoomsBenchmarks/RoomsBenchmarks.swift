@@ -194,7 +194,7 @@ func appendBenchmarks(configuration: Benchmark.Configuration) {
             let (_, counter, handle) = state.unwrapped
             let frame = sendFrame(next.next())
             benchmark.startMeasurement()
-            await counter.expect(2) { handle.receive(.text(frame)) }
+            await counter.expect(2) { await handle.receive(.text(frame)) }
         } setup: {
             let fixture = try RuntimeFixture(synchronous: mode)
             try await checkChatSend(fixture)
@@ -222,7 +222,7 @@ func broadcastBenchmarks(configuration: Benchmark.Configuration) {
             let (_, counter, sender) = chat.unwrapped
             let frame = sendFrame(next.next())
             benchmark.startMeasurement()
-            await counter.expect(connections + 1) { sender.receive(.text(frame)) }
+            await counter.expect(connections + 1) { await sender.receive(.text(frame)) }
         } setup: {
             let fixture = try RuntimeFixture()
             try await checkChatSend(fixture)
@@ -241,13 +241,13 @@ func broadcastBenchmarks(configuration: Benchmark.Configuration) {
         let relay = Box<(fixture: RuntimeFixture, counter: DeliveryCounter, sender: ConnectionHandle)>()
         Benchmark("Broadcast relay frame to \(connections)", configuration: configuration) { benchmark in
             let (_, counter, sender) = relay.unwrapped
-            await counter.expect(connections) { sender.receive(.text(relayFrame)) }
+            await counter.expect(connections) { await sender.receive(.text(relayFrame)) }
         } setup: {
             let fixture = try RuntimeFixture()
             let probe = RecordingTransport()
             let probeHandle = try fixture.runtime.connect(
                 to: fixture.address("relay-probe", kind: relayKind), user: "ann", transport: probe)
-            probeHandle.receive(.text(relayFrame))
+            await probeHandle.receive(.text(relayFrame))
             _ = try await probe.waitFor(relayFrame)
             let counter = DeliveryCounter()
             let handles = try await connectCounting(

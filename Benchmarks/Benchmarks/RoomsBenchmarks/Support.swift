@@ -258,7 +258,7 @@ func sendFrame(_ number: Int) -> String {
 func checkChatSend(_ fixture: RuntimeFixture) async throws {
     let transport = RecordingTransport()
     let handle = try fixture.runtime.connect(to: fixture.address("check-\(UUID().uuidString)"), user: "ann", transport: transport)
-    handle.receive(.text(sendFrame(1)))
+    await handle.receive(.text(sendFrame(1)))
     let ack = try await transport.waitFor(#""type":"ack""#)
     _ = try await transport.waitFor(#""type":"message""#)
     guard ack.contains(#""seq":1"#) else { throw BenchmarkSetupError("unexpected ack: \(ack)") }

@@ -1,3 +1,5 @@
+import RoomRuntime
+
 /// The answer the assistant is streaming, as the room keeps it in memory.
 struct Generation {
     /// The stream's id.
@@ -10,6 +12,6 @@ struct Generation {
     var nextIndex = 0
     /// When the last checkpoint was written.
     var checkpointedAt = ContinuousClock.now
-    /// The task reading the provider.
-    var task: Task<Void, Never>?
+    /// The work reading the provider.
+    var work: WorkHandle?
 }

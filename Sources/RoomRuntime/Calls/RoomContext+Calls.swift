@@ -1,12 +1,11 @@
-import Synchronization
-
 extension RoomContext {
     /// Sends `request` to another room (or this one) and returns its answer.
     ///
     /// The target room is activated if needed, on whatever shard it lives on, and receives the
     /// request in its ``Room/onRequest(_:context:)`` hook with ``RoomRequest/caller`` set to this
     /// room. While the call is out, this room keeps handling its other events, so two rooms that
-    /// call each other (or a room that calls itself) never deadlock.
+    /// call each other (or a room that calls itself) never deadlock; and when the node is short of
+    /// open databases, this room closes its file until the answer is in.
     ///
     /// A call is an `await` on another room, and it ends the current turn's first half: the writes
     /// made so far commit, and what the turn sent so far is released, before the request leaves
@@ -25,7 +24,7 @@ extension RoomContext {
         -> RoomResponse
     {
         // End the first half of the turn: keep its writes and release its output.
-        let frameID = currentFrameID
+        let wrote = storage.turnWrote
         do {
             try storage.endTurn(keep: true)
         } catch {
@@ -33,13 +32,12 @@ extension RoomContext {
             failGroup(with: Self.storageFailed)
             throw Self.storageFailed
         }
-        group.append(FinishedTurn(origin: .runtime, output: turnOutput, failure: nil, frameID: frameID))
-        turnOutput.removeAll(keepingCapacity: true)
+        let suspended = gate.suspendTurn(wrote: wrote)
         commitGroup()
         defer {
             // The second half of the turn starts when the answer is in.
             storage.beginTurn()
-            currentFrameID = frameID
+            gate.resumeTurn(suspended)
         }
         guard !mustRestart else { throw Self.storageFailed }
 
@@ -47,7 +45,7 @@ extension RoomContext {
         var request = request
         request.caller = address
         let slot = slot
-        runtime.send(request, to: target, reply: ResponseHandler { result in
+        host.send(request, to: target, reply: ResponseHandler { result in
             if answer.set(result) { slot.signal() }
         })
         let timer = Task {
@@ -57,39 +55,13 @@ extension RoomContext {
             }
         }
         defer { timer.cancel() }
-        // A room waiting in a call does not hold its place under the active-room cap.
-        runtime.activeRooms.beginCall(slot)
-        defer { runtime.activeRooms.endCall(slot) }
+        host.beginCall(slot)
+        defer { host.endCall(slot) }
 
-        // Handle this room's other events while the answer is out.
-        while answer.result == nil {
-            if let event = slot.nextEvent() {
-                await handleQueued(event)
-            } else {
-                commitGroup()
-                if answer.result != nil { break }
-                await slot.park(ignoringHibernation: true)
-            }
-            if mustRestart { throw Self.storageFailed }
+        // Serve this room's other events while the answer is out.
+        guard case .answered = await serveMailbox(until: answer), await storageReady(), let result = answer.result else {
+            throw Self.storageFailed
         }
-        commitGroup()
-        if mustRestart { throw Self.storageFailed }
-        return try answer.result!.get()
-    }
-}
-
-/// The answer to a call, set once (by the callee or the timeout, whichever comes first).
-final class PendingAnswer: Sendable {
-    private let value = Mutex<Result<RoomResponse, RoomError>?>(nil)
-
-    var result: Result<RoomResponse, RoomError>? { value.withLock { $0 } }
-
-    /// Sets the answer unless one is set; true when this call set it.
-    func set(_ result: Result<RoomResponse, RoomError>) -> Bool {
-        value.withLock { value in
-            guard value == nil else { return false }
-            value = result
-            return true
-        }
+        return try result.get()
     }
 }

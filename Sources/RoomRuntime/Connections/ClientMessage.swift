@@ -20,4 +20,12 @@ public enum ClientMessage: Sendable {
             return try JSONFrameDecoding.decode(T.self, from: Data(text.utf8))
         }
     }
+
+    /// The `id` of a JSON text message, read leniently (nil when there is none or the message is
+    /// not JSON): for the errors the runtime answers a frame with when the room cannot.
+    public var frameID: String? {
+        guard case .text(let text) = self else { return nil }
+        struct Identified: Decodable { let id: String? }
+        return (try? JSONDecoder().decode(Identified.self, from: Data(text.utf8)))?.id
+    }
 }

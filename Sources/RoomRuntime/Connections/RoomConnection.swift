@@ -37,6 +37,17 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
 
     private let labels = Mutex(Labels())
 
+    /// The frames of this connection queued or running in its room and not yet answered, and the
+    /// reader waiting for that number to drop (see ``ConnectionHandle/receive(_:)``).
+    private struct Flow {
+        var inFlight = 0
+        var closed = false
+        var reader: CheckedContinuation<Void, Never>?
+        var readerLimit = 0
+    }
+
+    private let flow = Mutex(Flow())
+
     private static let nextID = Atomic<UInt64>(1)
 
     /// The tags the room gave this connection (see ``RoomContext/setTags(_:for:)``).
@@ -65,7 +76,62 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
         labels.withLock { $0.lastPingAt = time }
     }
 
+    // MARK: - Frames in flight
+
+    /// Whether the client's socket closed: frames of it still queued are dropped unanswered.
+    var isClosed: Bool { flow.withLock { $0.closed } }
+
+    /// Counts a frame handed to the room.
+    func startFrame() {
+        flow.withLock { $0.inFlight += 1 }
+    }
+
+    /// A frame of this connection was answered (acked, refused or dropped).
+    func finishFrame() {
+        let reader: CheckedContinuation<Void, Never>? = flow.withLock { flow in
+            flow.inFlight -= 1
+            guard let reader = flow.reader, flow.inFlight < flow.readerLimit else { return nil }
+            flow.reader = nil
+            return reader
+        }
+        reader?.resume()
+    }
+
+    /// Returns once fewer than `limit` frames of this connection are in flight (at once if they
+    /// are, or once the connection closed).
+    func waitForFewerInFlight(than limit: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = flow.withLock { flow in
+                guard flow.inFlight >= limit, !flow.closed else { return true }
+                flow.reader = continuation
+                flow.readerLimit = limit
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// The socket closed: a waiting reader is released, and queued frames will be dropped.
+    func markClosed() {
+        let reader: CheckedContinuation<Void, Never>? = flow.withLock { flow in
+            flow.closed = true
+            defer { flow.reader = nil }
+            return flow.reader
+        }
+        reader?.resume()
+    }
+
+    /// The number of frames in flight (for tests and metrics).
+    var framesInFlight: Int { flow.withLock { $0.inFlight } }
+
+    /// Refuses the connection: an `error` frame, then the close code for `error`.
+    func refuse(with error: RoomError) {
+        transport.send(ErrorFrame.frame(for: error))
+        transport.close(code: CloseCode(closingFor: error), reason: error.code.rawValue)
+    }
+
     /// Makes a connection for `user` over `transport`.
+    @_spi(Node)
     public init(user: String, parameters: [String: String] = [:], transport: any ConnectionTransport) {
         self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.user = user

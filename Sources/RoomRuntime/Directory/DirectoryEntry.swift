@@ -1,4 +1,5 @@
 /// What the node directory records about one room.
+@_spi(Node)
 public struct DirectoryEntry: Sendable, Equatable {
     /// The room.
     public let address: RoomAddress

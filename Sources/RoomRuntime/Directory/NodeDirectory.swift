@@ -8,6 +8,7 @@ import Synchronization
 /// room that has a file. Activity (last active time, state, last sequence number) changes far more
 /// often than rooms are created: it is buffered in memory and written in one transaction per
 /// ``flush()``, which the runtime calls every second and at shutdown.
+@_spi(Node)
 public final class NodeDirectory: Sendable {
     private let database: DatabaseQueue
     private let pending = Mutex<[RoomAddress: Activity]>([:])
@@ -90,17 +91,17 @@ public final class NodeDirectory: Sendable {
         }
     }
 
-    /// Records that `address` exists with its file at `file`, unless already recorded.
-    /// Synchronous and durable: called before the room's file is created.
-    public func register(_ address: RoomAddress, file: String, at time: Int64) throws {
+    /// Records that `address` exists with its file at `file` and its next alarm `nextAlarm`,
+    /// unless already recorded. Synchronous and durable: called before the room's file is created.
+    public func register(_ address: RoomAddress, file: String, at time: Int64, nextAlarm: Int64? = nil) throws {
         try database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO rooms (kind, id, file, created_at, last_active_at, state)
-                    VALUES (?, ?, ?, ?, ?, 'active')
-                    ON CONFLICT (kind, id) DO NOTHING
+                    INSERT INTO rooms (kind, id, file, created_at, last_active_at, state, next_alarm)
+                    VALUES (?, ?, ?, ?, ?, 'active', ?)
+                    ON CONFLICT (kind, id) DO UPDATE SET next_alarm = excluded.next_alarm
                     """,
-                arguments: [address.kind, address.id, file, time, time])
+                arguments: [address.kind, address.id, file, time, time, nextAlarm])
         }
     }
 
@@ -176,11 +177,16 @@ public final class NodeDirectory: Sendable {
         pending.withLock { $0[address] != nil }
     }
 
-    /// Rooms of `kind` last active before `time` (milliseconds since 1970), oldest first.
+    /// Rooms of `kind` last active before `time` (milliseconds since 1970) and without a pending
+    /// schedule, oldest first.
     func untouched(kind: String, since time: Int64, limit: Int) throws -> [RoomAddress] {
         try database.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT kind, id FROM rooms WHERE kind = ? AND last_active_at < ? ORDER BY last_active_at LIMIT ?",
+                db,
+                sql: """
+                    SELECT kind, id FROM rooms WHERE kind = ? AND last_active_at < ? AND next_alarm IS NULL
+                    ORDER BY last_active_at LIMIT ?
+                    """,
                 arguments: [kind, time, limit]
             ).compactMap { try? RoomAddress(kind: $0["kind"], id: $0["id"]) }
         }

@@ -1,38 +1,31 @@
 import DequeModule
 import Synchronization
 
-/// What the runtime keeps about one room while the room has a reason to be in memory: its
-/// mailbox, its open connections and its lifecycle phase.
+/// What the runtime keeps about one room while the room has a reason to be known: its mailbox,
+/// its open connections and its phase (see ``RoomPhase`` for the lifecycle).
 ///
 /// The slot outlives the room's live instance: a hibernated room has a slot (holding its open
-/// connections) but no ``RoomContext``. A slot is dropped when its room hibernates with no
-/// connection and no queued event.
+/// connections) but no ``RoomContext``. Every method is safe from any thread; the turn loop, the
+/// server's event loops and the node's housekeeping meet here, under one lock.
 final class RoomSlot: Sendable {
-    enum Phase: Sendable, Equatable {
-        /// Not in memory; the next event activates it.
-        case hibernated
-        /// Admitted and opening its file, or waiting for room under the active-room cap.
-        case activating
-        /// Live: its turn loop handles the mailbox.
-        case active
-        /// Running its hibernate hook and closing its file.
-        case hibernating
-        /// Being deleted: its file and directory row are going; events wait to be refused.
-        case deleting
-        /// Dropped from the runtime's table; a new slot serves the room.
-        case removed
+    /// What the turn loop should do next.
+    enum Step: Sendable {
+        case event(RoomEvent)
+        case idle
+        case hibernate(HibernationReason)
     }
 
-    /// Why a room is asked to hibernate.
-    enum HibernationReason: Sendable, Equatable {
-        /// Nothing happened for the idle timeout. Cancelled by the next event.
-        case idle
-        /// The active-room cap or the open-database budget needs its place.
-        case capacity
-        /// The node is stopping.
-        case shutdown
-        /// The room is being deleted: no hook runs, and it does not come back.
-        case deleting
+    /// What became of an event offered to the slot.
+    enum Delivery: Sendable, Equatable {
+        /// Queued; the room is live or activating. `full`: the mailbox is at its bound, and the
+        /// sender should wait for ``waitForSpace()`` before offering more.
+        case queued(full: Bool)
+        /// Queued, and the caller must start the room's activation.
+        case mustActivate
+        /// Not queued: the mailbox is full and the event is one that may be refused (a request).
+        case overloaded
+        /// The slot was removed: look the room up again.
+        case slotRemoved
     }
 
     /// What ``requestDeletion(_:)`` found.
@@ -45,66 +38,62 @@ final class RoomSlot: Sendable {
         case slotRemoved
     }
 
-    /// What the turn loop should do next.
-    enum Step: Sendable {
-        case event(RoomEvent)
-        case idle
-        case hibernate(HibernationReason)
-    }
-
-    /// What became of an event offered to the slot.
-    enum Delivery: Sendable, Equatable {
-        /// Queued; the room is live or activating.
-        case queued
-        /// Queued, and the caller must start the room's activation.
-        case mustActivate
-        /// The slot was removed: look the room up again.
-        case slotRemoved
-    }
-
     private struct State: Sendable {
-        var phase = Phase.hibernated
+        var phase = RoomPhase.hibernated
         var mailbox = Deque<RoomEvent>()
+        /// The parked turn loop.
         var waiter: CheckedContinuation<Void, Never>?
         var hibernation: HibernationReason?
         var signalled = false
+        /// The room, waiting in a call, is asked to close its database for another room.
+        var releaseRequested = false
         var deletionWaiters: [CheckedContinuation<Bool?, Never>] = []
+        var spaceWaiters: [CheckedContinuation<Void, Never>] = []
         var connections: [RoomConnection] = []
         var lastSequence: Int64?
         var keepsActive = false
+        var isMaterialized = false
     }
 
     let address: RoomAddress
     let kind: RoomKind
     let shard: Shard
+    /// The most events the mailbox holds before requests are refused and readers wait.
+    let mailboxLimit: Int
     private let state = Mutex(State())
 
-    init(address: RoomAddress, kind: RoomKind, shard: Shard) {
+    init(address: RoomAddress, kind: RoomKind, shard: Shard, mailboxLimit: Int) {
         self.address = address
         self.kind = kind
         self.shard = shard
+        self.mailboxLimit = mailboxLimit
     }
 
     // MARK: - Mailbox
 
     /// Queues `event`, waking the room's turn loop, or asks the caller to activate the room.
+    ///
+    /// Requests are refused (``Delivery/overloaded``) once the mailbox holds ``mailboxLimit``
+    /// events; client messages are queued anyway (the connection then stops reading until there
+    /// is space), and connects, closes, alarms and jobs always are: they are bounded elsewhere.
     func deliver(_ event: RoomEvent) -> Delivery {
         let (delivery, waiter): (Delivery, CheckedContinuation<Void, Never>?) = state.withLock { state in
+            if state.phase == .removed { return (.slotRemoved, nil) }
+            if case .request = event, state.mailbox.count >= mailboxLimit { return (.overloaded, nil) }
+            state.mailbox.append(event)
+            let full = state.mailbox.count >= mailboxLimit
             switch state.phase {
             case .removed:
                 return (.slotRemoved, nil)
             case .hibernated:
-                state.mailbox.append(event)
                 state.phase = .activating
                 return (.mustActivate, nil)
             case .deleting:
-                state.mailbox.append(event)
-                return (.queued, nil)
+                return (.queued(full: full), nil)
             case .activating, .active, .hibernating:
-                state.mailbox.append(event)
                 if state.hibernation == .idle { state.hibernation = nil }
                 defer { state.waiter = nil }
-                return (.queued, state.waiter)
+                return (.queued(full: full), state.waiter)
             }
         }
         waiter?.resume()
@@ -124,33 +113,48 @@ final class RoomSlot: Sendable {
         return queued
     }
 
-    /// The turn loop's next step: the oldest queued event first, then a pending hibernation.
-    func nextStep() -> Step {
-        state.withLock { state in
-            if let event = state.mailbox.popFirst() { return .event(event) }
-            if let reason = state.hibernation {
-                state.phase = .hibernating
-                return .hibernate(reason)
+    /// Returns once the mailbox is below its bound (at once if it is, or if the room is gone).
+    func waitForSpace() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state in
+                guard state.mailbox.count >= mailboxLimit, state.phase != .removed else { return true }
+                state.spaceWaiters.append(continuation)
+                return false
             }
-            return .idle
+            if now { continuation.resume() }
         }
     }
 
-    /// The oldest queued event, if any, ignoring hibernation (for a turn waiting in a call).
-    func nextEvent() -> RoomEvent? {
-        state.withLock { $0.mailbox.popFirst() }
+    /// The turn loop's next step: the oldest queued event first, then (unless `inCall`) a pending
+    /// hibernation.
+    func nextStep(inCall: Bool = false) -> Step {
+        let (step, readers): (Step, [CheckedContinuation<Void, Never>]) = state.withLock { state in
+            if let event = state.mailbox.popFirst() {
+                guard !state.spaceWaiters.isEmpty, state.mailbox.count < mailboxLimit else { return (.event(event), []) }
+                defer { state.spaceWaiters.removeAll() }
+                return (.event(event), state.spaceWaiters)
+            }
+            if !inCall, let reason = state.hibernation {
+                state.phase = .hibernating
+                return (.hibernate(reason), [])
+            }
+            return (.idle, [])
+        }
+        for reader in readers { reader.resume() }
+        return step
     }
 
-    /// Suspends the turn loop until an event arrives, hibernation is requested (unless
-    /// `ignoringHibernation`: a turn waiting in a call), or ``signal()``.
-    func park(ignoringHibernation: Bool = false) async {
+    /// Suspends the turn loop until an event arrives, hibernation is requested (unless `inCall`),
+    /// the room is asked to release its database (only `inCall`), or ``signal()``.
+    func park(inCall: Bool = false) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state in
                 if state.signalled {
                     state.signalled = false
                     return true
                 }
-                if !state.mailbox.isEmpty || (state.hibernation != nil && !ignoringHibernation) { return true }
+                if !state.mailbox.isEmpty { return true }
+                if inCall ? state.releaseRequested : state.hibernation != nil { return true }
                 state.waiter = continuation
                 return false
             }
@@ -175,16 +179,29 @@ final class RoomSlot: Sendable {
     func requestHibernation(_ reason: HibernationReason) {
         let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
             guard state.phase == .active || state.phase == .activating else { return nil }
-            // A stronger reason replaces a weaker one: idle < capacity < shutdown < deleting.
-            switch (state.hibernation, reason) {
-            case (nil, _), (.idle, _), (.capacity, .shutdown), (.capacity, .deleting), (.shutdown, .deleting):
-                state.hibernation = reason
-            default: break
-            }
+            if reason.outranks(state.hibernation) { state.hibernation = reason }
             defer { state.waiter = nil }
             return state.waiter
         }
         waiter?.resume()
+    }
+
+    /// Asks the room, waiting in a call, to close its database so that another room can open one.
+    func requestDatabaseRelease() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            state.releaseRequested = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Takes the pending request to release the database, if any.
+    func takeDatabaseReleaseRequest() -> Bool {
+        state.withLock { state in
+            defer { state.releaseRequested = false }
+            return state.releaseRequested
+        }
     }
 
     /// The room's turn loop is running.
@@ -198,6 +215,7 @@ final class RoomSlot: Sendable {
     func finishHibernation() -> (reactivate: Bool, reason: HibernationReason?) {
         state.withLock { state in
             state.waiter = nil
+            state.releaseRequested = false
             let reason = state.hibernation
             state.hibernation = nil
             if !state.deletionWaiters.isEmpty {
@@ -246,24 +264,34 @@ final class RoomSlot: Sendable {
 
     /// Ends a deletion: the slot is removed; returns the queued events to refuse, the connections
     /// to close and the waiters to tell.
-    func finishDeletion() -> (events: [RoomEvent], connections: [RoomConnection], waiters: [CheckedContinuation<Bool?, Never>]) {
-        state.withLock { state in
+    func finishDeletion() -> (
+        events: [RoomEvent], connections: [RoomConnection], waiters: [CheckedContinuation<Bool?, Never>]
+    ) {
+        let (result, readers) = state.withLock { state in
             defer {
                 state.mailbox.removeAll()
                 state.connections.removeAll()
                 state.deletionWaiters.removeAll()
+                state.spaceWaiters.removeAll()
                 state.phase = .removed
             }
-            return (Array(state.mailbox), state.connections, state.deletionWaiters)
+            return ((Array(state.mailbox), state.connections, state.deletionWaiters), state.spaceWaiters)
         }
+        for reader in readers { reader.resume() }
+        return result
     }
 
     /// Takes every queued event out (after a failed activation, or at shutdown).
     func drainMailbox() -> [RoomEvent] {
-        state.withLock { state in
-            defer { state.mailbox.removeAll() }
-            return Array(state.mailbox)
+        let (events, readers) = state.withLock { state in
+            defer {
+                state.mailbox.removeAll()
+                state.spaceWaiters.removeAll()
+            }
+            return (Array(state.mailbox), state.spaceWaiters)
         }
+        for reader in readers { reader.resume() }
+        return events
     }
 
     /// Marks the slot removed if it holds nothing worth keeping: hibernated, no connection, no
@@ -278,7 +306,7 @@ final class RoomSlot: Sendable {
 
     // MARK: - Observed state
 
-    var phase: Phase { state.withLock { $0.phase } }
+    var phase: RoomPhase { state.withLock { $0.phase } }
 
     /// Whether the room is in memory (activating, active or hibernating).
     var isLive: Bool {
@@ -288,10 +316,21 @@ final class RoomSlot: Sendable {
         }
     }
 
-    /// Whether the room asked to stay in memory while idle (``RoomContext/keepsActive``).
+    /// The number of events waiting in the mailbox.
+    var queuedEvents: Int { state.withLock { $0.mailbox.count } }
+
+    /// Whether the room asked to stay in memory while idle (``RoomContext/keepsActive``, or work
+    /// it runs outside its turns).
     var keepsActive: Bool {
         get { state.withLock { $0.keepsActive } }
         set { state.withLock { $0.keepsActive = newValue } }
+    }
+
+    /// Whether the room exists on disk: it has a file and a directory row (always false for an
+    /// ephemeral room, and for one not created yet).
+    var isMaterialized: Bool {
+        get { state.withLock { $0.isMaterialized } }
+        set { state.withLock { $0.isMaterialized = newValue } }
     }
 
     // MARK: - Connections

@@ -6,9 +6,14 @@ import Foundation
 ///
 /// Counters and histograms are recorded as things happen; gauges (rooms in memory, open
 /// databases, queue depths) are sampled by ``refresh(from:)`` when metrics are read.
+@_spi(Node)
 public final class RuntimeMetrics: Sendable {
     private let factory: any MetricsFactory
     let activations: CoreMetrics.Counter
+    /// Rooms put in quarantine (their file could not be opened).
+    let quarantined: CoreMetrics.Counter
+    private let quarantinedNow: Gauge
+    private let deepestMailbox: Gauge
     private let activeRooms: Gauge
     private let hibernatedRooms: Gauge
     private let openDatabases: Gauge
@@ -23,6 +28,9 @@ public final class RuntimeMetrics: Sendable {
     public init(factory: any MetricsFactory, shards: Int) {
         self.factory = factory
         activations = Counter(label: "rooms_activations_total", factory: factory)
+        quarantined = Counter(label: "rooms_quarantined_total", factory: factory)
+        quarantinedNow = Gauge(label: "rooms_quarantined", factory: factory)
+        deepestMailbox = Gauge(label: "rooms_mailbox_depth_max", factory: factory)
         activeRooms = Gauge(label: "rooms_active", factory: factory)
         hibernatedRooms = Gauge(label: "rooms_hibernated_with_connections", factory: factory)
         openDatabases = Gauge(label: "rooms_open_databases", factory: factory)
@@ -48,8 +56,9 @@ public final class RuntimeMetrics: Sendable {
         hibernations[reason]?.increment()
     }
 
-    func recordTurn(shard: Int, nanoseconds: Int64) {
-        turnDuration[shard].recordNanoseconds(nanoseconds)
+    func recordTurn(shard: Int, duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        turnDuration[shard].recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     func recordScheduleLateness(milliseconds: Int64) {
@@ -58,9 +67,10 @@ public final class RuntimeMetrics: Sendable {
 
     /// Samples the gauges from `runtime`'s current state.
     public func refresh(from runtime: RoomRuntime) {
-        let active = runtime.activeRooms.count
-        activeRooms.record(active)
-        openDatabases.record(active)
+        activeRooms.record(runtime.activeRooms.count)
+        openDatabases.record(runtime.openDatabases.open)
+        quarantinedNow.record(runtime.quarantine.count)
+        deepestMailbox.record(runtime.deepestMailbox)
         hibernatedRooms.record(runtime.hibernatedRoomsWithConnections)
         pendingAlarms.record(runtime.alarms.count)
         waitingActivations.record(runtime.activeRooms.waiting)

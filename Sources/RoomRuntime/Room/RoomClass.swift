@@ -31,11 +31,23 @@ public struct RoomClass: Sendable {
         do {
             return try prepareFactory(.object(options))
         } catch let error as ConfigurationError {
-            throw ConfigurationError("kinds.\(kind): \(error.message)")
+            throw error.within("kinds.\(kind)")
         } catch let error as DecodingError {
-            throw ConfigurationError("kinds.\(kind): \(JSONFrameDecoding.roomError(for: error).message)")
+            let described = JSONFrameDecoding.roomError(for: error).message
+            let path = JSONFrameDecoding.path(Self.codingPath(of: error))
+            throw ConfigurationError(key: path.isEmpty ? "kinds.\(kind)" : "kinds.\(kind).\(path)", described)
         } catch {
-            throw ConfigurationError("kinds.\(kind): \(error)")
+            throw ConfigurationError(key: "kinds.\(kind)", "\(error)")
+        }
+    }
+
+    /// Where in the options a decoding error is.
+    private static func codingPath(of error: DecodingError) -> [any CodingKey] {
+        switch error {
+        case .keyNotFound(let key, let context): context.codingPath + [key]
+        case .valueNotFound(_, let context), .typeMismatch(_, let context), .dataCorrupted(let context):
+            context.codingPath
+        @unknown default: []
         }
     }
 
@@ -48,6 +60,7 @@ public struct RoomClass: Sendable {
         if let unknown = given.subtracting(known).sorted().first {
             let names = known.sorted()
             throw ConfigurationError(
+                key: unknown,
                 "unknown option '\(unknown)'" + (names.isEmpty ? " (this class takes none)" : "; known: \(names.joined(separator: ", "))"))
         }
         return value

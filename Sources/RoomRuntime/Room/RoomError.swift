@@ -129,6 +129,8 @@ extension RoomError.Code {
     public static let roomUnavailable: Self = "room_unavailable"
     /// The node is shutting down.
     public static let shuttingDown: Self = "shutting_down"
+    /// The room's mailbox is full (`runtime.maxQueuedEvents`); retry after a moment.
+    public static let roomOverloaded: Self = "room_overloaded"
     /// The room does not exist.
     public static let roomNotFound: Self = "room_not_found"
     /// The room was deleted.

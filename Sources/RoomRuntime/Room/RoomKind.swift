@@ -22,21 +22,22 @@ public struct RoomKind: Sendable {
     ) throws {
         guard RoomAddress.isValidKind(name) else {
             throw ConfigurationError(
-                "kinds.\(name): a kind name is 1 to \(RoomAddress.maxKindLength) characters of a-z, 0-9, '-' and '_'")
+                key: "kinds.\(name)",
+                "a kind name is 1 to \(RoomAddress.maxKindLength) characters of a-z, 0-9, '-' and '_'")
         }
         self.name = name
         self.roomClass = roomClass
         if let ttl, ttl <= .zero {
-            throw ConfigurationError("kinds.\(name).ttlSeconds: must be positive")
+            throw ConfigurationError(key: "kinds.\(name).ttlSeconds", "must be positive")
         }
         self.ttl = ttl
         if let snapshotInterval {
             guard roomClass.snapshotInterval != nil else {
                 throw ConfigurationError(
-                    "kinds.\(name).snapshotIntervalSeconds: class '\(roomClass.name)' takes no snapshots")
+                    key: "kinds.\(name).snapshotIntervalSeconds", "class '\(roomClass.name)' takes no snapshots")
             }
             guard snapshotInterval > .zero else {
-                throw ConfigurationError("kinds.\(name).snapshotIntervalSeconds: must be positive")
+                throw ConfigurationError(key: "kinds.\(name).snapshotIntervalSeconds", "must be positive")
             }
         }
         self.snapshotInterval = snapshotInterval ?? roomClass.snapshotInterval

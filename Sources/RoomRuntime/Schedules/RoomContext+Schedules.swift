@@ -45,7 +45,7 @@ extension RoomContext {
     public func cancelSchedule(_ name: String) throws -> Bool {
         guard !name.hasPrefix(Self.reservedSchedulePrefix) else { return false }
         let cancelled = try storage.cancelSchedule(name: name)
-        if cancelled { schedulesChanged = true }
+        if cancelled { alarms.changed = true }
         return cancelled
     }
 
@@ -94,7 +94,7 @@ extension RoomContext {
             dueAt = now + period.milliseconds
         }
         try storage.setSchedule(name: name, dueAt: dueAt, interval: interval, payload: payload, retry: retry, now: now)
-        schedulesChanged = true
+        alarms.changed = true
     }
 
     /// Keeps the runtime's snapshot schedule in line with the class's interval (at activation).
@@ -103,7 +103,7 @@ extension RoomContext {
         guard let interval = slot.kind.snapshotInterval else {
             if existing != nil {
                 _ = try storage.cancelSchedule(name: Self.snapshotScheduleName)
-                schedulesChanged = true
+                alarms.changed = true
             }
             return
         }
@@ -113,7 +113,7 @@ extension RoomContext {
 
     /// Removes the runtime's snapshot schedule (at hibernation).
     func dropSnapshotSchedule() throws {
-        if try storage.cancelSchedule(name: Self.snapshotScheduleName) { schedulesChanged = true }
+        if try storage.cancelSchedule(name: Self.snapshotScheduleName) { alarms.changed = true }
     }
 
     /// Runs every schedule that is due, each in a turn of its own.
@@ -126,8 +126,7 @@ extension RoomContext {
         defer { firingSchedules = false }
         let now = now()
         // A lease: if this batch never commits (the room's storage fails), the clock comes back.
-        runtime.alarms.set(address, due: now + 5_000)
-        schedulesChanged = true
+        alarms.lease(until: now + 5_000)
         let due: [ScheduleRow]
         do {
             due = try storage.dueSchedules(at: now, limit: 256)
@@ -151,7 +150,7 @@ extension RoomContext {
     }
 
     private func fire(_ row: ScheduleRow, now: Int64) async {
-        runtime.metrics.recordScheduleLateness(milliseconds: now - row.dueAt)
+        host.metrics.recordScheduleLateness(milliseconds: now - row.dueAt)
         let fire = ScheduleFire(
             name: row.name, payload: row.payload, attempt: row.failures + 1, dueAt: row.dueAt, firedAt: now,
             isRepeating: row.intervalMilliseconds != nil)
@@ -169,8 +168,8 @@ extension RoomContext {
         }
         // A call in the handler may have committed (and set the clock) before this run was
         // marked done: the batch's commit must set the clock again.
-        schedulesChanged = true
-        guard let failure = group.last?.failure, !mustRestart else { return }
+        alarms.changed = true
+        guard let failure = gate.lastFailure, !mustRestart else { return }
         let failedAt = self.now()
         await turn(isSnapshot ? .maintenance : .runtime) {
             let gaveUp = try storage.failSchedule(row, now: failedAt)

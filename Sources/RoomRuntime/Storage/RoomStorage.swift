@@ -23,16 +23,26 @@ public import GRDB
 ///
 /// Tables whose names start with `_rooms_` and `grdb_` belong to the runtime.
 public final class RoomStorage {
-    /// The file's path; nil for the in-memory storage of an ephemeral room.
+    /// The room's file; nil for the in-memory storage of an ephemeral room. A room that has not
+    /// been created yet (see ``RoomPhase``) runs on an in-memory database until its first stored
+    /// write, but already has its file's path here.
     public let file: URL?
 
-    let database: DatabaseQueue
+    private(set) var database: DatabaseQueue
+    /// Whether the database is in memory until the room is created (``materialize()``).
+    private(set) var isProvisional: Bool
+    /// Whether the database is closed: while the room waits in a call (``releaseFile()``), or for good (``close()``).
+    private(set) var isClosed = false
+    private let configuration: Configuration
+    private let openFiles: OpenDatabases?
     private(set) var committedSequence: Int64
     private(set) var sequence: Int64
     private var sequenceAtTurnStart: Int64 = 0
     private var inTurn = false
     private var transactionOpen = false
     private var savepointOpen = false
+    /// Whether the running turn has written (opened its savepoint).
+    private(set) var turnWrote = false
 
     /// The runtime's own schema, applied before the room class's steps.
     static let runtimeMigrations: RoomMigrations = {
@@ -65,12 +75,20 @@ public final class RoomStorage {
         return migrations
     }()
 
-    /// Opens (creating it if needed) the database at `file`, migrated to `migrations`.
+    /// Opens the room's database, migrated to `migrations`: the file at `file`, created if it does
+    /// not exist, or an in-memory database if `file` is nil (an ephemeral room).
+    ///
+    /// With `deferringCreation`, a missing file is not created: the database is in memory until
+    /// ``materialize()`` writes it to the file (the runtime does that on the room's first commit
+    /// that counts, see ``RoomPhase``).
     ///
     /// - Throws: ``StorageError`` when the file cannot be opened or a migration fails.
-    init(file: URL?, synchronous: SynchronousMode, className: String, migrations: RoomMigrations) throws(StorageError) {
+    init(
+        file: URL?, synchronous: SynchronousMode, className: String, migrations: RoomMigrations,
+        deferringCreation: Bool = false, openFiles: OpenDatabases? = nil
+    ) throws(StorageError) {
         self.file = file
-        let name = file?.path ?? "the in-memory database of an ephemeral room"
+        self.openFiles = openFiles
         var configuration = Configuration()
         configuration.label = "room"
         // The runtime keeps one transaction open across the calls of a turn (and of a group of
@@ -79,12 +97,16 @@ public final class RoomStorage {
         configuration.prepareDatabase { db in
             // Set WAL here rather than with `configuration.journalMode`: GRDB's WAL set-up forces
             // synchronous=NORMAL and writes a probe table whenever the -wal file is absent, which is
-            // at every activation (the last close deletes it).
+            // at every activation (the last close deletes it). In memory, this is a no-op.
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.pragma)")
         }
+        self.configuration = configuration
+        let onDisk = file.map { FileManager.default.fileExists(atPath: $0.path) } ?? false
+        isProvisional = file != nil && !onDisk && deferringCreation
+        let name = file?.path ?? "the in-memory database of an ephemeral room"
         do {
-            if let file {
+            if let file, !isProvisional {
                 try FileManager.default.createDirectory(
                     at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
                 database = try DatabaseQueue(path: file.path, configuration: configuration)
@@ -92,7 +114,7 @@ public final class RoomStorage {
                 database = try DatabaseQueue(configuration: configuration)
             }
         } catch {
-            throw StorageError(.open, "cannot open \(name): \(error)")
+            throw StorageError(.open, "cannot open \(name)", cause: error)
         }
         do {
             var migrator = DatabaseMigrator()
@@ -103,8 +125,7 @@ public final class RoomStorage {
                 migrator.registerMigration("\(className).\(step.name)", foreignKeyChecks: .immediate, migrate: step.body)
             }
             if try database.read({ try migrator.hasBeenSuperseded($0) }) {
-                throw StorageError(
-                    .migration, "\(name) was migrated by a newer version of class '\(className)'")
+                throw StorageError(.migration, "\(name) was migrated by a newer version of class '\(className)'")
             }
             try migrator.migrate(database)
             let stored = try database.inDatabase { db in
@@ -117,8 +138,77 @@ public final class RoomStorage {
             throw error
         } catch {
             try? database.close()
-            throw StorageError(.migration, "cannot migrate \(name): \(error)")
+            throw StorageError(.migration, "cannot migrate \(name)", cause: error)
         }
+        if !isProvisional, file != nil { openFiles?.opened() }
+    }
+
+    // MARK: - The room's file
+
+    /// Whether the room has no file and never will (an ephemeral room).
+    var isEphemeral: Bool { file == nil }
+
+    /// Opens the room's file with the room's configuration (creating its folders).
+    private func openFile() throws -> DatabaseQueue {
+        guard let file else { preconditionFailure("an ephemeral room has no file") }
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        return try DatabaseQueue(path: file.path, configuration: configuration)
+    }
+
+    /// Creates the room's file from the in-memory database of a room that did not exist: what it
+    /// committed so far is written to the file, which is used from then on. Called between turns,
+    /// with nothing uncommitted.
+    ///
+    /// - Throws: ``StorageError`` `create`; then no file is left behind and the in-memory
+    ///   database is kept.
+    func materialize() throws(StorageError) {
+        precondition(isProvisional && !inTurn && !transactionOpen, "materialize between turns, once")
+        guard let file else { return }
+        do {
+            let onDisk = try openFile()
+            do {
+                try database.backup(to: onDisk)
+                // The copy carries the in-memory database's header: make the file WAL again.
+                try onDisk.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+            } catch {
+                try? onDisk.close()
+                throw error
+            }
+            try? database.close()
+            database = onDisk
+            isProvisional = false
+            openFiles?.opened()
+        } catch {
+            for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: file.path + suffix) }
+            throw StorageError(.create, "cannot create \(file.path)", cause: error)
+        }
+    }
+
+    /// Whether ``releaseFile()`` would close a file (the room has one open).
+    var canReleaseFile: Bool { file != nil && !isProvisional && !isClosed }
+
+    /// Closes the room's file while the room waits in a call, giving its descriptors back; the
+    /// next storage use must follow ``reopenFile()``. Called between turns.
+    func releaseFile() {
+        precondition(!inTurn && !transactionOpen, "a file is released between turns")
+        guard canReleaseFile else { return }
+        try? database.close()
+        isClosed = true
+        openFiles?.closed()
+    }
+
+    /// Opens the file ``releaseFile()`` closed.
+    ///
+    /// - Throws: ``StorageError`` `open`.
+    func reopenFile() throws(StorageError) {
+        guard isClosed else { return }
+        do {
+            database = try openFile()
+        } catch {
+            throw StorageError(.open, "cannot reopen \(file?.path ?? "the room's file")", cause: error)
+        }
+        isClosed = false
+        openFiles?.opened()
     }
 
     // MARK: - Room-class API
@@ -190,6 +280,7 @@ public final class RoomStorage {
     func beginTurn() {
         precondition(!inTurn, "turns do not nest")
         inTurn = true
+        turnWrote = false
         sequenceAtTurnStart = sequence
     }
 
@@ -215,7 +306,7 @@ public final class RoomStorage {
             }
         } catch {
             rollback()
-            throw error as? StorageError ?? StorageError(.transactionLost, "cannot end the turn: \(error)")
+            throw error as? StorageError ?? StorageError(.transactionLost, "cannot end the turn", cause: error)
         }
     }
 
@@ -240,7 +331,7 @@ public final class RoomStorage {
             committedSequence = sequence
         } catch {
             rollback()
-            throw StorageError(.commit, "commit failed: \(error)")
+            throw StorageError(.commit, "commit failed", cause: error)
         }
     }
 
@@ -256,8 +347,11 @@ public final class RoomStorage {
 
     /// Rolls back what is uncommitted and closes the file (releasing its descriptors).
     func close() {
+        if isClosed { return }
         if transactionOpen { rollback() }
         try? database.close()
+        isClosed = true
+        if file != nil, !isProvisional { openFiles?.closed() }
     }
 
     private func openTurnSavepoint(_ db: Database) throws {
@@ -274,6 +368,7 @@ public final class RoomStorage {
         if !savepointOpen {
             try db.cachedStatement(sql: "SAVEPOINT turn").execute()
             savepointOpen = true
+            turnWrote = true
         }
     }
 }

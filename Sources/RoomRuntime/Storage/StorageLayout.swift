@@ -12,6 +12,7 @@ public import Foundation
 /// are arbitrary UTF-8 and may hold `/`, `..` or names a file system refuses. `aa` and `bb` are
 /// the digest's first two bytes, so no folder holds more than a few hundred files per 10 million
 /// rooms.
+@_spi(Node)
 public struct StorageLayout: Sendable {
     /// The data directory.
     public let root: URL

@@ -7,7 +7,7 @@ import NIOCore
 import NIOHTTP1
 import Prometheus
 import CoreMetrics
-public import RoomRuntime
+@_spi(Node) public import RoomRuntime
 public import ServiceLifecycle
 public import UnixSignals
 import Synchronization
@@ -16,9 +16,9 @@ import WSCore
 /// A DurableRooms node: the room runtime behind an HTTP and WebSocket server.
 ///
 /// Run it as a service (``run()``); it stops gracefully when its service group, or a signal it
-/// was told to handle, asks: it refuses new connections, closes every WebSocket with 1001, lets
-/// rooms finish the turns in flight, hibernates them (committing and closing every file) and
-/// returns.
+/// was told to handle, asks: it refuses new connections, frames and requests, lets rooms finish
+/// the turns already queued and sends their answers, hibernates the rooms (snapshots, hooks,
+/// every file committed and closed), then closes every WebSocket with 1001 and returns.
 ///
 /// ```swift
 /// var classes = RoomClassRegistry()
@@ -30,7 +30,7 @@ public final class RoomServer: Service {
     /// The configuration the server runs with.
     public let configuration: ServerConfiguration
     /// The room runtime.
-    public let runtime: RoomRuntime
+    @_spi(Node) public let runtime: RoomRuntime
     /// The server's logger.
     public let logger: Logger
 

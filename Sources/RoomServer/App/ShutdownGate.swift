@@ -1,8 +1,15 @@
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import ServiceLifecycle
 
-/// The first service to hear of a graceful shutdown (it is listed last): it stops new work and
-/// closes every WebSocket with 1001 before the HTTP server and then the runtime stop.
+/// The first service to hear of a graceful shutdown (it is listed last): it stops the node in the
+/// order the protocol promises, before the HTTP server and the runtime's own service stop.
+///
+/// 1. New connections, frames and requests are refused (`shutting_down`).
+/// 2. Rooms finish the turns already queued; their acks and broadcasts go out, then the rooms
+///    snapshot, run their hibernate hooks and close their files (``RoomRuntime/shutdown(within:)``).
+///    Rooms get most of the shutdown timeout for this; what is still queued after it is refused.
+/// 3. Every WebSocket is closed with 1001 after the frames queued for it, and the node waits
+///    (each client has the close timeout to answer) until they are all closed.
 ///
 /// Closing sockets here, rather than leaving it to the WebSocket handler, is what makes the close
 /// code 1001 (going away): the handler would close them with 1000.
@@ -12,6 +19,7 @@ struct ShutdownGate: Service {
     func run() async throws {
         try? await gracefulShutdown()
         server.beginShutdown()
+        await server.runtime.shutdown(within: server.configuration.shutdownTimeout * 0.6)
         server.sockets.closeAll(code: .goingAway, reason: "server shutting down")
         await server.sockets.waitUntilEmpty()
     }

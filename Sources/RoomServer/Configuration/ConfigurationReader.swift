@@ -1,4 +1,4 @@
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// Reads one JSON object of a configuration file, key by key, and refuses keys nobody read, so
 /// that a misspelt key is an error naming it rather than a silently ignored setting.
@@ -12,7 +12,7 @@ struct ConfigurationReader {
         switch value {
         case nil, .null?: members = [:]
         case .object(let members)?: self.members = members
-        default: throw ConfigurationError("\(path): must be an object")
+        default: throw ConfigurationError(key: path, "must be an object")
         }
     }
 
@@ -26,7 +26,7 @@ struct ConfigurationReader {
 
     mutating func string(_ key: String) throws(ConfigurationError) -> String? {
         guard let value = value(key) else { return nil }
-        guard case .string(let text) = value else { throw ConfigurationError("\(name(key)): must be a string") }
+        guard case .string(let text) = value else { throw ConfigurationError(key: name(key), "must be a string") }
         return text
     }
 
@@ -35,7 +35,7 @@ struct ConfigurationReader {
         guard case .number(let number) = value, number.rounded() == number, let integer = Int(exactly: number),
             range.contains(integer)
         else {
-            throw ConfigurationError("\(name(key)): must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            throw ConfigurationError(key: name(key), "must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return integer
     }
@@ -43,7 +43,7 @@ struct ConfigurationReader {
     mutating func number(_ key: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
         guard let value = value(key) else { return nil }
         guard case .number(let number) = value, range.contains(number) else {
-            throw ConfigurationError("\(name(key)): must be a number from \(range.lowerBound) to \(range.upperBound)")
+            throw ConfigurationError(key: name(key), "must be a number from \(range.lowerBound) to \(range.upperBound)")
         }
         return number
     }
@@ -54,7 +54,7 @@ struct ConfigurationReader {
         guard let text = try string(key) else { return nil }
         guard let choice = T(rawValue: text) else {
             let names = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-            throw ConfigurationError("\(name(key)): must be one of \(names)")
+            throw ConfigurationError(key: name(key), "must be one of \(names)")
         }
         return choice
     }
@@ -66,7 +66,7 @@ struct ConfigurationReader {
     /// The members of the object at `key`, unread.
     mutating func members(_ key: String) throws(ConfigurationError) -> [String: JSONValue] {
         guard let value = value(key) else { return [:] }
-        guard case .object(let members) = value else { throw ConfigurationError("\(name(key)): must be an object") }
+        guard case .object(let members) = value else { throw ConfigurationError(key: name(key), "must be an object") }
         return members
     }
 
@@ -74,7 +74,7 @@ struct ConfigurationReader {
     func finish() throws(ConfigurationError) {
         if let unknown = members.keys.sorted().first(where: { !read.contains($0) }) {
             let known = read.sorted().joined(separator: ", ")
-            throw ConfigurationError("\(name(unknown)): unknown key (known here: \(known))")
+            throw ConfigurationError(key: name(unknown), "unknown key (known here: \(known))")
         }
     }
 }

@@ -1,5 +1,5 @@
 public import Foundation
-public import RoomRuntime
+@_spi(Node) public import RoomRuntime
 public import Logging
 
 /// Everything `rooms serve` reads from its configuration file (see docs/CONFIGURATION.md).
@@ -63,7 +63,8 @@ public struct ServerConfiguration: Sendable {
         do {
             return try parse(data, classes: classes)
         } catch let error as ConfigurationError {
-            throw ConfigurationError("\(path): \(error.message)")
+            guard let key = error.keyPath else { throw ConfigurationError("\(path): \(error.reason)") }
+            throw ConfigurationError(key: key, "\(error.reason) (in \(path))")
         }
     }
 
@@ -85,20 +86,21 @@ public struct ServerConfiguration: Sendable {
 
         var kinds: [RoomKind] = []
         let kindMembers = try root.members("kinds")
-        guard !kindMembers.isEmpty else { throw ConfigurationError("kinds: configure at least one kind") }
+        guard !kindMembers.isEmpty else { throw ConfigurationError(key: "kinds", "configure at least one kind") }
         for (name, value) in kindMembers.sorted(by: { $0.key < $1.key }) {
             guard case .object(var options) = value else {
-                throw ConfigurationError("kinds.\(name): must be an object such as {\"class\": \"chat\"}")
+                throw ConfigurationError(key: "kinds.\(name)", "must be an object such as {\"class\": \"chat\"}")
             }
             let ttl = try Self.seconds(options.removeValue(forKey: "ttlSeconds"), key: "kinds.\(name).ttlSeconds")
             let snapshotInterval = try Self.seconds(
                 options.removeValue(forKey: "snapshotIntervalSeconds"), key: "kinds.\(name).snapshotIntervalSeconds")
             guard case .string(let className)? = options.removeValue(forKey: "class") else {
-                throw ConfigurationError("kinds.\(name).class: required, a string naming a room class")
+                throw ConfigurationError(key: "kinds.\(name).class", "required, a string naming a room class")
             }
             guard let roomClass = classes.roomClass(named: className) else {
                 throw ConfigurationError(
-                    "kinds.\(name).class: unknown class '\(className)'; known: \(classes.names.joined(separator: ", "))")
+                    key: "kinds.\(name).class",
+                    "unknown class '\(className)'; known: \(classes.names.joined(separator: ", "))")
             }
             kinds.append(
                 try RoomKind(
@@ -133,6 +135,9 @@ public struct ServerConfiguration: Sendable {
         }
         runtime.maxActiveRooms = try runtimeSection.integer("maxActiveRooms", in: 1...10_000_000) ?? runtime.maxActiveRooms
         runtime.groupCommitLimit = try runtimeSection.integer("groupCommitLimit", in: 1...100_000) ?? runtime.groupCommitLimit
+        runtime.maxQueuedEvents = try runtimeSection.integer("maxQueuedEvents", in: 1...10_000_000) ?? runtime.maxQueuedEvents
+        runtime.maxFramesInFlight =
+            try runtimeSection.integer("maxFramesInFlight", in: 1...1_000_000) ?? runtime.maxFramesInFlight
         try runtimeSection.finish()
 
         configuration.authMode = try auth.choice("mode", of: AuthMode.self) ?? .none
@@ -141,7 +146,7 @@ public struct ServerConfiguration: Sendable {
         if let level = try log.string("level") {
             guard let parsed = Logger.Level(rawValue: level) else {
                 let names = Logger.Level.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-                throw ConfigurationError("log.level: must be one of \(names)")
+                throw ConfigurationError(key: "log.level", "must be one of \(names)")
             }
             configuration.logLevel = parsed
         }
@@ -158,7 +163,7 @@ public struct ServerConfiguration: Sendable {
     private static func seconds(_ value: JSONValue?, key: String) throws -> Duration? {
         guard let value, value != .null else { return nil }
         guard case .number(let seconds) = value, seconds > 0, seconds <= 86_400 * 36_500 else {
-            throw ConfigurationError("\(key): must be a positive number of seconds")
+            throw ConfigurationError(key: key, "must be a positive number of seconds")
         }
         return .milliseconds(Int64(seconds * 1000))
     }

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// The JSON body of every HTTP error: `{"error": {"code", "message"}}`.
 struct ErrorResponse: Encodable {
@@ -32,11 +32,22 @@ struct ErrorResponse: Encodable {
             .payload ?? ByteBuffer()
     }
 
-    /// The response for `error`.
+    /// The response for `error`. Errors a retry may cure (503: the room is overloaded, being
+    /// stopped, or its storage failed) say when to retry, in `Retry-After`.
     static func response(for error: RoomError) -> Response {
         let body = body(for: error)
-        return Response(
-            status: status(for: error.category), headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: body))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let seconds = retryAfterSeconds(for: error) { headers[.retryAfter] = String(seconds) }
+        return Response(status: status(for: error.category), headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// How long a client should wait before retrying after `error`, if a retry may help.
+    static func retryAfterSeconds(for error: RoomError) -> Int? {
+        guard error.category == .unavailable else { return nil }
+        switch error.code {
+        case .roomOverloaded: return 1
+        case .roomUnavailable: return 5
+        default: return 1
+        }
     }
 }

@@ -2,7 +2,7 @@ import HTTPTypes
 import Logging
 import Hummingbird
 import NIOCore
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// Turns every error a route throws into the protocol's JSON error response.
 struct RoomErrorMiddleware<Context: RequestContext>: RouterMiddleware {

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// The HTTP side of the protocol (docs/PROTOCOL.md): health, room info, the WebSocket route for
 /// plain requests, and every other room route, handed to the room's `onRequest` hook.

@@ -1,7 +1,7 @@
 import DequeModule
 import NIOCore
 import NIOWebSocket
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import Synchronization
 
 /// The bounded queue between the rooms (on shard threads) and one WebSocket.

@@ -7,7 +7,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 @_spi(WSInternal) import WSCore
 
 /// An HTTP/1.1 connection that may upgrade to a WebSocket.

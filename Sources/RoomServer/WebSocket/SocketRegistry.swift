@@ -1,4 +1,4 @@
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import Synchronization
 
 /// The node's open WebSockets, so that a shutdown can close each with 1001 and wait for them.

@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import NIOWebSocket
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import Synchronization
 import WSCore
 
@@ -52,20 +52,23 @@ struct WebSocketSession: Sendable {
                 to: target.address, user: target.user, parameters: target.parameters, transport: outbox)
         } catch {
             try await outbound.write(.custom(Self.frame(ErrorFrame.frame(for: error))))
-            try await outbound.close(.goingAway, reason: error.code.rawValue)
+            try await outbound.close(
+                WebSocketErrorCode(codeNumber: Int(CloseCode(closingFor: error).rawValue)), reason: error.code.rawValue)
             return
         }
 
         // Read until the client closes, the connection is cut, or the client breaks the protocol
         // (rethrown below, so that the WebSocket handler closes with the matching code: 1009 for
         // a message too large, 1002 for a protocol error). Writes need no task of their own: the
-        // outbox writes on the socket's event loop.
+        // outbox writes on the socket's event loop. `receive` returns only when the room can take
+        // more: a client that writes faster than its room commits is not read meanwhile, and TCP
+        // holds it back.
         var failure: (any Error)?
         do {
             for try await message in inbound.messages(maxSize: maxMessageBytes) {
                 switch message {
-                case .text(let text): handle.receive(.text(text))
-                case .binary(let bytes): handle.receive(.binary(bytes))
+                case .text(let text): await handle.receive(.text(text))
+                case .binary(let bytes): await handle.receive(.binary(bytes))
                 }
             }
         } catch {

@@ -1,6 +1,6 @@
 import Foundation
 import HummingbirdCore
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// What a WebSocket request asks for: `/rooms/{kind}/{id}/ws?user=NAME&...`, validated.
 struct WebSocketTarget: Sendable {

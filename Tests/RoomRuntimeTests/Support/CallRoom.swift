@@ -1,11 +1,12 @@
 import Foundation
 import NIOCore
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// A room class for calls between rooms (all of one kind).
 ///
 /// Requests:
 ///
+/// - `touch` (POST): stores a write, which creates the room, and answers like `echo`.
 /// - `echo`: answers an ``Echo`` naming this room, the calling room and this instance's activations.
 /// - `sleep/MS`: sleeps MS milliseconds inside the hook, then answers `{"slept": MS}`.
 /// - `wait/KEY`: waits inside the hook until the test calls ``open(_:)`` with KEY, then answers
@@ -61,7 +62,8 @@ final class CallRoom: Room {
 
     func onRequest(_ request: RoomRequest, context: isolated RoomContext) async throws -> RoomResponse {
         switch request.path.first {
-        case "echo":
+        case "touch", "echo":
+            if request.path.first == "touch" { try context.storage.kv.set("touched", context.now()) }
             let activations = Self.starts.entries(for: context.id).map { $0 == .created ? "created" : "rehydrated" }
             return try .json(Echo(me: context.id, caller: request.caller?.id, activations: activations))
         case "sleep":

@@ -1,12 +1,15 @@
 import Foundation
 import GRDB
-import RoomRuntime
+import NIOCore
+@_spi(Node) import RoomRuntime
 
 /// A small room class for runtime tests.
 ///
 /// Text frames: `note:TEXT` stores TEXT under the next sequence number and broadcasts
 /// `{"type":"note","seq":N,"text":TEXT}`; `fail-after-write:TEXT` stores, then throws;
 /// `count` answers `{"type":"count","notes":N,"starts":[...]}` with the activations seen so far.
+/// HTTP: `GET` answers the notes' texts; `POST` stores its body as a note first (a stored write,
+/// which creates the room).
 final class NotesRoom: Room {
     static let className = "notes"
 
@@ -56,6 +59,11 @@ final class NotesRoom: Room {
     }
 
     func onRequest(_ request: RoomRequest, context: isolated RoomContext) async throws -> RoomResponse {
+        if request.method == "POST" {
+            try context.storage.execute(
+                "INSERT INTO notes (seq, text) VALUES (?, ?)",
+                arguments: [try context.nextSequence(), String(buffer: request.body)])
+        }
         let notes = try context.storage.fetchAll("SELECT text FROM notes ORDER BY seq").map { $0["text"] as String }
         return try .json(notes)
     }

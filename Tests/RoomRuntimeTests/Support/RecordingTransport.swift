@@ -1,5 +1,5 @@
 import Foundation
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import Synchronization
 
 /// A transport that records what the runtime sends, for tests that need no sockets.

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// A runtime on a temporary data directory, serving one kind of room (`notes` by default), plus
 /// any `extraKinds`.

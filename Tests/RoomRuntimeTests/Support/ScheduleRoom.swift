@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import NIOCore
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// A room class for schedule tests.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// A room class for snapshot tests, on the pattern of the example `CounterRoom`.
 ///

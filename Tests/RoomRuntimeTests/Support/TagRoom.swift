@@ -1,5 +1,5 @@
 import Foundation
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// A room class for connection tests: tags, attachments and heartbeats.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 /// A room class for end-to-end tests of the runtime's programming model over real sockets.
 ///

@@ -3,7 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Logging
 import NIOCore
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import RoomServer
 import ServiceLifecycle
 

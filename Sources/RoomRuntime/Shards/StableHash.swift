@@ -3,6 +3,7 @@
 /// Swift's `Hasher` is seeded per process, so it cannot place rooms: a room must land on the same
 /// shard after a restart, and (later) the same node in a cluster. These functions are fixed: changing
 /// them moves rooms between shards, so the tests pin their outputs.
+@_spi(Node)
 public enum StableHash {
     /// 64-bit FNV-1a over the bytes of `text` (UTF-8).
     ///

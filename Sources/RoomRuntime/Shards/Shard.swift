@@ -17,6 +17,7 @@ import Foundation
 /// Jobs run in the order they were enqueued. The thread sleeps on a condition variable when it has
 /// nothing to do, and `enqueue` only signals it when it sleeps, so a busy shard takes new work
 /// without system calls.
+@_spi(Node)
 public final class Shard: SerialExecutor, TaskExecutor, @unchecked Sendable {
     // @unchecked Sendable: every mutable field below is read and written only while holding
     // `mutex`, except `thread`, which is written once before `init` returns.

@@ -47,6 +47,30 @@ public struct JSONObjectWriter {
         buffer.writeStaticString(value ? "true" : "false")
     }
 
+    /// A string member whose key is only known at run time (escaped like a value).
+    public mutating func string(key: String, _ value: String?) {
+        guard let value else { return }
+        self.key(key)
+        buffer.writeInteger(UInt8(ascii: "\""))
+        Self.escape(value, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// An integer member whose key is only known at run time.
+    public mutating func integer(key: String, _ value: Int64?) {
+        guard let value else { return }
+        self.key(key)
+        buffer.writeString(String(value))
+    }
+
+    private mutating func key(_ key: String) {
+        if !empty { buffer.writeInteger(UInt8(ascii: ",")) }
+        empty = false
+        buffer.writeInteger(UInt8(ascii: "\""))
+        Self.escape(key, into: &buffer)
+        buffer.writeStaticString("\":")
+    }
+
     private mutating func key(_ key: StaticString) {
         if !empty { buffer.writeInteger(UInt8(ascii: ",")) }
         empty = false

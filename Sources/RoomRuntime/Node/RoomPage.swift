@@ -1,6 +1,7 @@
 import Foundation
 
 /// One page of the node's rooms, as `GET /rooms` returns it.
+@_spi(Node)
 public struct RoomPage: Sendable, Encodable {
     /// A room in a listing.
     public struct Entry: Sendable, Encodable, Equatable {

@@ -14,14 +14,16 @@ enum RoomEvent: Sendable {
     /// Work the room queued for itself from outside its turns (``RoomContext/enqueue(_:_:)``).
     case job(RoomJob)
 
-    /// Fails the event without running it: the client gets `error`, a request throws it.
+    /// Fails the event without running it: a connecting client is refused (an error frame, then
+    /// the close code for `error`), a message is answered with an error frame naming it, a
+    /// request throws `error`.
     func reject(with error: RoomError) {
         switch self {
         case .connect(let connection):
-            connection.transport.send(ErrorFrame.frame(for: error))
-            connection.transport.close(code: .internalError, reason: error.code.rawValue)
-        case .message(let connection, _):
-            connection.transport.send(ErrorFrame.frame(for: error))
+            connection.refuse(with: error)
+        case .message(let connection, let message):
+            connection.transport.send(ErrorFrame.frame(for: error.answering(message.frameID)))
+            connection.finishFrame()
         case .disconnect, .alarm, .job:
             break
         case .request(_, let reply):

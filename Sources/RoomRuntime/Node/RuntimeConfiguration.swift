@@ -22,6 +22,16 @@ public struct RuntimeConfiguration: Sendable {
     public var groupCommitLimit: Int = 128
     /// How often buffered room activity is written to the node directory.
     public var directoryFlushInterval: Duration = .seconds(1)
+    /// The most events one room's mailbox holds. Beyond it, HTTP requests to the room are refused
+    /// with `503 room_overloaded`, and connections stop being read (TCP backpressure) until it
+    /// drains.
+    public var maxQueuedEvents: Int = 1_000
+    /// The most frames of one connection queued or running in its room and not yet answered;
+    /// beyond it the connection is not read until its room catches up.
+    public var maxFramesInFlight: Int = 64
+    /// How long a room whose file cannot be opened is refused before the next attempt; doubled
+    /// after each failed attempt, up to 5 minutes.
+    public var quarantineBackoff: Duration = .seconds(1)
 
     public init(dataDirectory: URL, kinds: [RoomKind]) {
         self.dataDirectory = dataDirectory
@@ -45,22 +55,31 @@ public struct RuntimeConfiguration: Sendable {
     /// Checks the values that have limits.
     public func validate() throws(ConfigurationError) {
         guard shardCount >= 1, shardCount <= 1024 else {
-            throw ConfigurationError("runtime.shards: must be from 1 to 1024")
+            throw ConfigurationError(key: "runtime.shards", "must be from 1 to 1024")
         }
         guard idleTimeout > .zero else {
-            throw ConfigurationError("runtime.idleTimeoutSeconds: must be positive")
+            throw ConfigurationError(key: "runtime.idleTimeoutSeconds", "must be positive")
         }
         guard maxActiveRooms >= 1 else {
-            throw ConfigurationError("runtime.maxActiveRooms: must be at least 1")
+            throw ConfigurationError(key: "runtime.maxActiveRooms", "must be at least 1")
         }
         guard maxOpenDatabases >= 1 else {
-            throw ConfigurationError("storage.maxOpenDatabases: must be at least 1")
+            throw ConfigurationError(key: "storage.maxOpenDatabases", "must be at least 1")
         }
         guard groupCommitLimit >= 1 else {
-            throw ConfigurationError("runtime.groupCommitLimit: must be at least 1")
+            throw ConfigurationError(key: "runtime.groupCommitLimit", "must be at least 1")
+        }
+        guard maxQueuedEvents >= 1 else {
+            throw ConfigurationError(key: "runtime.maxQueuedEvents", "must be at least 1")
+        }
+        guard maxFramesInFlight >= 1 else {
+            throw ConfigurationError(key: "runtime.maxFramesInFlight", "must be at least 1")
+        }
+        guard quarantineBackoff > .zero else {
+            throw ConfigurationError(key: "runtime.quarantineBackoff", "must be positive")
         }
         guard !kinds.isEmpty else {
-            throw ConfigurationError("kinds: configure at least one kind")
+            throw ConfigurationError(key: "kinds", "configure at least one kind")
         }
     }
 }

@@ -4,6 +4,7 @@ public import Foundation
 ///
 /// The placement depends only on `kind/id` and the shard count: the same room is on the same
 /// shard in every process (``StableHash``), so a room's file is only ever opened by one thread.
+@_spi(Node)
 public final class Router: Sendable {
     /// The shards, indexed by ``Shard/index``.
     public let shards: [Shard]

@@ -1,0 +1,24 @@
+extension CloseCode {
+    /// The close code for a connection that `error` ends: the one place errors meet close codes.
+    ///
+    /// | error | code |
+    /// |---|---|
+    /// | `shutting_down` | 1001 (going away) |
+    /// | `room_deleted` | 4404 |
+    /// | `room_overloaded` | 1013 (try again later) |
+    /// | other unavailable or internal errors (`room_unavailable`, `storage_failed`, ...) | 1011 |
+    /// | anything else (the room refused the connection) | 1008 |
+    public init(closingFor error: RoomError) {
+        switch error.code {
+        case .shuttingDown: self = .goingAway
+        case .roomDeleted: self = .roomDeleted
+        case .roomOverloaded: self = .tryAgainLater
+        default:
+            switch error.category {
+            case .unavailable, .internal: self = .internalError
+            case .badRequest, .notFound, .methodNotAllowed, .tooLarge, .conflict, .upgradeRequired:
+                self = .policyViolation
+            }
+        }
+    }
+}

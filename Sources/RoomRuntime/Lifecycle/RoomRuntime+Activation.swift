@@ -1,0 +1,127 @@
+import Synchronization
+import Logging
+import CoreMetrics
+import Foundation
+
+extension RoomRuntime {
+    /// Starts bringing `slot`'s room into memory, on its shard, unless the node has stopped.
+    func startActivation(of slot: RoomSlot) {
+        let admitted = lifecycle.withLock { lifecycle in
+            // Once `shutdown` has begun waiting, shards may be gone: no new activation starts.
+            guard !lifecycle.stopped else { return false }
+            lifecycle.activations += 1
+            return true
+        }
+        guard admitted else {
+            reject(slot.drainMailbox(), of: slot, with: Self.shuttingDown)
+            _ = slot.finishHibernation()
+            return
+        }
+        Task(executorPreference: slot.shard) {
+            await self.activate(slot)
+            let drained = self.lifecycle.withLock { lifecycle in
+                lifecycle.activations -= 1
+                guard lifecycle.activations == 0 else { return [CheckedContinuation<Void, Never>]() }
+                defer { lifecycle.drained.removeAll() }
+                return lifecycle.drained
+            }
+            for continuation in drained { continuation.resume() }
+        }
+    }
+
+    /// Brings `slot`'s room into memory and runs it until it hibernates with nothing queued.
+    /// Runs on the room's shard.
+    private func activate(_ slot: RoomSlot) async {
+        await activeRooms.admit(slot)
+        while true {
+            let ending = await runRoom(slot)
+            if case .failedToStart(let error) = ending {
+                reject(slot.drainMailbox(), of: slot, with: error)
+            }
+            let (reactivate, reason) = slot.finishHibernation()
+            if case .failedToStart = ending {} else {
+                metrics.recordHibernation(reason.map { "\($0)" } ?? "restart")
+            }
+            guard reactivate else { break }
+            if reason == .capacity || activeRooms.waiting > 0 {
+                // Events arrived while the room was leaving to make room for another: it queues
+                // again behind the activations already waiting rather than keep its place.
+                activeRooms.release(slot)
+                await activeRooms.admit(slot)
+            }
+        }
+        activeRooms.release(slot)
+        if slot.phase == .deleting {
+            finishDeletion(of: slot, existed: nil)
+            return
+        }
+        if isStopping {
+            reject(slot.drainMailbox(), of: slot, with: Self.shuttingDown)
+        }
+        slots.withLock { slots in
+            if slot.removeIfUnused() { slots.removeValue(forKey: slot.address) }
+        }
+    }
+
+    /// Answers `events` with `error` without running them; a disconnect just leaves the room.
+    func reject(_ events: [RoomEvent], of slot: RoomSlot, with error: RoomError) {
+        for event in events {
+            if case .disconnect(let connection) = event { slot.removeConnection(connection) }
+            event.reject(with: error)
+        }
+    }
+
+    /// Opens the room's database, runs the room, and closes the database.
+    ///
+    /// A room whose file exists is rehydrated from it; one without a file starts on an in-memory
+    /// database and is created on disk by its first commit that counts (see ``RoomPhase``). A
+    /// file that cannot be opened or migrated puts the room in quarantine: logged once, counted,
+    /// retried with backoff.
+    private func runRoom(_ slot: RoomSlot) async -> RoomContext.Ending {
+        let address = slot.address
+        guard !quarantine.isHeld(address) else { return .failedToStart(Self.quarantined) }
+        let roomClass = slot.kind.roomClass
+        let file = roomClass.isEphemeral ? nil : layout.file(of: address)
+        let storage: RoomStorage
+        do {
+            storage = try RoomStorage(
+                file: file, synchronous: configuration.synchronous, className: roomClass.name,
+                migrations: roomClass.migrations, deferringCreation: true, openFiles: openDatabases)
+        } catch {
+            if quarantine.recordFailure(address) {
+                metrics.quarantined.increment()
+                logger.error(
+                    "room quarantined: its file cannot be opened; requests get room_unavailable, retried with backoff",
+                    metadata: ["room": "\(address)", "file": "\(file?.path ?? "memory")", "error": "\(error)"])
+            }
+            return .failedToStart(Self.quarantined)
+        }
+        if quarantine.lift(address) {
+            logger.notice("room out of quarantine: its file opened", metadata: ["room": "\(address)"])
+        }
+        let existed = file != nil && !storage.isProvisional
+        slot.lastSequence = storage.committedSequence
+        slot.isMaterialized = existed
+        metrics.activations.increment()
+        if existed {
+            directory.noteActivity(address, active: true, lastSequence: nil, at: WallClock.millisecondsSince1970())
+        }
+        let context = RoomContext(
+            slot: slot, storage: storage, room: slot.kind.makeRoom(), host: self,
+            alarms: AlarmMirror(address: address, directory: directory, clock: alarms, inDirectory: existed))
+        let ending = await context.run(existed ? .rehydrated : .created)
+        if slot.isMaterialized {
+            directory.noteActivity(
+                address, active: false, lastSequence: slot.lastSequence, at: WallClock.millisecondsSince1970())
+        }
+        roomsLeftSinceTrim.add(1, ordering: .relaxed)
+        return ending
+    }
+
+    /// Asks every room idle for the idle timeout to hibernate.
+    func hibernateIdleRooms() {
+        for slot in activeRooms.unused(since: .now - configuration.idleTimeout) {
+            slot.requestHibernation(.idle)
+        }
+    }
+}

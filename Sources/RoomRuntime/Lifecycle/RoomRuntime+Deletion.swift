@@ -1,0 +1,88 @@
+import Synchronization
+import Logging
+import Foundation
+
+extension RoomRuntime {
+    /// Deletes the room at `address`: its connections close with 4404, its file and its
+    /// directory row are removed, and events queued for it are refused with `room_deleted`.
+    /// A later event creates the room afresh. Returns whether the room existed.
+    ///
+    /// - Throws: ``RoomError`` `unknown_kind`, or `shutting_down`.
+    public func delete(_ address: RoomAddress) async throws(RoomError) -> Bool {
+        guard !isStopping else { throw Self.shuttingDown }
+        while true {
+            let slot = try slot(for: address)
+            let existed: Bool? = await withCheckedContinuation { continuation in
+                switch slot.requestDeletion(continuation) {
+                case .slotRemoved: continuation.resume(returning: nil)
+                case .deleteNow: finishDeletion(of: slot, existed: nil)
+                case .willComplete: break
+                }
+            }
+            if let existed { return existed }
+        }
+    }
+
+    /// Removes `slot`'s room: file, directory row, alarm, quarantine; closes its connections
+    /// with 4404 and refuses its queued events. `existed` is computed from the file when nil.
+    func finishDeletion(of slot: RoomSlot, existed: Bool?) {
+        let address = slot.address
+        let file = layout.file(of: address)
+        let existed = existed ?? FileManager.default.fileExists(atPath: file.path)
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            try? FileManager.default.removeItem(atPath: file.path + suffix)
+        }
+        do {
+            try directory.remove(address)
+        } catch {
+            logger.error("cannot remove a room from the directory", metadata: ["room": "\(address)", "error": "\(error)"])
+        }
+        alarms.set(address, due: nil)
+        quarantine.lift(address)
+        slot.isMaterialized = false
+        let (events, connections, waiters) = slot.finishDeletion()
+        for connection in connections { connection.refuse(with: Self.deleted) }
+        for event in events { event.reject(with: Self.deleted) }
+        slots.withLock { slots in
+            if slots[address] === slot { slots.removeValue(forKey: address) }
+        }
+        metrics.recordHibernation("deleted")
+        logger.info("room deleted", metadata: ["room": "\(address)"])
+        for waiter in waiters { waiter.resume(returning: existed) }
+    }
+
+    /// Deletes the rooms of kinds with a `ttl` that nobody touched for that long, that are not in
+    /// memory, and that have no pending schedule (a schedule is a promise to run later: a
+    /// scheduled message must not vanish with its room). Returns how many were deleted.
+    @discardableResult
+    func expireRooms(now: Int64 = WallClock.millisecondsSince1970()) -> Int {
+        var expired = 0
+        flushDirectory()
+        for kind in configuration.kinds.values {
+            guard let ttl = kind.ttl else { continue }
+            let candidates: [RoomAddress]
+            do {
+                candidates = try directory.untouched(kind: kind.name, since: now - ttl.milliseconds, limit: 1_000)
+            } catch {
+                logger.error("cannot read the directory for expiry", metadata: ["error": "\(error)"])
+                continue
+            }
+            for address in candidates where !directory.hasPendingActivity(address) && alarms.due(for: address) == nil {
+                // Only a room with no slot is claimed: one in memory is in use.
+                let claimed: RoomSlot? = slots.withLock { slots in
+                    guard slots[address] == nil else { return nil }
+                    let slot = RoomSlot(
+                        address: address, kind: kind, shard: router.shard(for: address),
+                        mailboxLimit: configuration.maxQueuedEvents)
+                    guard slot.claimForExpiry() else { return nil }
+                    slots[address] = slot
+                    return slot
+                }
+                guard let claimed else { continue }
+                finishDeletion(of: claimed, existed: true)
+                expired += 1
+            }
+        }
+        return expired
+    }
+}

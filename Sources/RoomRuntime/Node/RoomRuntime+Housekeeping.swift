@@ -1,0 +1,124 @@
+import Synchronization
+import Logging
+import Foundation
+import ServiceLifecycle
+
+extension RoomRuntime {
+    /// Runs the node's housekeeping until the task is cancelled or graceful shutdown begins, then
+    /// stops the runtime (``shutdown(within:)``).
+    public func run() async {
+        // The housekeeping loop and the alarm clock sleep: cancel them at once on shutdown.
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.housekeeping() }
+                group.addTask { await self.alarms.run { address in self.deliverAlarm(to: address) } }
+            }
+        }
+        beginShutdown()
+        await shutdown()
+    }
+
+    /// Starts stopping: new connections, messages and requests are refused with
+    /// `shutting_down`, while rooms finish what they have queued. ``shutdown(within:)``
+    /// completes it.
+    public func beginShutdown() {
+        lifecycle.withLock { $0.stopping = true }
+    }
+
+    /// Whether the shutdown stopped waiting for rooms: what is still queued is refused.
+    var isAbandoning: Bool { lifecycle.withLock { $0.abandoning } }
+
+    private func housekeeping() async {
+        var sinceFlush = Duration.zero
+        var sinceExpiry = Duration.zero
+        let sweep = configuration.sweepInterval
+        // Keeps going while stopping (rooms still hibernate and the directory is still flushed):
+        // only this service's own shutdown, which cancels the loop, ends it.
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: sweep) } catch { return }
+            hibernateIdleRooms()
+            sinceFlush += sweep
+            sinceExpiry += sweep
+            if sinceFlush >= configuration.directoryFlushInterval {
+                sinceFlush = .zero
+                flushDirectory()
+                releaseFreedMemory()
+            }
+            if let interval = configuration.expiryInterval, sinceExpiry >= interval, !isStopping {
+                sinceExpiry = .zero
+                expireRooms()
+            }
+        }
+    }
+
+    /// Gives the memory of rooms that left memory back to the system. The C allocator keeps
+    /// what a room's SQLite connection and buffers freed for reuse, so without this a burst of
+    /// activations leaves the process as large as its peak.
+    private func releaseFreedMemory() {
+        let left = roomsLeftSinceTrim.exchange(0, ordering: .relaxed)
+        guard left > 0 else { return }
+        Allocator.releaseFreeMemory()
+    }
+
+    func flushDirectory() {
+        do {
+            try directory.flush()
+        } catch {
+            logger.error("cannot write the node directory", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Stops the runtime: refuses new events, lets rooms finish the turns they have queued (their
+    /// answers are sent), runs their snapshot and hibernate hooks, commits and closes every file,
+    /// then stops the shards and releases the data directory.
+    ///
+    /// Rooms get `timeout` to finish what is queued; after it, what is still queued is refused
+    /// with `shutting_down` and the rooms hibernate at once. Later calls wait for the first to
+    /// complete.
+    public func shutdown(within timeout: Duration = .seconds(10)) async {
+        let first = lifecycle.withLock { lifecycle in
+            lifecycle.stopping = true
+            defer { lifecycle.stopped = true }
+            return !lifecycle.stopped
+        }
+        guard first else {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = lifecycle.withLock { lifecycle in
+                    if lifecycle.shutdownDone { return true }
+                    lifecycle.shutdownWaiters.append(continuation)
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+            return
+        }
+        for slot in activeRooms.all { slot.requestHibernation(.shutdown) }
+        let deadline = Task {
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled else { return }
+            lifecycle.withLock { $0.abandoning = true }
+            logger.warning("shutdown timeout: refusing what rooms still have queued")
+            for slot in activeRooms.all { slot.requestHibernation(.shutdown) }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = lifecycle.withLock { lifecycle in
+                if lifecycle.activations == 0 { return true }
+                lifecycle.drained.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+        deadline.cancel()
+        flushDirectory()
+        try? directory.close()
+        router.shutdown()
+        nodeLock.release()
+        logger.info("runtime stopped")
+        let waiters = lifecycle.withLock { lifecycle in
+            lifecycle.shutdownDone = true
+            defer { lifecycle.shutdownWaiters.removeAll() }
+            return lifecycle.shutdownWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}

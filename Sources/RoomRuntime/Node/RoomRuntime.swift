@@ -1,0 +1,230 @@
+import Foundation
+public import Logging
+public import CoreMetrics
+public import ServiceLifecycle
+import Synchronization
+
+/// One node's room runtime: the shards, the rooms in memory, their storage and the directory.
+///
+/// The server hands it connections (``connect(to:user:parameters:transport:)``), messages and
+/// HTTP requests (``request(_:to:)``); the runtime routes each to its room's mailbox on the room's
+/// shard, activating the room from its file first if needed, and hibernates rooms that stay idle.
+///
+/// Call ``run()`` (it is what a service group runs) to keep the node's housekeeping going: idle
+/// rooms hibernate, rooms past their TTL are deleted and the directory is flushed while it runs,
+/// and everything is stored and closed when it returns.
+///
+/// This type is the node's side of the runtime, for servers and tests (`@_spi(Node)`); a room
+/// class sees only its ``RoomContext``. Where things live:
+///
+/// - routing an event to its room: `RoomRuntime+Routing.swift`;
+/// - activation, hibernation and quarantine: `Lifecycle/RoomRuntime+Activation.swift`;
+/// - deletion and TTL expiry: `Lifecycle/RoomRuntime+Deletion.swift`;
+/// - housekeeping and shutdown: `RoomRuntime+Housekeeping.swift`;
+/// - what a live room may ask of the node: ``RoomHost``, `RoomRuntime+RoomHost.swift`.
+@_spi(Node)
+public final class RoomRuntime: Service {
+    /// The configuration the runtime was made with.
+    public let configuration: RuntimeConfiguration
+    /// The runtime's logger.
+    public let logger: Logger
+    /// The shards and the placement of rooms on them.
+    public let router: Router
+    /// Where files live.
+    public let layout: StorageLayout
+    /// The node directory.
+    public let directory: NodeDirectory
+    /// The runtime's metrics.
+    public let metrics: RuntimeMetrics
+
+    let activeRooms: ActiveRooms
+    let alarms = AlarmClock()
+    let quarantine: Quarantine
+    let openDatabases = OpenDatabases()
+    let nodeLock: NodeLock
+    let slots = Mutex<[RoomAddress: RoomSlot]>([:])
+    let lifecycle = Mutex(Lifecycle())
+    /// Rooms that left memory since the allocator last gave memory back.
+    let roomsLeftSinceTrim = Atomic(0)
+
+    /// Where the node is in its own life: serving, stopping, stopped.
+    struct Lifecycle {
+        /// New events are refused; rooms finish what is queued, then hibernate.
+        var stopping = false
+        /// The shutdown stopped waiting for rooms: what is still queued is refused.
+        var abandoning = false
+        /// ``shutdown(within:)`` has begun waiting: no activation starts any more.
+        var stopped = false
+        /// Activations running (each until its room hibernates for good).
+        var activations = 0
+        /// Waiting for the last activation to end.
+        var drained: [CheckedContinuation<Void, Never>] = []
+        /// Waiting for a shutdown in progress to complete.
+        var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
+        var shutdownDone = false
+    }
+
+    /// Takes the data directory's lock, opens the directory and starts the shard threads.
+    ///
+    /// - Throws: ``ConfigurationError`` for an invalid configuration, ``NodeLockError`` when
+    ///   another node holds the data directory, or the error opening the node directory.
+    ///   `metricsFactory` receives the runtime's metrics (default: discarded).
+    public init(
+        configuration: RuntimeConfiguration, logger: Logger = Logger(label: "rooms.runtime"),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        layout = StorageLayout(root: configuration.dataDirectory)
+        nodeLock = try NodeLock(directory: layout.root)
+        do {
+            directory = try NodeDirectory(file: layout.directoryFile, synchronous: configuration.synchronous)
+            try directory.markAllHibernated()
+        } catch {
+            nodeLock.release()
+            throw error
+        }
+        activeRooms = ActiveRooms(capacity: configuration.activeRoomCapacity)
+        quarantine = Quarantine(initialBackoff: configuration.quarantineBackoff)
+        router = Router(shardCount: configuration.shardCount)
+        metrics = RuntimeMetrics(factory: metricsFactory, shards: configuration.shardCount)
+        // Schedules that fell due while the node was down fire as soon as the clock runs.
+        for (address, due) in try directory.pendingAlarms() where configuration.kinds[address.kind] != nil {
+            alarms.set(address, due: due)
+        }
+    }
+
+    // MARK: - Addresses
+
+    /// The kind named `name`, if this node serves it.
+    public func kind(named name: String) -> RoomKind? {
+        configuration.kinds[name]
+    }
+
+    /// The address of room `id` of kind `kind`, checked against the configuration.
+    ///
+    /// - Throws: ``RoomError`` `invalid_kind` or `invalid_room_id` (400), or `unknown_kind` (404).
+    public func address(kind: String, id: String) throws(RoomError) -> RoomAddress {
+        let address = try RoomAddress(kind: kind, id: id)
+        guard self.kind(named: kind) != nil else {
+            throw .notFound(.unknownKind, "kind '\(kind)' is not configured on this node")
+        }
+        return address
+    }
+
+    // MARK: - Connections and requests
+
+    /// Opens a connection for `user` to the room at `address`.
+    ///
+    /// The room activates if needed, sends the `welcome` frame and runs its `onConnect` hook.
+    ///
+    /// - Throws: ``RoomError`` `shutting_down` when the node is stopping.
+    public func connect(
+        to address: RoomAddress, user: String, parameters: [String: String] = [:],
+        transport: any ConnectionTransport
+    ) throws(RoomError) -> ConnectionHandle {
+        guard !isStopping else { throw Self.shuttingDown }
+        let connection = RoomConnection(user: user, parameters: parameters, transport: transport)
+        let routed = deliver(.connect(connection), to: try slot(for: address))
+        return ConnectionHandle(connection: connection, slot: routed.slot, runtime: self)
+    }
+
+    /// Sends `request` to the room at `address` and returns its response once committed.
+    ///
+    /// - Throws: the ``RoomError`` the room threw, `storage_failed` when the commit failed,
+    ///   `room_overloaded` when the room's mailbox is full, `room_unavailable`, or
+    ///   `shutting_down`.
+    public func request(_ request: RoomRequest, to address: RoomAddress) async throws(RoomError) -> RoomResponse {
+        let slot = try slot(for: address)
+        let result = await withCheckedContinuation { continuation in
+            deliver(.request(request, ResponseHandler { continuation.resume(returning: $0) }), to: slot)
+        }
+        return try result.get()
+    }
+
+    // MARK: - Reading the node's state
+
+    /// What is known about the room at `address`, without waking it.
+    public func info(for address: RoomAddress) throws(RoomError) -> RoomInfo {
+        let slot = slots.withLock { $0[address] }
+        if let slot, slot.phase != .removed, let lastSequence = slot.lastSequence {
+            let live = slot.isLive
+            return RoomInfo(
+                kind: address.kind, id: address.id, active: live, connections: slot.connectionCount,
+                lastSeq: lastSequence, exists: slot.isMaterialized || slot.kind.roomClass.isEphemeral)
+        }
+        let peeked: Int64?
+        let file = layout.file(of: address)
+        do {
+            peeked = try RoomStorage.peekSequence(file: file)
+        } catch where !FileManager.default.fileExists(atPath: file.path) {
+            // Deleted (DELETE or TTL expiry) while it was being read: the room no longer exists.
+            peeked = nil
+        } catch {
+            logger.error("cannot read room file", metadata: ["room": "\(address)", "error": "\(error)"])
+            throw .unavailable(.roomUnavailable, "the room's file cannot be read")
+        }
+        return RoomInfo(
+            kind: address.kind, id: address.id, active: slot?.isLive ?? false,
+            connections: slot?.connectionCount ?? 0, lastSeq: peeked ?? 0, exists: peeked != nil)
+    }
+
+    /// The largest page ``listRooms(kind:prefix:cursor:limit:)`` returns.
+    public static let maxListLimit = 1_000
+
+    /// A page of the rooms this node created, in (kind, id) order.
+    ///
+    /// - Throws: ``RoomError`` `unknown_kind`, or `invalid_query` for a bad limit, prefix or cursor.
+    public func listRooms(kind: String?, prefix: String = "", cursor: String? = nil, limit: Int = 100)
+        throws(RoomError) -> RoomPage
+    {
+        if let kind, self.kind(named: kind) == nil {
+            throw .notFound(.unknownKind, "kind '\(kind)' is not configured on this node")
+        }
+        guard (1...Self.maxListLimit).contains(limit) else {
+            throw .badRequest(.invalidQuery, "'limit' must be an integer from 1 to \(Self.maxListLimit)")
+        }
+        guard prefix.utf8.count <= RoomAddress.maxIDBytes else {
+            throw .badRequest(.invalidQuery, "'prefix' is longer than a room id")
+        }
+        let after = try cursor.map { (cursor) throws(RoomError) in try RoomPage.address(fromCursor: cursor) }
+        let entries: [DirectoryEntry]
+        do {
+            flushDirectory()
+            entries = try directory.list(kind: kind, prefix: prefix, after: after, limit: limit + 1)
+        } catch {
+            throw .unavailable(.roomUnavailable, "the node directory cannot be read")
+        }
+        let page = entries.prefix(limit)
+        let live = slots.withLock { slots in Set(page.compactMap { slots[$0.address]?.isLive == true ? $0.address : nil }) }
+        return RoomPage(
+            rooms: page.map {
+                RoomPage.Entry(
+                    kind: $0.address.kind, id: $0.address.id, createdAt: $0.createdAt, lastActiveAt: $0.lastActiveAt,
+                    active: live.contains($0.address), lastSeq: $0.lastSequence)
+            },
+            cursor: entries.count > limit ? page.last.map { RoomPage.cursor(after: $0.address) } : nil)
+    }
+
+    /// The number of rooms in memory now.
+    public var activeRoomCount: Int { activeRooms.count }
+
+    /// The number of room database files open now.
+    public var openDatabaseCount: Int { openDatabases.open }
+
+    /// The most room database files that were open at once since the node started.
+    public var peakOpenDatabaseCount: Int { openDatabases.peak }
+
+    /// The number of rooms out of memory that still have open connections.
+    public var hibernatedRoomsWithConnections: Int {
+        slots.withLock { slots in
+            slots.values.reduce(0) { count, slot in count + (slot.phase == .hibernated && slot.connectionCount > 0 ? 1 : 0) }
+        }
+    }
+
+    /// The most events queued in one room's mailbox now.
+    public var deepestMailbox: Int {
+        slots.withLock { slots in slots.values.reduce(0) { max($0, $1.queuedEvents) } }
+    }
+}
