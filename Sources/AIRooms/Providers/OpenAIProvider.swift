@@ -15,9 +15,15 @@ public struct OpenAIProvider: ModelProvider, CustomStringConvertible {
     public let configuration: OpenAIConfiguration
     private let client: HTTPClient
 
-    public init(configuration: OpenAIConfiguration, client: HTTPClient = .shared) {
+    /// A provider for `configuration`.
+    ///
+    /// - Parameter client: the HTTP client to send requests with. By default, the one the process
+    ///   shares between providers with the same ``OpenAIConfiguration/connectTimeout``
+    ///   (``ProviderHTTPClients``). A client given here keeps its own timeouts and pool settings:
+    ///   `connectTimeout` does not apply to it.
+    public init(configuration: OpenAIConfiguration, client: HTTPClient? = nil) {
         self.configuration = configuration
-        self.client = client
+        self.client = client ?? ProviderHTTPClients.client(connectTimeout: configuration.connectTimeout)
     }
 
     /// Describes the provider without its key.
@@ -82,6 +88,11 @@ public struct OpenAIProvider: ModelProvider, CustomStringConvertible {
             response = try await client.execute(httpRequest(for: request), deadline: .distantFuture)
         } catch is CancellationError {
             throw CancellationError()
+        } catch let error as HTTPClientError where error == .getConnectionFromPoolTimeout {
+            throw ModelError(
+                .unreachable,
+                "no connection to \(configuration.baseURL) within \(configuration.connectTimeout): "
+                    + "\(ProviderHTTPClients.maxConnectionsPerHost) answers already stream from it")
         } catch {
             throw ModelError(.unreachable, "cannot reach \(configuration.baseURL): \(error)")
         }
