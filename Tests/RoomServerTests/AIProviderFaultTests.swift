@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
+import NIOCore
 import RoomRuntime
 import RoomServer
 import Synchronization
@@ -58,6 +60,35 @@ struct AIProviderFaultTests {
         try await provider.stop()
     }
 
+    @Test("a prompt queued behind an answer whose connection the provider then closed is answered in full")
+    func connectionClosedAfterError() async throws {
+        let (server, provider) = try await AIChatTests.servers(maxQueuedPrompts: 1)
+        let ann = try await server.socket("/rooms/ai/closed/ws?user=ann")
+        ann.send(json: ["type": "ai.prompt", "id": "p1", "text": "please #500close"])
+        ann.send(json: ["type": "ai.prompt", "id": "p2", "text": "and now properly"])
+        let acks = try await ann.waitFor(2, "ack")
+        let secondSeq = acks.first { $0["id"] as? String == "p2" }?["seq"] as? Int
+        let ends = try await ann.waitFor(2, "ai.end")
+        #expect(ends.map { $0["status"] as? String } == ["error", "complete"])
+        let errors = ann.frames(ofType: "ai.error")
+        #expect(errors.count == 1)
+        #expect(errors.first?["code"] as? String == "provider_http_error")
+        #expect((errors.first?["message"] as? String ?? "").contains("HTTP 500"))
+
+        let history = try await server.http(.get, "/rooms/ai/closed/messages").json["messages"] as? [[String: Any]] ?? []
+        let answer = history.first { $0["replyTo"] as? Int == secondSeq }
+        #expect(secondSeq != nil)
+        #expect(answer?["status"] as? String == "complete")
+        #expect(answer?["text"] as? String == FakeOpenAIServer.answer.joined())
+        // The second prompt went out twice: on the connection the provider had closed (reset),
+        // then once more on a fresh connection.
+        #expect(provider.resets.withLock { $0 } == 1)
+        #expect(provider.requests.count == 3)
+        try await ann.close()
+        try await server.stopAndRemove()
+        try await provider.stop()
+    }
+
     // MARK: - The provider alone
 
     /// A one-prompt conversation.
@@ -74,6 +105,72 @@ struct AIProviderFaultTests {
         } catch {
             return (text, error)
         }
+    }
+
+    @Test("a reset before any response byte is retried once; the same reset after the response started is not")
+    func retryOnlyBeforeTheResponse() async throws {
+        let fake = try await FakeOpenAIServer.start()
+        let provider = OpenAIProvider(
+            configuration: OpenAIConfiguration(baseURL: fake.baseURL, model: "m", timeout: .seconds(5)))
+
+        // The response had started (two deltas) when the connection was reset: one request only.
+        let cut = await Self.collect(provider.stream(Self.request("#resetmid")))
+        #expect(cut.text == "cut short")
+        #expect((cut.error as? ModelError)?.code == .disconnected)
+        #expect(fake.requests.count == 1)
+
+        // An HTTP error on a connection the server then closes: the next request is reset on that
+        // connection before any byte, and sent once more.
+        let failed = await Self.collect(provider.stream(Self.request("#500close")))
+        #expect((failed.error as? ModelError)?.code == .httpError)
+        #expect(fake.requests.count == 2)
+        let next = await Self.collect(provider.stream(Self.request("hello")))
+        #expect(next.error == nil)
+        #expect(next.text == FakeOpenAIServer.answer.joined())
+        #expect(fake.resets.withLock { $0 } == 1)
+        #expect(fake.requests.count == 4)
+        try await fake.stop()
+    }
+
+    @Test("only a connection closed or reset by the peer counts as lost; a refused or timed-out one does not")
+    func lostConnectionErrors() {
+        #expect(StaleConnectionRetry.isLostConnection(HTTPClientError.remoteConnectionClosed))
+        #expect(StaleConnectionRetry.isLostConnection(IOError(errnoCode: ECONNRESET, reason: "read(descriptor:pointer:size:)")))
+        #expect(StaleConnectionRetry.isLostConnection(IOError(errnoCode: EPIPE, reason: "write")))
+        #expect(!StaleConnectionRetry.isLostConnection(IOError(errnoCode: ECONNREFUSED, reason: "connect")))
+        #expect(!StaleConnectionRetry.isLostConnection(HTTPClientError.connectTimeout))
+        #expect(!StaleConnectionRetry.isLostConnection(HTTPClientError.getConnectionFromPoolTimeout))
+        #expect(!StaleConnectionRetry.isLostConnection(HTTPClientError.readTimeout))
+        #expect(!StaleConnectionRetry.isLostConnection(HTTPClientError.cancelled))
+        #expect(!StaleConnectionRetry.isLostConnection(CancellationError()))
+        #expect(!StaleConnectionRetry.isLostConnection(ModelError(.disconnected, "mid-answer")))
+    }
+
+    @Test(
+        "a lost connection is tried once more, never twice; other failures are not retried",
+        arguments: [
+            (["reset"], 2, true),
+            (["reset", "closed"], 2, false),
+            (["refused"], 1, false),
+            (["closed", "refused"], 2, false),
+            ([], 1, true),
+        ])
+    func retryAttempts(failures: [String], attempts expected: Int, succeeds: Bool) async {
+        let errors: [String: any Error] = [
+            "reset": IOError(errnoCode: ECONNRESET, reason: "read"), "closed": HTTPClientError.remoteConnectionClosed,
+            "refused": IOError(errnoCode: ECONNREFUSED, reason: "connect"),
+        ]
+        var attempts = 0
+        var result: String?
+        do {
+            result = try await StaleConnectionRetry.run { () async throws -> String in
+                attempts += 1
+                if attempts <= failures.count, let error = errors[failures[attempts - 1]] { throw error }
+                return "response"
+            }
+        } catch {}
+        #expect(attempts == expected)
+        #expect((result == "response") == succeeds)
     }
 
     @Test("more answers than async-http-client's default pool (8) stream at once from one provider")

@@ -11,6 +11,10 @@ import NIOHTTP1
 /// stream), `provider_timeout` (nothing for ``OpenAIConfiguration/timeout``, or over the total),
 /// `provider_disconnected` (the stream ended without `[DONE]` or a finish reason) and
 /// `provider_invalid_response` (an event that is not a completion chunk).
+///
+/// A request lost with its connection before any of the response arrived (a keep-alive
+/// connection the server had closed) is sent once more (``StaleConnectionRetry``); nothing is
+/// sent again once the response has started.
 public struct OpenAIProvider: ModelProvider, CustomStringConvertible {
     public let configuration: OpenAIConfiguration
     private let client: HTTPClient
@@ -85,7 +89,12 @@ public struct OpenAIProvider: ModelProvider, CustomStringConvertible {
     private func streamAnswer(_ request: ModelRequest, progress: @Sendable (String?) -> Void) async throws {
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(httpRequest(for: request), deadline: .distantFuture)
+            // `execute` returns as soon as the response head has arrived: retrying it never sends
+            // again a request whose answer had started.
+            let http = try httpRequest(for: request)
+            response = try await StaleConnectionRetry.run {
+                try await client.execute(http, deadline: .distantFuture)
+            }
         } catch is CancellationError {
             throw CancellationError()
         } catch let error as HTTPClientError where error == .getConnectionFromPoolTimeout {
