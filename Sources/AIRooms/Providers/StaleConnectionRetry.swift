@@ -5,8 +5,8 @@ import NIOCore
 /// The one retry of a request that was lost with its connection before any of its response
 /// arrived.
 ///
-/// A server may close a keep-alive connection (llama.cpp's server does after a failed answer,
-/// and most servers do after a few idle seconds) just as the client takes that connection from
+/// A server may close a keep-alive connection (as llama.cpp's server was seen to after a failed
+/// answer, and as most servers do after a few idle seconds) just as the client takes it from
 /// its pool for the next request. The request then fails with the connection closed or reset by
 /// the peer, before a byte of response, although the server is up and a new connection would
 /// work.
