@@ -149,6 +149,7 @@ let package = Package(
                 "ChatRooms",
                 "ExampleRooms",
                 "AIRooms",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

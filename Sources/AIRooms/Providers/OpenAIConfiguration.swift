@@ -17,10 +17,13 @@ public struct OpenAIConfiguration: Sendable, Equatable {
     public var timeout: Duration
     /// The longest a whole answer may take (default 10 minutes).
     public var totalTimeout: Duration
+    /// The longest wait for a connection to the server, retries of refused or failed attempts
+    /// included (default 3 s): a stopped server is reported as `provider_unreachable` after this.
+    public var connectTimeout: Duration
 
     public init(
         baseURL: String, model: String, apiKey: String? = nil, maxTokens: Int? = nil, temperature: Double? = nil,
-        timeout: Duration = .seconds(60), totalTimeout: Duration = .seconds(600)
+        timeout: Duration = .seconds(60), totalTimeout: Duration = .seconds(600), connectTimeout: Duration = .seconds(3)
     ) {
         self.baseURL = baseURL
         self.model = model
@@ -29,5 +32,6 @@ public struct OpenAIConfiguration: Sendable, Equatable {
         self.temperature = temperature
         self.timeout = timeout
         self.totalTimeout = totalTimeout
+        self.connectTimeout = connectTimeout
     }
 }

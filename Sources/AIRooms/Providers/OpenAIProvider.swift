@@ -11,13 +11,23 @@ import NIOHTTP1
 /// stream), `provider_timeout` (nothing for ``OpenAIConfiguration/timeout``, or over the total),
 /// `provider_disconnected` (the stream ended without `[DONE]` or a finish reason) and
 /// `provider_invalid_response` (an event that is not a completion chunk).
+///
+/// A request lost with its connection before any of the response arrived (a keep-alive
+/// connection the server had closed) is sent once more (``StaleConnectionRetry``); nothing is
+/// sent again once the response has started.
 public struct OpenAIProvider: ModelProvider, CustomStringConvertible {
     public let configuration: OpenAIConfiguration
     private let client: HTTPClient
 
-    public init(configuration: OpenAIConfiguration, client: HTTPClient = .shared) {
+    /// A provider for `configuration`.
+    ///
+    /// - Parameter client: the HTTP client to send requests with. By default, the one the process
+    ///   shares between providers with the same ``OpenAIConfiguration/connectTimeout``
+    ///   (``ProviderHTTPClients``). A client given here keeps its own timeouts and pool settings:
+    ///   `connectTimeout` does not apply to it.
+    public init(configuration: OpenAIConfiguration, client: HTTPClient? = nil) {
         self.configuration = configuration
-        self.client = client
+        self.client = client ?? ProviderHTTPClients.client(connectTimeout: configuration.connectTimeout)
     }
 
     /// Describes the provider without its key.
@@ -79,9 +89,19 @@ public struct OpenAIProvider: ModelProvider, CustomStringConvertible {
     private func streamAnswer(_ request: ModelRequest, progress: @Sendable (String?) -> Void) async throws {
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(httpRequest(for: request), deadline: .distantFuture)
+            // `execute` returns as soon as the response head has arrived: retrying it never sends
+            // again a request whose answer had started.
+            let http = try httpRequest(for: request)
+            response = try await StaleConnectionRetry.run {
+                try await client.execute(http, deadline: .distantFuture)
+            }
         } catch is CancellationError {
             throw CancellationError()
+        } catch let error as HTTPClientError where error == .getConnectionFromPoolTimeout {
+            throw ModelError(
+                .unreachable,
+                "no connection to \(configuration.baseURL) within \(configuration.connectTimeout): "
+                    + "\(ProviderHTTPClients.maxConnectionsPerHost) answers already stream from it")
         } catch {
             throw ModelError(.unreachable, "cannot reach \(configuration.baseURL): \(error)")
         }

@@ -3,7 +3,7 @@ import Foundation
 /// The `provider` option of an AI kind:
 /// `{"type": "local", "tokensPerSecond"?, "maxTokens"?, "stampTokens"?}` or
 /// `{"type": "openai", "baseURL", "model", "apiKeyEnv"?, "maxTokens"?, "temperature"?,
-///   "timeoutSeconds"?, "totalTimeoutSeconds"?}`.
+///   "timeoutSeconds"?, "totalTimeoutSeconds"?, "connectTimeoutSeconds"?}`.
 ///
 /// Unknown keys are refused. `apiKeyEnv` names the environment variable that holds the key: the
 /// key itself never appears in configuration or logs, and a named variable that is not set is a
@@ -31,6 +31,7 @@ public enum ProviderConfiguration: Codable, Sendable, Equatable {
     private static let localKeys = ["type", "tokensPerSecond", "maxTokens", "stampTokens"]
     private static let openAIKeys = [
         "type", "baseURL", "model", "apiKeyEnv", "maxTokens", "temperature", "timeoutSeconds", "totalTimeoutSeconds",
+        "connectTimeoutSeconds",
     ]
 
     public init(from decoder: any Decoder) throws {
@@ -82,10 +83,12 @@ public enum ProviderConfiguration: Codable, Sendable, Equatable {
         if let temperature, !(0...2).contains(temperature) { throw fail("temperature", "must be from 0 to 2") }
         let timeout = try positive("timeoutSeconds", default: 60, max: 3_600)
         let total = try positive("totalTimeoutSeconds", default: 600, max: 86_400)
+        let connect = try positive("connectTimeoutSeconds", default: 3, max: 300)
         self = .openai(
             OpenAIConfiguration(
                 baseURL: baseURL, model: model, apiKey: apiKey, maxTokens: maxTokens, temperature: temperature,
-                timeout: .milliseconds(Int64(timeout * 1000)), totalTimeout: .milliseconds(Int64(total * 1000))),
+                timeout: .milliseconds(Int64(timeout * 1000)), totalTimeout: .milliseconds(Int64(total * 1000)),
+                connectTimeout: .milliseconds(Int64(connect * 1000))),
             apiKeyEnv: apiKeyEnv)
     }
 
@@ -104,8 +107,14 @@ public enum ProviderConfiguration: Codable, Sendable, Equatable {
             try container.encodeIfPresent(apiKeyEnv, forKey: Key("apiKeyEnv"))
             try container.encodeIfPresent(configuration.maxTokens, forKey: Key("maxTokens"))
             try container.encodeIfPresent(configuration.temperature, forKey: Key("temperature"))
-            try container.encode(Double(configuration.timeout.components.seconds), forKey: Key("timeoutSeconds"))
-            try container.encode(Double(configuration.totalTimeout.components.seconds), forKey: Key("totalTimeoutSeconds"))
+            try container.encode(Self.seconds(configuration.timeout), forKey: Key("timeoutSeconds"))
+            try container.encode(Self.seconds(configuration.totalTimeout), forKey: Key("totalTimeoutSeconds"))
+            try container.encode(Self.seconds(configuration.connectTimeout), forKey: Key("connectTimeoutSeconds"))
         }
+    }
+
+    /// `duration` in seconds, fractions included (the options take fractions, such as 0.5).
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
