@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ChatRooms", targets: ["ChatRooms"]),
         .library(name: "ExampleRooms", targets: ["ExampleRooms"]),
         .library(name: "AIRooms", targets: ["AIRooms"]),
+        .library(name: "RoomTesting", targets: ["RoomTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -106,6 +107,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "RoomTesting",
+            dependencies: [
+                "RoomRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "RoomBench",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -135,9 +145,25 @@ let package = Package(
             name: "RoomRuntimeTests",
             dependencies: [
                 "RoomRuntime",
+                "RoomTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatRoomsTests",
+            dependencies: ["ChatRooms", "RoomTesting", "RoomRuntime"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AIRoomsTests",
+            dependencies: ["AIRooms", "ChatRooms", "RoomTesting", "RoomRuntime"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExampleRoomsTests",
+            dependencies: ["ExampleRooms", "RoomTesting", "RoomRuntime"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -145,6 +171,7 @@ let package = Package(
             dependencies: [
                 "rooms",
                 "RoomRuntime",
+                "RoomTesting",
                 "RoomServer",
                 "ChatRooms",
                 "ExampleRooms",

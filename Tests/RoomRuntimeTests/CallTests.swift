@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
@@ -158,10 +159,16 @@ struct CallTests {
         let fixture = try RuntimeFixture(
             maxOpenDatabases: budget, kind: "calls", roomClass: RoomClass(CallRoom.self))
         defer { fixture.directory.remove() }
+        // Every room exists on disk, so that each one open holds its file.
+        for index in 0..<8 {
+            _ = try await fixture.request("caller-\(index)", "POST", ["touch"])
+            _ = try await fixture.request("callee-\(index)", "POST", ["touch"])
+        }
+        let rooms = fixture.directory.url.appendingPathComponent("rooms")
         let sampling = Task { () -> Int in
             var peak = 0
             while !Task.isCancelled {
-                let files = Set(descriptors(under: fixture.directory.url).filter { $0.hasSuffix(".sqlite") })
+                let files = Set(descriptors(under: rooms).filter { $0.hasSuffix(".sqlite") })
                 peak = max(peak, files.count)
                 try? await Task.sleep(for: .milliseconds(1))
             }
@@ -188,6 +195,10 @@ struct CallTests {
         }
         #expect(peak <= budget, "\(peak) room databases were open at once; the budget is \(budget)")
         #expect(peak >= 1, "the sampling saw no database at all")
+        // The gauge counts open files, not rooms in memory.
+        #expect(fixture.runtime.peakOpenDatabaseCount <= budget)
+        #expect(fixture.runtime.activeRoomCount >= fixture.runtime.openDatabaseCount)
+        #expect(fixture.runtime.openDatabaseCount == Set(descriptors(under: rooms).filter { $0.hasSuffix(".sqlite") }).count)
         await fixture.stop()
     }
 }

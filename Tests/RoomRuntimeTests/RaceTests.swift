@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 import GRDB
 import NIOCore
 import Synchronization

@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 import Testing
 
 @_spi(Node) @testable import RoomRuntime

@@ -1,5 +1,6 @@
 import AIRooms
 import Foundation
+import RoomTesting
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
@@ -17,7 +18,9 @@ struct AIChatTests {
         var options: [String: JSONValue] = [
             "provider": .object([
                 "type": .string("openai"), "baseURL": .string(provider.baseURL), "model": .string("fake-model"),
-                "timeoutSeconds": .number(1), "maxTokens": .number(64),
+                // Long enough that a loaded machine does not time a healthy stream out; the
+                // `#hang` case waits longer still.
+                "timeoutSeconds": .number(4), "maxTokens": .number(64),
             ]),
             "systemPrompt": .string("Be brief."), "maxQueuedPrompts": .number(Double(maxQueuedPrompts)),
             "checkpointMilliseconds": .number(20),

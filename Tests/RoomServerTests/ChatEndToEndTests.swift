@@ -3,6 +3,7 @@ import HTTPTypes
 import RoomServer
 import WSCore
 import Foundation
+import RoomTesting
 import NIOWebSocket
 import Testing
 

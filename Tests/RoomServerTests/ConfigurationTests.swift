@@ -95,4 +95,29 @@ struct ConfigurationTests {
         }
         #expect(error?.message.contains("/nonexistent/rooms.json") == true)
     }
+
+    @Test("configuration errors carry the offending key's path apart from the reason", arguments: [
+        (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"port": 70000}}"#, "server.port"),
+        (#"{"kinds": {"chat": {"class": "chat"}}, "runtime": {"maxQueuedEvents": 0}}"#, "runtime.maxQueuedEvents"),
+        (#"{"kinds": {"chat": {"class": "chat"}}, "runtime": {"maxFramesInFlight": "many"}}"#, "runtime.maxFramesInFlight"),
+        (#"{"kinds": {"chat": {"class": "chat", "maxTextByte": 10}}}"#, "kinds.chat.maxTextByte"),
+        (#"{"kinds": {"chat": {"class": "chat", "maxTextBytes": 0}}}"#, "kinds.chat.maxTextBytes"),
+        (#"{"kinds": {"chat": {"class": "chat", "ttlSeconds": 0}}}"#, "kinds.chat.ttlSeconds"),
+        (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"prot": 1}}"#, "server.prot"),
+        (#"{"kinds": {}}"#, "kinds"),
+    ])
+    func keyPaths(json: String, keyPath: String) {
+        let error = #expect(throws: ConfigurationError.self) { try Self.parse(json) }
+        #expect(error?.keyPath == keyPath, "\(error.map { "\($0)" } ?? "no error")")
+        #expect(error?.reason.isEmpty == false)
+        #expect(error?.reason.hasPrefix(keyPath + ":") == false)
+    }
+
+    @Test("the runtime's bounds are read from the file")
+    func runtimeBounds() throws {
+        let configuration = try Self.parse(
+            #"{"kinds": {"chat": {"class": "chat"}}, "runtime": {"maxQueuedEvents": 50, "maxFramesInFlight": 8}}"#)
+        #expect(configuration.runtime.maxQueuedEvents == 50)
+        #expect(configuration.runtime.maxFramesInFlight == 8)
+    }
 }

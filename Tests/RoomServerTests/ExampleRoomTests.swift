@@ -1,5 +1,6 @@
 import ExampleRooms
 import Foundation
+import RoomTesting
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer

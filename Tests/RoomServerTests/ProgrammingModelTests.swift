@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer

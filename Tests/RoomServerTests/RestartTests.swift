@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 import HTTPTypes
 import NIOWebSocket
 import Testing
@@ -16,7 +17,7 @@ struct RestartTests {
         var server = try await ServerProcess.start(kinds: Self.chatKinds, dataDirectory: directory)
         let ann = try await server.socket("/rooms/chat/later/ws?user=ann")
         try await ann.waitFor(1, "welcome")
-        let deliverAt = Int64(Date().timeIntervalSince1970 * 1000) + 3_000
+        let deliverAt = Int64(Date().timeIntervalSince1970 * 1000) + 8_000
         ann.send(json: ["type": "send", "id": "s1", "text": "from the past", "deliverAt": deliverAt])
         let ack = try await ann.waitFor(1, "ack")[0]
         #expect(ack["scheduled"] as? Bool == true)
@@ -98,7 +99,7 @@ struct RestartTests {
     func killDuringStream() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-restart-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let kinds = #"{"ai": {"class": "ai-chat", "provider": {"type": "local", "tokensPerSecond": 10}, "checkpointMilliseconds": 50}}"#
+        let kinds = #"{"ai": {"class": "ai-chat", "provider": {"type": "local", "tokensPerSecond": 5}, "checkpointMilliseconds": 50}}"#
         var server = try await ServerProcess.start(kinds: kinds, dataDirectory: directory)
         let ann = try await server.socket("/rooms/ai/crash/ws?user=ann")
         ann.send(json: ["type": "ai.prompt", "id": "p1", "text": "tell me everything"])

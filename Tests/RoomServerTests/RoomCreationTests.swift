@@ -1,5 +1,8 @@
 import Foundation
+import RoomTesting
 import HTTPTypes
+import HummingbirdTesting
+import NIOCore
 import Testing
 
 @Suite("What creates a room")
@@ -15,17 +18,23 @@ struct RoomCreationTests {
             (.post, "messages", #"{"user": "ann"}"#),  // 400 missing_field
             (.get, "scheduled", nil),
         ]
+        // Eight clients, each on one keep-alive connection.
         try await withThrowingTaskGroup(of: Int.self) { group in
             for worker in 0..<8 {
                 group.addTask {
-                    var done = 0
-                    for index in stride(from: worker, to: 1_000, by: 8) {
-                        let (method, path, body) = requests[index % requests.count]
-                        let result = try await server.http(method, "/rooms/chat/probe-\(index)/\(path)", body: body)
-                        #expect(result.status < 500, "\(result.status) \(result.body)")
-                        done += 1
+                    try await TestClient.withClient(host: "127.0.0.1", port: server.port) { client in
+                        var done = 0
+                        for index in stride(from: worker, to: 1_000, by: 8) {
+                            let (method, path, body) = requests[index % requests.count]
+                            let response = try await client.execute(
+                                TestClient.Request(
+                                    "/rooms/chat/probe-\(index)/\(path)", method: method,
+                                    body: body.map { ByteBuffer(string: $0) }))
+                            #expect(response.status.code < 500, "\(response.status)")
+                            done += 1
+                        }
+                        return done
                     }
-                    return done
                 }
             }
             let done = try await group.reduce(0, +)

@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 import HTTPTypes
 import NIOWebSocket
 @_spi(Node) import RoomRuntime

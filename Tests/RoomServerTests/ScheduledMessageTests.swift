@@ -1,5 +1,6 @@
 import ChatRooms
 import Foundation
+import RoomTesting
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
@@ -17,7 +18,7 @@ struct ScheduledMessageTests {
         try await bob.waitFor(1, "welcome")
         ann.send(json: ["type": "send", "id": "now", "text": "first"])
         try await ann.waitFor(1, "ack")
-        let deliverAt = Self.now() + 600
+        let deliverAt = Self.now() + 3_000
         ann.send(json: ["type": "send", "id": "later", "text": "second", "deliverAt": deliverAt])
         ann.send(json: ["type": "send", "id": "later", "text": "second", "deliverAt": deliverAt])
         let acks = try await ann.waitFor(3, "ack")
@@ -54,7 +55,7 @@ struct ScheduledMessageTests {
         let server = try await TestServer.start { $0.runtime.idleTimeout = .milliseconds(100) }
         let ann = try await server.socket("/rooms/chat/sleepy/ws?user=ann")
         try await ann.waitFor(1, "welcome")
-        ann.send(json: ["type": "send", "id": "wake", "text": "good morning", "deliverAt": Self.now() + 1_500])
+        ann.send(json: ["type": "send", "id": "wake", "text": "good morning", "deliverAt": Self.now() + 4_000])
         try await ann.waitFor(1, "ack")
         try await eventually("the room hibernated") {
             try await server.http(.get, "/rooms/chat/sleepy").json["active"] as? Bool == false

@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 import RoomServer
 import Testing
 

@@ -1,7 +1,7 @@
 import Benchmark
 import ChatRooms
 import Foundation
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 
 // DurableRooms micro-benchmarks: `cd Benchmarks && swift package benchmark`.
 //

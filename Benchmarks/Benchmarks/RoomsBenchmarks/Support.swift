@@ -5,7 +5,7 @@ import Glibc
 #endif
 import Logging
 import NIOCore
-import RoomRuntime
+@_spi(Node) import RoomRuntime
 import Synchronization
 
 // What the benchmarks share: runtimes on temporary directories, transports that count what they
@@ -75,13 +75,22 @@ final class DeliveryCounter: Sendable {
     }
 
     /// Runs `start`, and returns once `count` more frames than before it have been delivered.
-    func expect(_ count: Int, after start: () -> Void) async {
+    func expect(_ count: Int, after start: () async -> Void) async {
+        let target = state.withLock { state in
+            state.target = state.delivered + count
+            return state.target
+        }
+        await start()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            state.withLock { state in
-                state.target = state.delivered + count
+            let done = state.withLock { state in
+                guard state.delivered < target else {
+                    state.target = .max
+                    return true
+                }
                 state.waiter = continuation
+                return false
             }
-            start()
+            if done { continuation.resume() }
         }
     }
 }

@@ -5,14 +5,12 @@ extension CloseCode {
     /// |---|---|
     /// | `shutting_down` | 1001 (going away) |
     /// | `room_deleted` | 4404 |
-    /// | `room_overloaded` | 1013 (try again later) |
     /// | other unavailable or internal errors (`room_unavailable`, `storage_failed`, ...) | 1011 |
     /// | anything else (the room refused the connection) | 1008 |
     public init(closingFor error: RoomError) {
         switch error.code {
         case .shuttingDown: self = .goingAway
         case .roomDeleted: self = .roomDeleted
-        case .roomOverloaded: self = .tryAgainLater
         default:
             switch error.category {
             case .unavailable, .internal: self = .internalError

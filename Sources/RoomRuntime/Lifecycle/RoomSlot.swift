@@ -135,6 +135,12 @@ final class RoomSlot: Sendable {
                 return (.event(event), state.spaceWaiters)
             }
             if !inCall, let reason = state.hibernation {
+                // An idle sweep may have asked just before a turn that set the room to stay
+                // active (it started work outside its turns): that request no longer holds.
+                if reason == .idle, state.keepsActive {
+                    state.hibernation = nil
+                    return (.idle, [])
+                }
                 state.phase = .hibernating
                 return (.hibernate(reason), [])
             }

@@ -1,5 +1,4 @@
 /// What `GET /rooms/{kind}/{id}` reports about a room, read without waking it.
-@_spi(Node)
 public struct RoomInfo: Sendable, Equatable, Codable {
     /// The room's kind.
     public let kind: String

@@ -223,6 +223,16 @@ public final class RoomRuntime: Service {
         }
     }
 
+    /// Asks the room at `address` to leave memory as if the node needed its place: it does once
+    /// its mailbox is empty, even if it keeps itself active, and comes back with the next event.
+    /// Returns false when the room is not in memory.
+    @discardableResult
+    public func requestHibernation(of address: RoomAddress) -> Bool {
+        guard let slot = slots.withLock({ $0[address] }), slot.isLive else { return false }
+        slot.requestHibernation(.capacity)
+        return true
+    }
+
     /// The most events queued in one room's mailbox now.
     public var deepestMailbox: Int {
         slots.withLock { slots in slots.values.reduce(0) { max($0, $1.queuedEvents) } }

@@ -71,10 +71,12 @@ extension RoomContext {
         do {
             try storage.endTurn(keep: failure == nil)
         } catch {
-            // SQLite dropped the whole transaction: every turn of the group is lost.
+            // SQLite dropped the whole transaction (after a full disk or an I/O error): every
+            // turn of the group is lost. The hook's own storage error, if any, says why.
             logger.error("storage failure ending a turn", metadata: ["error": "\(error)"])
-            gate.endTurn(wrote: false, failure: Self.storageFailed)
-            failGroup(with: Self.storageFailed)
+            let reported = failure?.code == .storageFailed ? failure! : Self.storageFailed
+            gate.endTurn(wrote: false, failure: reported)
+            failGroup(with: reported)
             return
         }
         gate.endTurn(wrote: wrote, failure: failure)
@@ -123,7 +125,7 @@ extension RoomContext {
             gate.release(in: slot)
         } catch {
             logger.error("commit failed", metadata: ["error": "\(error)"])
-            failGroup(with: Self.storageFailed)
+            failGroup(with: (error as? StorageError).map(Self.storageFailed) ?? Self.storageFailed)
         }
     }
 

@@ -20,7 +20,7 @@ import Synchronization
 ///   races with the client's next request;
 /// - contains `#drop`: two deltas, then the connection is cut;
 /// - contains `#resetmid`: two deltas, then the connection is reset (TCP RST);
-/// - contains `#hang`: headers, then nothing for 3 seconds;
+/// - contains `#hang`: headers, then nothing for 8 seconds;
 /// - contains `#slow`: ``slowDeltas`` deltas, one every ``slowInterval``;
 /// - anything else: ``answer``, one event per delta, written in pieces that split events
 ///   mid-line and pack several events together, with comments, keep-alives and CRLF line ends.
@@ -162,7 +162,7 @@ final class FakeOpenAIServer: Sendable {
                     try await reset(channel)
                     throw TestFailure("the connection is reset on purpose")
                 } else if prompt.contains("#hang") {
-                    try await Task.sleep(for: .seconds(3))
+                    try await Task.sleep(for: .seconds(8))
                 } else if prompt.contains("#slow") {
                     for index in 0..<slowDeltas {
                         try await writer.write(ByteBuffer(string: event("w\(index) ") + "\n\n"))

@@ -87,6 +87,29 @@ final class RawWebSocket: @unchecked Sendable {
         return frame
     }
 
+    /// Sends `text` and reads until a frame mentioning `"type":"<type>"` arrives; returns how long
+    /// that took, or nil after `timeout`. Blocks the calling thread.
+    func roundTrip(_ text: String, until type: String, timeout: Duration = .seconds(10)) -> Duration? {
+        let started = ContinuousClock.now
+        let seen = texts.count
+        let frame = Self.frame(text)
+        _ = frame.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let needle = #""type":"\#(type)""#
+        while ContinuousClock.now - started < timeout {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, 50)
+            readAvailable()
+            if texts.dropFirst(seen).contains(where: { $0.contains(needle) }) { return ContinuousClock.now - started }
+        }
+        return nil
+    }
+
+    /// Waits (at most `timeout`) until the socket can take more bytes.
+    func waitUntilWritable(timeout: Duration) {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        _ = poll(&descriptor, 1, Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+    }
+
     /// Writes what the socket takes without blocking; returns the number of bytes written, 0 when
     /// the socket's buffer is full, and nil once the connection is closed.
     func writeSome(_ bytes: ArraySlice<UInt8>) -> Int? {

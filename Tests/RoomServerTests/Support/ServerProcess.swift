@@ -65,6 +65,11 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// A test that fails before stopping its server must not leave it running.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// The server's process id.
     var pid: Int32 { process.processIdentifier }
 

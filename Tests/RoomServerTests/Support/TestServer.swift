@@ -99,15 +99,3 @@ struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-
-/// Polls `condition` until it holds, failing after `timeout`. The timeout only bounds a hang:
-/// no assertion depends on how fast the machine is.
-func eventually(
-    _ what: @autoclosure () -> String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting for \(what())") }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}

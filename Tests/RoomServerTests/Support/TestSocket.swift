@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 import HummingbirdWSClient
 import Logging
 import NIOCore
