@@ -64,4 +64,25 @@ struct QuarantineTests {
         }
         await fixture.stop()
     }
+
+    @Test("a frame refused because its room cannot open is answered with its id, on a socket kept through hibernation")
+    func refusedFrameNamesItsID() async throws {
+        let fixture = try RuntimeFixture(idleTimeout: .milliseconds(50))
+        defer { fixture.directory.remove() }
+        let (handle, client) = try fixture.connect("kept")
+        await handle.receive(.text("note:one"))
+        try await client.waitFor(1, ofType: "note")
+        let address = try fixture.address("kept")
+        try await eventually("the room hibernated") { try !fixture.runtime.info(for: address).active }
+        let file = fixture.runtime.layout.file(of: address)
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file.path + suffix) }
+        try Data(repeating: 0x5A, count: 8192).write(to: file)
+
+        await handle.receive(.text(#"{"type": "note", "id": "m-7"}"#))
+        let error = try await client.waitFor(1, ofType: "error")[0]
+        #expect(error["code"] as? String == "room_unavailable")
+        #expect(error["id"] as? String == "m-7")
+        #expect(client.closeCode == nil, "the socket stays open")
+        await fixture.stop()
+    }
 }

@@ -57,4 +57,16 @@ struct ReadmeExampleTests {
         #expect(try fixture.runtime.info(for: fixture.address("c1")).lastSeq == 3)
         await fixture.stop()
     }
+
+    // The README's RoomTesting example, verbatim.
+    @Test func countsAcrossRestarts() async throws {
+        var rooms = try TestRuntime(HitsRoom.self)
+        let ann = try rooms.connect("c1", user: "ann")
+        await ann.send("one")
+        try await ann.waitFor(ofType: "count")
+        try await rooms.hibernate("c1")              // leaves memory, socket kept
+        rooms = try await rooms.restart()            // a new node on the same files
+        #expect(try rooms.info("c1").lastSeq == 1)
+        await rooms.stopAndRemove()
+    }
 }

@@ -3,7 +3,7 @@
 /// A kind is a configured name (`chat`, `ai`, ...) made of lowercase ASCII letters, digits, `-`
 /// and `_`, 1 to 64 characters. An id is any UTF-8 text of 1 to 256 bytes without control
 /// characters. Ids are never used as file names: storage digests the address (see
-/// ``StorageLayout``).
+/// `StorageLayout`).
 public struct RoomAddress: Hashable, Sendable, CustomStringConvertible {
     /// The longest id, in UTF-8 bytes.
     public static let maxIDBytes = 256

@@ -24,7 +24,7 @@ public import GRDB
 /// Tables whose names start with `_rooms_` and `grdb_` belong to the runtime.
 public final class RoomStorage {
     /// The room's file; nil for the in-memory storage of an ephemeral room. A room that has not
-    /// been created yet (see ``RoomPhase``) runs on an in-memory database until its first stored
+    /// been created yet (see `RoomPhase`) runs on an in-memory database until its first stored
     /// write, but already has its file's path here.
     public let file: URL?
 
