@@ -107,6 +107,8 @@ public final class RoomServer: Service {
                 RoomsHTTPChannel(
                     responder: responder, maxFrameSize: configuration.maxFrameBytes,
                     autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: Self.closeTimeout,
+                    requestHeaderTimeout: configuration.requestHeaderTimeout,
+                    idleTimeout: configuration.httpIdleTimeout,
                     upgrade: { [self] head in webSocketHandler(for: head) })
             },
             configuration: ApplicationConfiguration(

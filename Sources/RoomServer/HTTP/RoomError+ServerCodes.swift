@@ -1,0 +1,11 @@
+import RoomRuntime
+
+extension RoomError.Code {
+    // Codes only the HTTP edge answers with (see the error-code table of docs/PROTOCOL.md).
+
+    /// The request is not valid HTTP/1.1: the parser refused its request line, its headers or its
+    /// body's framing (chunked encoding, Content-Length).
+    static let malformedRequest: Self = "malformed_request"
+    /// The client did not send a complete request head within `server.requestHeaderTimeoutSeconds`.
+    static let requestTimeout: Self = "request_timeout"
+}
