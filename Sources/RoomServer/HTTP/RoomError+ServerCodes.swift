@@ -8,4 +8,6 @@ extension RoomError.Code {
     static let malformedRequest: Self = "malformed_request"
     /// The client did not send a complete request head within `server.requestHeaderTimeoutSeconds`.
     static let requestTimeout: Self = "request_timeout"
+    /// A path segment under a room is not valid percent-encoded UTF-8.
+    static let invalidPath: Self = "invalid_path"
 }
