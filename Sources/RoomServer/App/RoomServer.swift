@@ -41,6 +41,13 @@ public final class RoomServer: Service {
     private let openSockets: CoreMetrics.Gauge
     /// How long the server waits for a client to answer its close frame.
     static let closeTimeout = Duration.seconds(3)
+    /// How often the server pings each WebSocket; a client that has not answered by the next ping
+    /// is closed with 1001.
+    static let pingInterval = Duration.seconds(30)
+    /// How long a close frame may wait behind frames a client has not read (a client dropped for
+    /// reading too slowly finds its 1013 close after them if it reads again within this time). As
+    /// long as a ping interval: a client that reads nothing for that long is gone anyway.
+    static let closeDrainTimeout = pingInterval
     private let stopping = Atomic<Bool>(false)
     private let signals: [UnixSignal]
     private let onListening: @Sendable (Int) async -> Void
@@ -106,7 +113,7 @@ public final class RoomServer: Service {
             server: HTTPServerBuilder { [self] responder in
                 RoomsHTTPChannel(
                     responder: responder, maxFrameSize: configuration.maxFrameBytes,
-                    autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: Self.closeTimeout,
+                    autoPing: .enabled(timePeriod: Self.pingInterval), closeTimeout: Self.closeTimeout,
                     requestHeaderTimeout: configuration.requestHeaderTimeout,
                     idleTimeout: configuration.httpIdleTimeout,
                     upgrade: { [self] head in webSocketHandler(for: head) })
@@ -149,7 +156,8 @@ public final class RoomServer: Service {
         }
         let session = WebSocketSession(
             target: target, runtime: runtime, sockets: sockets, maxMessageBytes: configuration.maxFrameBytes,
-            maxQueuedFrames: configuration.maxQueuedFrames, closeTimeout: Self.closeTimeout)
+            maxQueuedFrames: configuration.maxQueuedFrames, closeTimeout: Self.closeTimeout,
+            closeDrainTimeout: Self.closeDrainTimeout)
         return .success { inbound, outbound, context in
             try await session.run(
                 inbound: inbound, outbound: outbound, channel: context.channel, logger: context.logger)
