@@ -49,6 +49,8 @@ public final class RoomServer: Service {
     /// long as a ping interval: a client that reads nothing for that long is gone anyway.
     static let closeDrainTimeout = pingInterval
     private let stopping = Atomic<Bool>(false)
+    /// Whether the server has started listening.
+    private let listening = Atomic<Bool>(false)
     private let signals: [UnixSignal]
     private let onListening: @Sendable (Int) async -> Void
 
@@ -86,7 +88,15 @@ public final class RoomServer: Service {
             logger: logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownTimeout
         group.logging.keys = ServiceGroupConfiguration.LoggingConfiguration.Keys()
-        try await ServiceGroup(configuration: group).run()
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch {
+            // A socket error before the server listened is a failure to bind: name the address.
+            guard !listening.load(ordering: .relaxed),
+                let failure = ListenError.from(error, host: configuration.host, port: configuration.port)
+            else { throw error }
+            throw failure
+        }
     }
 
     /// Whether the server is shutting down.
@@ -120,7 +130,8 @@ public final class RoomServer: Service {
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in
+            onServerRunning: { [self] channel in
+                listening.store(true, ordering: .relaxed)
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("DurableRooms listening on http://\(configuration.host):\(port)")
                 await onListening(port)
