@@ -6,24 +6,14 @@ import Testing
 
 @Suite("Clients that stop reading")
 struct SlowClientTests {
-    /// Opens a WebSocket on a raw TCP connection with a tiny receive buffer and reads the 101;
-    /// then the test decides when it reads again.
-    func stalledSocket(port: Int, path: String) async throws -> RawConnection {
-        let connection = try RawConnection(port: port, receiveBufferSize: 2048)
-        connection.send(
-            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        let head = try await connection.readHead(timeout: .seconds(15))
-        guard head.hasPrefix("HTTP/1.1 101") else { throw TestFailure("no 101: \(head)") }
-        return connection
-    }
-
     @Test(
         "a client that stops reading is dropped once it falls behind; reading again later, it finds the frames sent before and then the 1013 close; the others are not slowed"
     )
     func stalledClientIsDropped() async throws {
         let server = try await TestServer.start { $0.maxQueuedFrames = 16 }
-        let stalled = try await stalledSocket(port: server.port, path: "/rooms/chat/slow/ws?user=slow")
+        // A raw socket with a tiny receive buffer, which reads the 101 and then nothing for a while.
+        let stalled = try await RawConnection.webSocket(
+            port: server.port, path: "/rooms/chat/slow/ws?user=slow", receiveBufferSize: 2048)
         defer { stalled.close() }
         let sender = try await server.socket("/rooms/chat/slow/ws?user=fast")
         try await sender.waitFor(1, "welcome")

@@ -41,6 +41,18 @@ final class RawConnection: @unchecked Sendable {
 
     deinit { close() }
 
+    /// Opens a WebSocket to `path` and reads the server's 101; what follows it is kept for the
+    /// next read.
+    static func webSocket(port: Int, path: String, receiveBufferSize: Int32? = nil) async throws -> RawConnection {
+        let connection = try RawConnection(port: port, receiveBufferSize: receiveBufferSize)
+        connection.send(
+            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        let head = try await connection.readHead(timeout: .seconds(15))
+        guard head.hasPrefix("HTTP/1.1 101") else { throw TestFailure("no 101: \(head)") }
+        return connection
+    }
+
     /// Closes the connection (once).
     func close() {
         let first = closed.withLock { closed in

@@ -50,10 +50,15 @@ struct RawWebSocketFrame: Sendable {
         return frames
     }
 
-    /// A client's close frame (masked, as clients must send) with `code`.
-    static func clientClose(code: Int) -> [UInt8] {
+    /// A client's frame (final, masked as clients must send) of `opcode` carrying `payload`
+    /// (under 126 bytes).
+    static func client(_ opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
-        let payload = [UInt8(code >> 8), UInt8(code & 0xFF)]
-        return [0x80 | close, 0x80 | UInt8(payload.count)] + mask + payload.enumerated().map { $1 ^ mask[$0 % 4] }
+        return [0x80 | opcode, 0x80 | UInt8(payload.count)] + mask + payload.enumerated().map { $1 ^ mask[$0 % 4] }
+    }
+
+    /// A client's close frame with `code`.
+    static func clientClose(code: Int) -> [UInt8] {
+        client(close, [UInt8(code >> 8), UInt8(code & 0xFF)])
     }
 }
