@@ -35,6 +35,8 @@ public final class RoomServer: Service {
     public let logger: Logger
 
     let sockets = SocketRegistry()
+    /// The node's open connections and how many the descriptor limit lets it take.
+    let connections: ConnectionBudget
     /// Where the server's and the runtime's metrics are collected (see `/metrics`).
     let metricsRegistry = PrometheusCollectorRegistry()
     private let metricsFactory: PrometheusMetricsFactory
@@ -73,6 +75,9 @@ public final class RoomServer: Service {
         runtime = try RoomRuntime(
             configuration: configuration.runtime, logger: runtimeLogger, metricsFactory: metricsFactory)
         openSockets = CoreMetrics.Gauge(label: "rooms_websockets_open", factory: metricsFactory)
+        // Measured once the runtime holds its own descriptors (the node directory).
+        connections = ConnectionBudget.fromDescriptorLimit(
+            roomFiles: min(configuration.runtime.maxOpenDatabases, configuration.runtime.maxActiveRooms), logger: logger)
     }
 
     /// Serves until graceful shutdown, then stops everything.
@@ -125,7 +130,7 @@ public final class RoomServer: Service {
                     responder: responder, maxFrameSize: configuration.maxFrameBytes,
                     autoPing: .enabled(timePeriod: Self.pingInterval), closeTimeout: Self.closeTimeout,
                     requestHeaderTimeout: configuration.requestHeaderTimeout,
-                    idleTimeout: configuration.httpIdleTimeout,
+                    idleTimeout: configuration.httpIdleTimeout, budget: connections,
                     upgrade: { [self] head in webSocketHandler(for: head) })
             },
             configuration: ApplicationConfiguration(
@@ -142,7 +147,7 @@ public final class RoomServer: Service {
     /// The metrics in Prometheus text format, gauges sampled now.
     func renderMetrics() -> ByteBuffer {
         runtime.metrics.refresh(from: runtime)
-        openSockets.record(sockets.count)
+        openSockets.record(connections.openWebSockets)
         return ByteBuffer(bytes: metricsRegistry.emitToBuffer())
     }
 

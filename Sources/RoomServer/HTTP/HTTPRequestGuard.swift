@@ -24,6 +24,11 @@ import RoomRuntime
 /// Garbage after a complete request is answered with `400` once the responses owed are written.
 /// Nothing is written after a connection's last answer.
 ///
+/// A connection over the node's budget (``ConnectionBudget``) is refused: its first request head
+/// is answered `503 too_many_connections`, then the connection is closed. (Answering the head,
+/// rather than at once, lets the client's request be read first: closing a socket with unread
+/// bytes resets it, and the client could lose the answer.)
+///
 /// At a graceful shutdown, a connection that owes no response is closed at once.
 ///
 /// A WebSocket upgrade removes it (``RoomsHTTPChannel``): after the upgrade there is no HTTP left.
@@ -46,6 +51,8 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let headerTimeout: TimeAmount
+    /// Whether the connection is over the budget: its first head is refused.
+    private let overBudget: Bool
     private let timeoutMessage: String
     private var deadline: Scheduled<Void>?
     /// Requests whose head was read and whose response has not ended.
@@ -56,8 +63,10 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var decodedThisRead = false
     private var ending = Ending.open
 
-    init(headerTimeout: Duration) {
+    /// - Parameter overBudget: the connection is over the node's budget: refuse its first request.
+    init(headerTimeout: Duration, overBudget: Bool = false) {
         self.headerTimeout = TimeAmount(headerTimeout)
+        self.overBudget = overBudget
         let seconds = Double(headerTimeout.components.seconds) + Double(headerTimeout.components.attoseconds) / 1e18
         self.timeoutMessage = "no complete request head within \(seconds) seconds"
     }
@@ -82,6 +91,15 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         decodedThisRead = true
+        guard !overBudget else {
+            // Nothing of the request goes on: no route runs, no upgrade starts.
+            if case .head = unwrapInboundIn(data), ending == .open {
+                refuse(
+                    context: context, status: .serviceUnavailable, code: .tooManyConnections,
+                    message: "the server has as many connections open as it can take; retry later")
+            }
+            return
+        }
         switch unwrapInboundIn(data) {
         case .head:
             cancelDeadline()

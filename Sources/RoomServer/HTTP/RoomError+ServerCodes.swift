@@ -8,6 +8,8 @@ extension RoomError.Code {
     static let malformedRequest: Self = "malformed_request"
     /// The client did not send a complete request head within `server.requestHeaderTimeoutSeconds`.
     static let requestTimeout: Self = "request_timeout"
+    /// The node has as many connections open as its descriptor limit allows.
+    static let tooManyConnections: Self = "too_many_connections"
     /// A path segment under a room is not valid percent-encoded UTF-8.
     static let invalidPath: Self = "invalid_path"
 }

@@ -20,7 +20,8 @@ import RoomRuntime
 /// - a request the parser refuses, and a request head that takes too long, are answered (`400`,
 ///   `408`) and the connection closed by ``HTTPRequestGuard``: the stock channel leaves such a
 ///   connection open with no answer, since its upgrade handler waits for a request head forever;
-/// - a connection idle between requests is closed after the configured idle timeout.
+/// - a connection idle between requests is closed after the configured idle timeout;
+/// - a connection over the node's ``ConnectionBudget`` is refused with `503`.
 struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     /// The context a WebSocket handler receives.
     struct Context: WebSocketContext {
@@ -54,11 +55,14 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     private let requestHeaderTimeout: Duration
     /// How long a connection may wait for its next request, or for more of a request body.
     private let idleTimeout: Duration
+    /// The node's open connections and how many it takes.
+    private let budget: ConnectionBudget
 
     init(
         responder: @escaping Responder, maxFrameSize: Int, autoPing: AutoPingSetup, closeTimeout: Duration,
-        requestHeaderTimeout: Duration, idleTimeout: Duration, upgrade: @escaping Upgrade
+        requestHeaderTimeout: Duration, idleTimeout: Duration, budget: ConnectionBudget, upgrade: @escaping Upgrade
     ) {
+        self.budget = budget
         self.responder = responder
         self.upgrade = upgrade
         self.maxFrameSize = maxFrameSize
@@ -72,8 +76,10 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            let admitted = budget.admit(channel)
             let requestGuard = NIOLoopBound(
-                HTTPRequestGuard(headerTimeout: requestHeaderTimeout), eventLoop: channel.eventLoop)
+                HTTPRequestGuard(headerTimeout: requestHeaderTimeout, overBudget: !admitted),
+                eventLoop: channel.eventLoop)
             let refusal = NIOLoopBoundBox<RoomError?>(nil, eventLoop: channel.eventLoop)
             let chosen = NIOLoopBoundBox<WebSocketDataHandler<Context>?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
@@ -92,8 +98,9 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
                 },
-                upgradePipelineHandler: { channel, _ in
+                upgradePipelineHandler: { [budget] channel, _ in
                     channel.eventLoop.makeCompletedFuture {
+                        budget.webSocketOpened(channel)
                         let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true))

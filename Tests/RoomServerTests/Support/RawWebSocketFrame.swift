@@ -51,10 +51,13 @@ struct RawWebSocketFrame: Sendable {
     }
 
     /// A client's frame (final, masked as clients must send) of `opcode` carrying `payload`
-    /// (under 126 bytes).
+    /// (at most 65,535 bytes).
     static func client(_ opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
-        return [0x80 | opcode, 0x80 | UInt8(payload.count)] + mask + payload.enumerated().map { $1 ^ mask[$0 % 4] }
+        let length: [UInt8] =
+            payload.count < 126
+            ? [0x80 | UInt8(payload.count)] : [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        return [0x80 | opcode] + length + mask + payload.enumerated().map { $1 ^ mask[$0 % 4] }
     }
 
     /// A client's close frame with `code`.
