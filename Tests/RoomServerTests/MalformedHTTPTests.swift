@@ -50,6 +50,7 @@ struct MalformedHTTPTests {
             Garbage("lowercase method", "get / HTTP/1.1\r\nHost: x\r\n\r\n"),
             Garbage("unknown method", "FOO / HTTP/1.1\r\nHost: x\r\n\r\n"),
             Garbage("raw space in the path", "GET /rooms/chat/a b HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Garbage("control character in the path", "GET /rooms/chat/a\u{01}b HTTP/1.1\r\nHost: x\r\n\r\n"),
             Garbage("header without a colon", "GET /healthz HTTP/1.1\r\nHost x\r\n\r\n"),
             Garbage("bad Content-Length", "POST /rooms/chat/x/messages HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"),
             Garbage("a TLS client hello", bytes: [0x16, 0x03, 0x01, 0x00, 0xA5, 0x01, 0x00, 0x00, 0xA1, 0x03, 0x03, 0x00]),
