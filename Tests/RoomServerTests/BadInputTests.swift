@@ -97,6 +97,8 @@ struct BadInputTests {
             (.get, "/rooms/nope/x", nil, 404, "unknown_kind"),
             (.get, "/rooms/chat/%01", nil, 400, "invalid_room_id"),
             (.get, "/rooms/chat/x/elsewhere", nil, 404, "not_found"),
+            (.get, "/rooms/chat/x/%zz", nil, 400, "invalid_path"),
+            (.post, "/rooms/chat/x/messages/%E9", "{}", 400, "invalid_path"),
             (.get, "/nowhere", nil, 404, "not_found"),
             (.get, "/rooms/chat/x/ws?user=ann", nil, 426, "upgrade_required"),
             (.get, "/rooms/chat/x/messages?limit=0", nil, 400, "invalid_query"),

@@ -31,6 +31,8 @@ struct ConfigurationTests {
         #expect(configuration.runtime.kinds["game"]?.ttl == .seconds(2_592_000))
         #expect(configuration.runtime.kinds["ai"]?.roomClass.name == "ai-chat")
         #expect(configuration.authMode == .none)
+        #expect(configuration.requestHeaderTimeout == .seconds(10))
+        #expect(configuration.httpIdleTimeout == .seconds(60))
     }
 
     @Test("defaults: 127.0.0.1:8080, ./data, the chat kind")
@@ -40,6 +42,16 @@ struct ConfigurationTests {
         #expect(configuration.port == 8080)
         #expect(configuration.runtime.dataDirectory.path.hasSuffix("/data"))
         #expect(Array(configuration.runtime.kinds.keys) == ["chat"])
+        #expect(configuration.requestHeaderTimeout == .seconds(10))
+        #expect(configuration.httpIdleTimeout == .seconds(60))
+    }
+
+    @Test("the HTTP timeouts take fractions of a second")
+    func httpTimeouts() throws {
+        let configuration = try Self.parse(
+            #"{"kinds": {"chat": {"class": "chat"}}, "server": {"requestHeaderTimeoutSeconds": 2.5, "httpIdleTimeoutSeconds": 0.5}}"#)
+        #expect(configuration.requestHeaderTimeout == .milliseconds(2_500))
+        #expect(configuration.httpIdleTimeout == .milliseconds(500))
     }
 
     @Test(
@@ -54,6 +66,10 @@ struct ConfigurationTests {
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"port": "80"}}"#, "server.port"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"port": 80.5}}"#, "server.port"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "runtime": {"idleTimeoutSeconds": 0}}"#, "runtime.idleTimeoutSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"requestHeaderTimeoutSeconds": 0}}"#, "server.requestHeaderTimeoutSeconds: must be a number from 0.1 to 3600"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"requestHeaderTimeoutSeconds": "10"}}"#, "server.requestHeaderTimeoutSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"httpIdleTimeoutSeconds": -1}}"#, "server.httpIdleTimeoutSeconds: must be a number from 0.1 to 86400"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"httpIdleTimeoutSeconds": 100000}}"#, "server.httpIdleTimeoutSeconds"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"synchronous": "sometimes"}}"#, "storage.synchronous"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt"}}"#, "auth.mode"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "log": {"level": "loud"}}"#, "log.level"),

@@ -2,6 +2,10 @@ import Foundation
 import HTTPTypes
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite("The rooms executable")
 struct ProcessTests {
     @Test(
@@ -36,6 +40,35 @@ struct ProcessTests {
         let (status, output) = try await RoomsBinary.run(RoomsBinary.url.path, arguments, timeout: .seconds(30))
         #expect(status != 0)
         #expect(output.contains(message), "\(output)")
+    }
+
+    /// A socket listening on a free loopback port, and the port.
+    static func listeningSocket() throws -> (fd: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard fd >= 0, bound else { throw TestFailure("cannot listen on a loopback port: errno \(errno)") }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    @Test("a port already in use: rooms serve names the address in its error and exits non-zero")
+    func portInUse() async throws {
+        let (fd, port) = try Self.listeningSocket()
+        defer { close(fd) }
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-port-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let (status, output) = try await RoomsBinary.run(
+            RoomsBinary.url.path, ["serve", "--port", "\(port)", "--data-dir", data.path], timeout: .seconds(60))
+        #expect(status != 0, "\(output)")
+        #expect(output.contains("cannot listen on 127.0.0.1:\(port): address already in use"), "\(output)")
     }
 
     @Test("rooms bench drives its own server over real sockets and writes the documented JSON report")

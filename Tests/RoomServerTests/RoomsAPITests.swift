@@ -116,6 +116,26 @@ struct RoomsAPITests {
         try await server.stopAndRemove()
     }
 
+    @Test("rooms_websockets_open counts a WebSocket from its upgrade until its connection closes, closing handshake included")
+    func openWebSocketsGauge() async throws {
+        let server = try await TestServer.start()
+        let connection = try await RawConnection.webSocket(port: server.port, path: "/rooms/chat/gauge/ws?user=ann")
+        defer { connection.close() }
+        try await eventually("one WebSocket open") { try await Self.metric("rooms_websockets_open", server) == 1 }
+        // A text message that is not UTF-8: the server closes with 1007 and waits for the client's
+        // answer, the connection still open.
+        connection.send(RawWebSocketFrame.client(RawWebSocketFrame.text, [0x7B, 0xC3, 0x28, 0x7D]))
+        let (bytes, _) = await connection.read(timeout: .seconds(15)) {
+            RawWebSocketFrame.parseAll($0).contains { $0.opcode == RawWebSocketFrame.close }
+        }
+        #expect(RawWebSocketFrame.parseAll(bytes).last?.closeCode == 1007)
+        #expect(try await Self.metric("rooms_websockets_open", server) == 1)
+        connection.send(RawWebSocketFrame.clientClose(code: 1007))
+        #expect(await connection.read(timeout: .seconds(15)).closed)
+        try await eventually("no WebSocket open") { try await Self.metric("rooms_websockets_open", server) == 0 }
+        try await server.stopAndRemove()
+    }
+
     /// The value of a series without labels in `/metrics`.
     static func metric(_ name: String, _ server: TestServer) async throws -> Double? {
         let text = try await server.http(.get, "/metrics").body

@@ -1,56 +1,64 @@
+import ChatRooms
 import Foundation
+@_spi(Node) import RoomRuntime
 import RoomTesting
 import RoomServer
 import Testing
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @testable import RoomServer
 
 @Suite("Clients that stop reading")
 struct SlowClientTests {
-    /// Opens a WebSocket on a raw TCP socket with a tiny receive buffer, reads the 101, and never
-    /// reads again.
-    func stalledSocket(port: Int, path: String) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var size: Int32 = 2048
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw TestFailure("connect failed") }
-        let request =
-            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
-        var buffer = [UInt8](repeating: 0, count: 129)
-        let count = recv(fd, &buffer, 129, 0)
-        guard count > 12, String(decoding: buffer[0..<12], as: UTF8.self) == "HTTP/1.1 101" else {
-            throw TestFailure("no 101")
-        }
-        return fd
-    }
-
-    @Test("a client that stops reading is dropped once it falls behind; the others are not slowed")
+    @Test(
+        "a client that stops reading is dropped once it falls behind; reading again later, it finds the frames sent before and then the 1013 close; the others are not slowed"
+    )
     func stalledClientIsDropped() async throws {
-        let server = try await TestServer.start { $0.maxQueuedFrames = 16 }
-        let stalled = try stalledSocket(port: server.port, path: "/rooms/chat/slow/ws?user=slow")
-        defer { close(stalled) }
-        let sender = try await server.socket("/rooms/chat/slow/ws?user=fast")
-        try await sender.waitFor(1, "welcome")
-        let text = String(repeating: "x", count: 4_000)
-        for batch in 0..<400 {
-            for index in 0..<5 { sender.send(json: ["type": "send", "id": "m\(batch)-\(index)", "text": text]) }
-            try await sender.waitFor(batch * 5 + 5, "ack")
+        // A relay room: large frames and no commits, so that the buffers fill with little work.
+        let server = try await TestServer.start { configuration in
+            configuration.maxQueuedFrames = 16
+            configuration.runtime.kinds["relay"] = try! RoomKind(name: "relay", roomClass: RoomClass(RelayRoom.self))
         }
+        // A raw socket with a tiny receive buffer, which reads the 101 and then nothing for a while.
+        let stalled = try await RawConnection.webSocket(
+            port: server.port, path: "/rooms/relay/slow/ws?user=slow", receiveBufferSize: 2048)
+        defer { stalled.close() }
+        let sender = try await server.socket("/rooms/relay/slow/ws?user=fast")
+        try await sender.waitFor(1, "welcome")
+        let padding = String(repeating: "x", count: 60_000)
+        // Up to 24 MB: far more than the socket buffers (loopback grows them to megabytes), the
+        // channel's write buffer and 16 queued frames. It stops once the stalled client is dropped.
+        let total = 400
+        for batch in 0..<(total / 5) where server.server.sockets.closing == 0 {
+            for index in 0..<5 { sender.send(#"{"type":"blob","n":\#(batch * 5 + index),"pad":"\#(padding)"}"#) }
+            // The sender is in the room: its own frames come back to it, at its own pace.
+            try await sender.waitFor(batch * 5 + 5, "blob")
+        }
+        #expect(server.server.sockets.closing == 1, "the stalled client was not dropped")
+
+        // The stalled client reads again, later than the close handshake timeout (3 s).
+        try await Task.sleep(for: .seconds(4))
+        let (bytes, _) = await stalled.read(timeout: .seconds(30)) { bytes in
+            RawWebSocketFrame.parseAll(bytes).contains { $0.opcode == RawWebSocketFrame.close }
+        }
+        let frames = RawWebSocketFrame.parseAll(bytes)
+        let close = frames.last.flatMap { $0.opcode == RawWebSocketFrame.close ? $0 : nil }
+        #expect(close != nil, "no close frame after \(frames.count) frames (\(bytes.count) bytes)")
+        #expect(close?.closeCode == 1013)
+        #expect(close?.closeReason == "slow_consumer")
+        let texts = frames.filter { $0.opcode == RawWebSocketFrame.text }.map {
+            (try? JSONSerialization.jsonObject(with: Data($0.payload))) as? [String: Any] ?? [:]
+        }
+        #expect(texts.first?["type"] as? String == "welcome")
+        // Every frame sent before the close arrives, in order, with no gap; the rest were dropped.
+        let numbers = texts.filter { $0["type"] as? String == "blob" }.compactMap { $0["n"] as? Int }
+        #expect(!numbers.isEmpty)
+        #expect(numbers == Array(0..<numbers.count), "\(numbers.prefix(5)) ... \(numbers.suffix(5))")
+        #expect(numbers.count < total, "the client was not dropped")
+
+        // It answers the close; the server ends the connection.
+        stalled.send(RawWebSocketFrame.clientClose(code: 1013))
+        let (_, closed) = await stalled.read(timeout: .seconds(15))
+        #expect(closed)
         try await eventually("the stalled socket is closed") { server.server.sockets.count == 1 }
         try await sender.close()
         try await server.stopAndRemove()

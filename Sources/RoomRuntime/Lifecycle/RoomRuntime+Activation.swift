@@ -39,7 +39,9 @@ extension RoomRuntime {
                 reject(slot.drainMailbox(), of: slot, with: error)
             }
             let (reactivate, reason) = slot.finishHibernation()
-            if case .failedToStart = ending {} else {
+            // A deletion is counted once, where it completes (`finishDeletion`); a room that
+            // never started did not leave memory.
+            if case .failedToStart = ending {} else if reason != .deleting {
                 metrics.recordHibernation(reason.map { "\($0)" } ?? "restart")
             }
             guard reactivate else { break }

@@ -35,13 +35,24 @@ public final class RoomServer: Service {
     public let logger: Logger
 
     let sockets = SocketRegistry()
+    /// The node's open connections and how many the descriptor limit lets it take.
+    let connections: ConnectionBudget
     /// Where the server's and the runtime's metrics are collected (see `/metrics`).
     let metricsRegistry = PrometheusCollectorRegistry()
     private let metricsFactory: PrometheusMetricsFactory
     private let openSockets: CoreMetrics.Gauge
     /// How long the server waits for a client to answer its close frame.
     static let closeTimeout = Duration.seconds(3)
+    /// How often the server pings each WebSocket; a client that has not answered by the next ping
+    /// is closed with 1001.
+    static let pingInterval = Duration.seconds(30)
+    /// How long a close frame may wait behind frames a client has not read (a client dropped for
+    /// reading too slowly finds its 1013 close after them if it reads again within this time). As
+    /// long as a ping interval: a client that reads nothing for that long is gone anyway.
+    static let closeDrainTimeout = pingInterval
     private let stopping = Atomic<Bool>(false)
+    /// Whether the server has started listening.
+    private let listening = Atomic<Bool>(false)
     private let signals: [UnixSignal]
     private let onListening: @Sendable (Int) async -> Void
 
@@ -64,6 +75,9 @@ public final class RoomServer: Service {
         runtime = try RoomRuntime(
             configuration: configuration.runtime, logger: runtimeLogger, metricsFactory: metricsFactory)
         openSockets = CoreMetrics.Gauge(label: "rooms_websockets_open", factory: metricsFactory)
+        // Measured once the runtime holds its own descriptors (the node directory).
+        connections = ConnectionBudget.fromDescriptorLimit(
+            roomFiles: min(configuration.runtime.maxOpenDatabases, configuration.runtime.maxActiveRooms), logger: logger)
     }
 
     /// Serves until graceful shutdown, then stops everything.
@@ -79,7 +93,15 @@ public final class RoomServer: Service {
             logger: logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownTimeout
         group.logging.keys = ServiceGroupConfiguration.LoggingConfiguration.Keys()
-        try await ServiceGroup(configuration: group).run()
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch {
+            // A socket error before the server listened is a failure to bind: name the address.
+            guard !listening.load(ordering: .relaxed),
+                let failure = ListenError.from(error, host: configuration.host, port: configuration.port)
+            else { throw error }
+            throw failure
+        }
     }
 
     /// Whether the server is shutting down.
@@ -106,12 +128,15 @@ public final class RoomServer: Service {
             server: HTTPServerBuilder { [self] responder in
                 RoomsHTTPChannel(
                     responder: responder, maxFrameSize: configuration.maxFrameBytes,
-                    autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: Self.closeTimeout,
+                    autoPing: .enabled(timePeriod: Self.pingInterval), closeTimeout: Self.closeTimeout,
+                    requestHeaderTimeout: configuration.requestHeaderTimeout,
+                    idleTimeout: configuration.httpIdleTimeout, budget: connections,
                     upgrade: { [self] head in webSocketHandler(for: head) })
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in
+            onServerRunning: { [self] channel in
+                listening.store(true, ordering: .relaxed)
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("DurableRooms listening on http://\(configuration.host):\(port)")
                 await onListening(port)
@@ -122,7 +147,7 @@ public final class RoomServer: Service {
     /// The metrics in Prometheus text format, gauges sampled now.
     func renderMetrics() -> ByteBuffer {
         runtime.metrics.refresh(from: runtime)
-        openSockets.record(sockets.count)
+        openSockets.record(connections.openWebSockets)
         return ByteBuffer(bytes: metricsRegistry.emitToBuffer())
     }
 
@@ -147,7 +172,8 @@ public final class RoomServer: Service {
         }
         let session = WebSocketSession(
             target: target, runtime: runtime, sockets: sockets, maxMessageBytes: configuration.maxFrameBytes,
-            maxQueuedFrames: configuration.maxQueuedFrames, closeTimeout: Self.closeTimeout)
+            maxQueuedFrames: configuration.maxQueuedFrames, closeTimeout: Self.closeTimeout,
+            closeDrainTimeout: Self.closeDrainTimeout)
         return .success { inbound, outbound, context in
             try await session.run(
                 inbound: inbound, outbound: outbound, channel: context.channel, logger: context.logger)

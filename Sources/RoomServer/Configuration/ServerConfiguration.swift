@@ -34,6 +34,13 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 1 << 20
     /// How long a graceful shutdown may take before connections are cut (default 10 s).
     public var shutdownTimeout: Duration = .seconds(10)
+    /// How long a client has to send a complete HTTP request head, from the connection's start or
+    /// from the first bytes of its next request; then it gets `408 request_timeout` and the
+    /// connection is closed (default 10 s).
+    public var requestHeaderTimeout: Duration = .seconds(10)
+    /// How long an HTTP connection may wait for its next request, or for more of a request body,
+    /// before it is closed (default 60 s). WebSockets are not concerned: they have their pings.
+    public var httpIdleTimeout: Duration = .seconds(60)
     /// The authentication mode (only `none` so far).
     public var authMode = AuthMode.none
     /// The log level (default `info`).
@@ -120,6 +127,12 @@ public struct ServerConfiguration: Sendable {
             try server.integer("maxQueuedFrames", in: 16...1_000_000) ?? configuration.maxQueuedFrames
         if let seconds = try server.number("shutdownTimeoutSeconds", in: 0.1...3_600) {
             configuration.shutdownTimeout = .milliseconds(Int64(seconds * 1000))
+        }
+        if let seconds = try server.number("requestHeaderTimeoutSeconds", in: 0.1...3_600) {
+            configuration.requestHeaderTimeout = .milliseconds(Int64(seconds * 1000))
+        }
+        if let seconds = try server.number("httpIdleTimeoutSeconds", in: 0.1...86_400) {
+            configuration.httpIdleTimeout = .milliseconds(Int64(seconds * 1000))
         }
         try server.finish()
 

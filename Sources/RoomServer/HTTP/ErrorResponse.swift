@@ -28,8 +28,13 @@ struct ErrorResponse: Encodable {
 
     /// The JSON body for `error`.
     static func body(for error: RoomError) -> ByteBuffer {
-        (try? OutboundFrame.json(ErrorResponse(error: Detail(code: error.code.rawValue, message: error.message))))?
-            .payload ?? ByteBuffer()
+        body(code: error.code, message: error.message)
+    }
+
+    /// The JSON body of an error with `code` and `message`.
+    static func body(code: RoomError.Code, message: String) -> ByteBuffer {
+        (try? OutboundFrame.json(ErrorResponse(error: Detail(code: code.rawValue, message: message))))?.payload
+            ?? ByteBuffer()
     }
 
     /// The response for `error`. Errors a retry may cure (503: the room is overloaded, being

@@ -2,6 +2,7 @@ import HTTPTypes
 import Logging
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 @_spi(Node) import RoomRuntime
 
 /// Turns every error a route throws into the protocol's JSON error response.
@@ -15,6 +16,11 @@ struct RoomErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return ErrorResponse.response(for: error)
         } catch is NIOTooManyBytesError {
             return ErrorResponse.response(for: .tooLarge(.payloadTooLarge, "the request body is too large"))
+        } catch let error as HTTPParserError {
+            // The body's framing is broken (chunked encoding, Content-Length): the client's fault.
+            // The connection closes after this answer (HTTPRequestGuard).
+            return ErrorResponse.response(
+                for: .badRequest(.malformedRequest, "the request body is not valid HTTP/1.1 (\(error))"))
         } catch let error as HTTPError {
             switch error.status {
             case .notFound:

@@ -77,7 +77,7 @@ struct RoomRoutes: Sendable {
         var path: [String] = []
         for component in context.parameters.getCatchAll() {
             guard let decoded = String(component).removingPercentEncoding else {
-                throw RoomError.badRequest(.notFound, "the path is not valid percent-encoded UTF-8")
+                throw RoomError.badRequest(.invalidPath, "the path is not valid percent-encoded UTF-8")
             }
             path.append(decoded)
         }

@@ -144,4 +144,7 @@ final class Outbox: ConnectionTransport {
 
     /// Frames waiting to be written (for tests).
     var queued: Int { state.withLock { $0.items.count } }
+
+    /// Whether a close was asked for or the queue overflowed (for tests).
+    var isClosing: Bool { state.withLock { $0.closing } }
 }

@@ -12,9 +12,16 @@ import NIOWebSocket
 
 /// An HTTP/1.1 connection that may upgrade to a WebSocket.
 ///
-/// This is Hummingbird's `HTTP1WebSocketUpgradeChannel` with one change the protocol needs: an
-/// upgrade request that is refused (an unknown kind, a malformed room id or user) is answered with
-/// the documented status and JSON error body, where the stock channel always answers a bare `400`.
+/// This is Hummingbird's `HTTP1WebSocketUpgradeChannel` with the changes the protocol needs:
+///
+/// - an upgrade request that is refused (an unknown kind, a malformed room id or user) is answered
+///   with the documented status and JSON error body, where the stock channel always answers a
+///   bare `400`;
+/// - a request the parser refuses, and a request head that takes too long, are answered (`400`,
+///   `408`) and the connection closed by ``HTTPRequestGuard``: the stock channel leaves such a
+///   connection open with no answer, since its upgrade handler waits for a request head forever;
+/// - a connection idle between requests is closed after the configured idle timeout;
+/// - a connection over the node's ``ConnectionBudget`` is refused with `503`.
 struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     /// The context a WebSocket handler receives.
     struct Context: WebSocketContext {
@@ -38,24 +45,30 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         let channel: any Channel
     }
 
-    /// How long an HTTP connection may sit without traffic before it is closed.
-    static let httpIdleTimeout = Duration.seconds(60)
-
     /// The HTTP responder for requests that do not upgrade.
     let responder: Responder
     private let upgrade: Upgrade
     private let webSocket: WebSocketHandler.Configuration
     private let maxFrameSize: Int
     private let http1: HTTP1Channel.Configuration
+    /// How long a client has to complete a request head.
+    private let requestHeaderTimeout: Duration
+    /// How long a connection may wait for its next request, or for more of a request body.
+    private let idleTimeout: Duration
+    /// The node's open connections and how many it takes.
+    private let budget: ConnectionBudget
 
     init(
         responder: @escaping Responder, maxFrameSize: Int, autoPing: AutoPingSetup, closeTimeout: Duration,
-        upgrade: @escaping Upgrade
+        requestHeaderTimeout: Duration, idleTimeout: Duration, budget: ConnectionBudget, upgrade: @escaping Upgrade
     ) {
+        self.budget = budget
         self.responder = responder
         self.upgrade = upgrade
         self.maxFrameSize = maxFrameSize
-        self.http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(60))
+        self.requestHeaderTimeout = requestHeaderTimeout
+        self.idleTimeout = idleTimeout
+        self.http1 = HTTP1Channel.Configuration()
         self.webSocket = WebSocketHandler.Configuration(
             extensions: [], autoPing: autoPing, closeTimeout: closeTimeout, validateUTF8: true,
             maxFrameSize: maxFrameSize)
@@ -63,6 +76,10 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            let admitted = budget.admit(channel)
+            let requestGuard = NIOLoopBound(
+                HTTPRequestGuard(headerTimeout: requestHeaderTimeout, overBudget: !admitted),
+                eventLoop: channel.eventLoop)
             let refusal = NIOLoopBoundBox<RoomError?>(nil, eventLoop: channel.eventLoop)
             let chosen = NIOLoopBoundBox<WebSocketDataHandler<Context>?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
@@ -72,14 +89,18 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                     switch upgrade(head) {
                     case .success(let handler):
                         chosen.value = handler
+                        // The connection stops being HTTP now: the guard goes before the decoder
+                        // does, or bytes of WebSocket frames would reach it.
+                        channel.pipeline.syncOperations.removeHandler(requestGuard.value, promise: nil)
                         return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
                     case .failure(let error):
                         refusal.value = error
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
                 },
-                upgradePipelineHandler: { channel, _ in
+                upgradePipelineHandler: { [budget] channel, _ in
                     channel.eventLoop.makeCompletedFuture {
+                        budget.webSocketOpened(channel)
                         let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true))
@@ -92,7 +113,7 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try channel.pipeline.syncOperations.addHandler(
-                            HTTPConnectionStateHandler(idleTimeout: Self.httpIdleTimeout, logger: logger))
+                            HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true))
@@ -110,6 +131,10 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             pipeline.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
                 configuration: pipeline)
+            // The guard goes right after the request decoder, where NIO's error handler would
+            // (`enableErrorHandling`, off: see HTTPRequestGuard for why).
+            let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try channel.pipeline.syncOperations.addHandler(requestGuard.value, position: .after(decoder))
             return Value(upgradeResult: result, channel: channel)
         }
     }

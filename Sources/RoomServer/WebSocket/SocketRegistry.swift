@@ -14,6 +14,9 @@ final class SocketRegistry: Sendable {
     /// The number of open sockets.
     var count: Int { state.withLock { $0.open.count } }
 
+    /// The number of open sockets whose close has started (for tests).
+    var closing: Int { state.withLock { $0.open.values.filter(\.isClosing).count } }
+
     /// Records `outbox`; false when the node is shutting down (the socket must close).
     func add(_ outbox: Outbox) -> Bool {
         state.withLock { state in

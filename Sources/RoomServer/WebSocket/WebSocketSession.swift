@@ -12,28 +12,31 @@ struct WebSocketSession: Sendable {
     let sockets: SocketRegistry
     let maxMessageBytes: Int
     let maxQueuedFrames: Int
-    /// How long a client has to answer a close the server started before its connection is cut.
+    /// How long a client has to answer a close the server started, once the close frame is on its
+    /// way, before its connection is cut.
     let closeTimeout: Duration
+    /// How long a close the server started may wait behind frames the client has not read yet.
+    let closeDrainTimeout: Duration
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, logger: Logger)
         async throws
     {
         // Whenever the server closes (the room asked, the node is stopping, the client fell too far
-        // behind), the client gets `closeTimeout` to answer; then the connection is cut. This also
-        // frees a writer stuck on a client that stopped reading.
-        let deadline = CloseDeadline()
+        // behind), the close frame goes after the frames already written to the socket; WSCore's
+        // writer sends it as soon as the socket takes writes again. A client that stopped reading
+        // thus finds it after those frames when it reads again, if it does so within
+        // `closeDrainTimeout`; once the frame is sent, the client has `closeTimeout` to answer.
+        // Either deadline cuts the connection, which also frees a writer stuck on a client that
+        // never reads again.
+        let deadline = CloseDeadline { channel.close(promise: nil) }
         let outbox = Outbox(
             channel: channel, limit: maxQueuedFrames,
-            onClose: { [closeTimeout] in
-                deadline.start {
-                    try? await Task.sleep(for: closeTimeout)
-                    channel.close(promise: nil)
-                }
-            },
-            onCloseReady: { code, reason in
+            onClose: { [closeDrainTimeout] in deadline.closeStarted(timeout: closeDrainTimeout) },
+            onCloseReady: { [closeTimeout] code, reason in
                 Task {
                     do {
                         try await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
+                        deadline.closeSent(timeout: closeTimeout)
                     } catch {
                         logger.trace("socket close failed", metadata: ["error": "\(error)"])
                     }
@@ -82,26 +85,5 @@ struct WebSocketSession: Sendable {
 
     static func frame(_ frame: OutboundFrame) -> WebSocketFrame {
         WebSocketFrame(fin: true, opcode: frame.opcode == .text ? .text : .binary, data: frame.payload)
-    }
-}
-
-/// The timer that cuts a connection whose close the client did not answer in time.
-final class CloseDeadline: Sendable {
-    private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
-
-    /// Starts `body` unless started or cancelled already.
-    func start(_ body: @escaping @Sendable () async -> Void) {
-        state.withLock { state in
-            guard state.task == nil, !state.cancelled else { return }
-            state.task = Task { await body() }
-        }
-    }
-
-    /// Cancels the timer (the session ended by itself).
-    func cancel() {
-        state.withLock { state in
-            state.cancelled = true
-            state.task?.cancel()
-        }
     }
 }

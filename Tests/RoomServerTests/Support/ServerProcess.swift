@@ -9,21 +9,37 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
 
     /// Starts `rooms serve --config` on a configuration whose `kinds` and `runtime` sections are
     /// given as JSON, keeping data in `dataDirectory`, and waits until it listens.
-    static func start(kinds: String, runtime: String = "{}", dataDirectory: URL) async throws -> ServerProcess {
+    ///
+    /// - Parameters:
+    ///   - maxOpenDatabases: `storage.maxOpenDatabases`, if not the default.
+    ///   - descriptorLimit: runs the server under `ulimit -n` this.
+    static func start(
+        kinds: String, runtime: String = "{}", dataDirectory: URL, maxOpenDatabases: Int? = nil,
+        descriptorLimit: Int? = nil
+    ) async throws -> ServerProcess {
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         let config = dataDirectory.appendingPathComponent("rooms.json")
         try Data(
             """
             {"server": {"host": "127.0.0.1", "port": 0, "shutdownTimeoutSeconds": 10},
-             "storage": {"directory": "\(dataDirectory.appendingPathComponent("data").path)"},
+             "storage": {"directory": "\(dataDirectory.appendingPathComponent("data").path)"\(
+                maxOpenDatabases.map { ", \"maxOpenDatabases\": \($0)" } ?? "")},
              "runtime": \(runtime), "log": {"level": "info"}, "kinds": \(kinds)}
             """.utf8
         ).write(to: config)
         let log = dataDirectory.appendingPathComponent("server-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
-        process.executableURL = RoomsBinary.url
-        process.arguments = ["serve", "--config", config.path]
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = [
+                "-c", "ulimit -n \(descriptorLimit) && exec \"$0\" serve --config \"$1\"", RoomsBinary.url.path,
+                config.path,
+            ]
+        } else {
+            process.executableURL = RoomsBinary.url
+            process.arguments = ["serve", "--config", config.path]
+        }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

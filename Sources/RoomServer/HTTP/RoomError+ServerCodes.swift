@@ -1,0 +1,15 @@
+import RoomRuntime
+
+extension RoomError.Code {
+    // Codes only the HTTP edge answers with (see the error-code table of docs/PROTOCOL.md).
+
+    /// The request is not valid HTTP/1.1: the parser refused its request line, its headers or its
+    /// body's framing (chunked encoding, Content-Length).
+    static let malformedRequest: Self = "malformed_request"
+    /// The client did not send a complete request head within `server.requestHeaderTimeoutSeconds`.
+    static let requestTimeout: Self = "request_timeout"
+    /// The node has as many connections open as its descriptor limit allows.
+    static let tooManyConnections: Self = "too_many_connections"
+    /// A path segment under a room is not valid percent-encoded UTF-8.
+    static let invalidPath: Self = "invalid_path"
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// A WebSocket frame read off a raw connection (RFC 6455 framing, no extensions).
+struct RawWebSocketFrame: Sendable {
+    static let text: UInt8 = 0x1
+    static let close: UInt8 = 0x8
+
+    let opcode: UInt8
+    let payload: [UInt8]
+
+    /// The payload as UTF-8 text.
+    var text: String { String(decoding: payload, as: UTF8.self) }
+
+    /// A close frame's code.
+    var closeCode: Int? { payload.count >= 2 ? Int(payload[0]) << 8 | Int(payload[1]) : nil }
+
+    /// A close frame's reason.
+    var closeReason: String { String(decoding: payload.dropFirst(2), as: UTF8.self) }
+
+    /// The complete frames at the start of `bytes`, in order.
+    static func parseAll(_ bytes: [UInt8]) -> [RawWebSocketFrame] {
+        var frames: [RawWebSocketFrame] = []
+        var index = 0
+        while bytes.count - index >= 2 {
+            let opcode = bytes[index] & 0x0F
+            let masked = bytes[index + 1] & 0x80 != 0
+            var length = Int(bytes[index + 1] & 0x7F)
+            var cursor = index + 2
+            if length == 126 {
+                guard bytes.count >= cursor + 2 else { break }
+                length = Int(bytes[cursor]) << 8 | Int(bytes[cursor + 1])
+                cursor += 2
+            } else if length == 127 {
+                guard bytes.count >= cursor + 8 else { break }
+                length = bytes[cursor..<(cursor + 8)].reduce(0) { $0 << 8 | Int($1) }
+                cursor += 8
+            }
+            var mask: [UInt8] = []
+            if masked {
+                guard bytes.count >= cursor + 4 else { break }
+                mask = Array(bytes[cursor..<(cursor + 4)])
+                cursor += 4
+            }
+            guard bytes.count >= cursor + length else { break }
+            var payload = Array(bytes[cursor..<(cursor + length)])
+            if masked { for offset in payload.indices { payload[offset] ^= mask[offset % 4] } }
+            frames.append(RawWebSocketFrame(opcode: opcode, payload: payload))
+            index = cursor + length
+        }
+        return frames
+    }
+
+    /// A client's frame (final, masked as clients must send) of `opcode` carrying `payload`
+    /// (at most 65,535 bytes).
+    static func client(_ opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        let length: [UInt8] =
+            payload.count < 126
+            ? [0x80 | UInt8(payload.count)] : [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        return [0x80 | opcode] + length + mask + payload.enumerated().map { $1 ^ mask[$0 % 4] }
+    }
+
+    /// A client's close frame with `code`.
+    static func clientClose(code: Int) -> [UInt8] {
+        client(close, [UInt8(code >> 8), UInt8(code & 0xFF)])
+    }
+}
