@@ -45,34 +45,37 @@ struct BackpressureTests {
         #expect(neighbour.roundTrip(#"{"type":"send","id":"warm","text":"warm up"}"#, until: "ack") != nil)
         let baseline = Self.residentBytes(of: server.pid)
 
-        // The flooder writes 1 KiB messages for 3 seconds, as fast as the server takes them. One
-        // flooder reads nothing meanwhile; the other reads what it is sent (so that it is not
-        // dropped as a slow consumer) and keeps flooding.
+        // The flooder writes for 3 seconds, as fast as the server takes them. One flooder reads
+        // nothing meanwhile; the other reads what it is sent (so that it is not dropped as a slow
+        // consumer) and keeps flooding. Its frames are made beforehand, so that it writes far
+        // faster than a room commits.
         let flooder = try RawWebSocket(port: server.port, path: "/rooms/chat/flooded/ws?user=flood")
-        let text = String(repeating: "f", count: 1_000)
+        let text = String(repeating: "f", count: 200)
+        var stream: [UInt8] = []
+        var starts: [Int] = []
+        for index in 0..<40_000 {
+            starts.append(stream.count)
+            stream += RawWebSocket.frame(#"{"type":"send","id":"f\#(index)","text":"\#(text)"}"#)
+        }
+        let bytes = stream
+        let frameStarts = starts
         // On a thread of its own: a loop of system calls must not hold one of the few threads
         // that run the test's tasks (and the neighbour's client).
         let flooding = OffThread.start {
-            var sent = 0
-            var bytes: [UInt8] = []
             var offset = 0
             let deadline = ContinuousClock.now + .seconds(3)
-            while ContinuousClock.now < deadline {
-                if offset == bytes.count {
-                    bytes = (0..<64).flatMap { RawWebSocket.frame(#"{"type":"send","id":"f\#(sent + $0)","text":"\#(text)"}"#) }
-                    sent += 64
-                    offset = 0
-                }
-                if flooderReads { flooder.readAvailable() }
+            while ContinuousClock.now < deadline, offset < bytes.count {
+                if flooderReads { flooder.readAvailable(parsing: false) }
                 guard let written = flooder.writeSome(bytes[offset...]) else { break }
                 if written == 0 { flooder.waitUntilWritable(timeout: .milliseconds(20)) }
                 offset += written
             }
             // Gone at once, with its last frames still on their way: the server must drop what
             // it has not answered.
-            if flooderReads { flooder.readAvailable() }
+            if flooderReads { flooder.readAvailable(parsing: true) }
             flooder.abort()
-            return sent
+            // The frames begun (a frame cut short is never read by the server, nor stored).
+            return frameStarts.firstIndex { $0 >= offset } ?? frameStarts.count
         }
 
         // Meanwhile the neighbour, on the flooded room's shard, is answered promptly.

@@ -122,15 +122,16 @@ final class RawWebSocket: @unchecked Sendable {
     private(set) var texts: [String] = []
     private(set) var closeCode: UInt16?
 
-    /// Reads what has arrived, without blocking.
-    func readAvailable() {
+    /// Reads what has arrived, without blocking; with `parsing` false, only keeps the bytes (a
+    /// later read parses them).
+    func readAvailable(parsing: Bool = true) {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
             guard count > 0 else { break }
             pending += buffer[0..<count]
         }
-        parse()
+        if parsing { parse() }
     }
 
     /// Reads until the peer closes or nothing arrives for `quiet`; returns every text frame read
