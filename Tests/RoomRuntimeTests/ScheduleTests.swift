@@ -242,9 +242,9 @@ struct ScheduleTests {
         let id = uniqueID("cancel")
         let (handle, client) = try fixture.connect(id)
         try await send(
-            ["type": "schedule", "name": "doomed", "afterMs": 3000], on: handle, to: client, awaiting: "scheduled")
+            ["type": "schedule", "name": "doomed", "afterMs": 6000], on: handle, to: client, awaiting: "scheduled")
         try await send(
-            ["type": "schedule", "name": "kept", "afterMs": 3100], on: handle, to: client, awaiting: "scheduled")
+            ["type": "schedule", "name": "kept", "afterMs": 6100], on: handle, to: client, awaiting: "scheduled")
         let first = try await send(["type": "cancel", "name": "doomed"], on: handle, to: client, awaiting: "cancelled")
         #expect(first["result"] as? Bool == true)
         let again = try await send(["type": "cancel", "name": "doomed"], on: handle, to: client, awaiting: "cancelled")

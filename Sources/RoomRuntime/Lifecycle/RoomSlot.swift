@@ -78,17 +78,15 @@ final class RoomSlot: Sendable {
     /// is space), and connects, closes, alarms and jobs always are: they are bounded elsewhere.
     func deliver(_ event: RoomEvent) -> Delivery {
         let (delivery, waiter): (Delivery, CheckedContinuation<Void, Never>?) = state.withLock { state in
-            if state.phase == .removed { return (.slotRemoved, nil) }
+            guard state.phase != .removed else { return (.slotRemoved, nil) }
             if case .request = event, state.mailbox.count >= mailboxLimit { return (.overloaded, nil) }
             state.mailbox.append(event)
             let full = state.mailbox.count >= mailboxLimit
             switch state.phase {
-            case .removed:
-                return (.slotRemoved, nil)
             case .hibernated:
                 state.phase = .activating
                 return (.mustActivate, nil)
-            case .deleting:
+            case .deleting, .removed:
                 return (.queued(full: full), nil)
             case .activating, .active, .hibernating:
                 if state.hibernation == .idle { state.hibernation = nil }
@@ -100,10 +98,12 @@ final class RoomSlot: Sendable {
         return delivery
     }
 
-    /// Queues `event` only if the room is active, without ever activating it; false otherwise.
+    /// Queues `event` only if the room is in memory and not leaving it (activating or active),
+    /// without ever activating it; false otherwise. (Work a room starts in `onStart` may report
+    /// before activation completes: its jobs wait in the mailbox.)
     func deliverIfActive(_ event: RoomEvent) -> Bool {
         let (queued, waiter): (Bool, CheckedContinuation<Void, Never>?) = state.withLock { state in
-            guard state.phase == .active else { return (false, nil) }
+            guard state.phase == .active || state.phase == .activating else { return (false, nil) }
             state.mailbox.append(event)
             if state.hibernation == .idle { state.hibernation = nil }
             defer { state.waiter = nil }

@@ -22,11 +22,11 @@ extension RoomRuntime {
     /// `shutting_down`, while rooms finish what they have queued. ``shutdown(within:)``
     /// completes it.
     public func beginShutdown() {
-        lifecycle.withLock { $0.stopping = true }
+        stopping.store(true, ordering: .releasing)
     }
 
     /// Whether the shutdown stopped waiting for rooms: what is still queued is refused.
-    var isAbandoning: Bool { lifecycle.withLock { $0.abandoning } }
+    var isAbandoning: Bool { abandoning.load(ordering: .relaxed) }
 
     private func housekeeping() async {
         var sinceFlush = Duration.zero
@@ -76,8 +76,8 @@ extension RoomRuntime {
     /// with `shutting_down` and the rooms hibernate at once. Later calls wait for the first to
     /// complete.
     public func shutdown(within timeout: Duration = .seconds(10)) async {
+        stopping.store(true, ordering: .releasing)
         let first = lifecycle.withLock { lifecycle in
-            lifecycle.stopping = true
             defer { lifecycle.stopped = true }
             return !lifecycle.stopped
         }
@@ -96,7 +96,7 @@ extension RoomRuntime {
         let deadline = Task {
             try? await Task.sleep(for: timeout)
             guard !Task.isCancelled else { return }
-            lifecycle.withLock { $0.abandoning = true }
+            abandoning.store(true, ordering: .releasing)
             logger.warning("shutdown timeout: refusing what rooms still have queued")
             for slot in activeRooms.all { slot.requestHibernation(.shutdown) }
         }

@@ -9,7 +9,7 @@ extension RoomRuntime {
         .roomUnavailable, "the room's file cannot be opened; the node retries it with backoff")
 
     /// Whether the runtime is stopping: new events are refused, live rooms hibernate once idle.
-    var isStopping: Bool { lifecycle.withLock { $0.stopping } }
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     /// The slot for `address`, created if absent.
     ///

@@ -47,12 +47,14 @@ public final class RoomRuntime: Service {
     /// Rooms that left memory since the allocator last gave memory back.
     let roomsLeftSinceTrim = Atomic(0)
 
-    /// Where the node is in its own life: serving, stopping, stopped.
+    /// New events are refused; rooms finish what is queued, then hibernate. (An atomic, not part
+    /// of ``Lifecycle``: every event reads it.)
+    let stopping = Atomic(false)
+    /// The shutdown stopped waiting for rooms: what is still queued is refused. (Read per event.)
+    let abandoning = Atomic(false)
+
+    /// Where the node's shutdown is.
     struct Lifecycle {
-        /// New events are refused; rooms finish what is queued, then hibernate.
-        var stopping = false
-        /// The shutdown stopped waiting for rooms: what is still queued is refused.
-        var abandoning = false
         /// ``shutdown(within:)`` has begun waiting: no activation starts any more.
         var stopped = false
         /// Activations running (each until its room hibernates for good).

@@ -66,7 +66,7 @@ extension RoomContext {
     /// that queued it: if the room hibernated or restarted in between, the job is dropped (the
     /// room's ``Room/onHibernate(context:)`` is where such work is wound up).
     ///
-    /// - Returns: false when the room is no longer active (the job was dropped).
+    /// - Returns: false when the room is leaving memory or gone (the job was dropped).
     @discardableResult
     public nonisolated func enqueue<R: Room>(
         _ roomType: R.Type, _ work: @escaping @Sendable (R, isolated RoomContext) async throws -> Void

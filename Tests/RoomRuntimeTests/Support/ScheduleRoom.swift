@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 import GRDB
 import NIOCore
 @_spi(Node) import RoomRuntime

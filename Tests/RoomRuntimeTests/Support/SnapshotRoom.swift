@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 import GRDB
 @_spi(Node) import RoomRuntime
 

@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 @_spi(Node) import RoomRuntime
 
 /// A room class for connection tests: tags, attachments and heartbeats.

@@ -1,4 +1,5 @@
 import Foundation
+import RoomTesting
 import NIOCore
 @_spi(Node) import RoomRuntime
 
@@ -9,7 +10,9 @@ import NIOCore
 /// `{"type":"me","tags":[...],"note":...,"lastPingAt":...}`; `{"type":"tell","tag":"T","text":"..."}`
 /// sends `{"type":"told","text":...}` to the connections tagged T.
 /// HTTP: `GET .../echo` answers `{"me","caller"}`; `GET .../call/ID` calls room ID's `echo` and
-/// answers `{"me","reply"}`; `GET .../ask/ID` calls room ID's `call/THIS` (a call back).
+/// answers `{"me","reply"}`; `GET .../ask/ID` calls room ID's `call/THIS` (a call back);
+/// `GET .../hold/KEY` holds the room's turn until ``release(_:)`` (and records in ``gates`` that
+/// it holds it).
 final class ProbeRoom: Room {
     static let className = "probe"
 
@@ -23,6 +26,14 @@ final class ProbeRoom: Room {
 
     struct Note: Codable {
         let note: String
+    }
+
+    /// What `hold` requests did, by key: `holding`, then `released` once the test lets go.
+    static let gates = EventLog<String>()
+
+    /// Lets the `hold/KEY` request answer.
+    static func release(_ key: String) {
+        gates.append("released", for: key)
     }
 
     init(options: NoOptions) {}
@@ -56,6 +67,16 @@ final class ProbeRoom: Room {
         switch (request.path.first, request.path.count) {
         case ("echo", 1):
             return try .json(["me": context.id, "caller": request.caller?.id ?? ""])
+        case ("hold", 2):
+            // Holds the room's turn until the test releases KEY: what arrives meanwhile queues in
+            // its mailbox.
+            let key = request.path[1]
+            Self.gates.append("holding", for: key)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !Self.gates.entries(for: key).contains("released"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            return try .json(["held": key])
         case ("call", 2), ("ask", 2):
             let target = try RoomAddress(kind: context.kind, id: request.path[1])
             let path = request.path[0] == "call" ? ["echo"] : ["call", context.id]

@@ -18,7 +18,13 @@ final class RawConnection: @unchecked Sendable {
     /// Connects to `127.0.0.1:port`; `receiveBufferSize` shrinks the socket's receive buffer (set
     /// before connecting, so that the TCP window is small from the start).
     init(port: Int, receiveBufferSize: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = try Self.openSocket(port: port, receiveBufferSize: receiveBufferSize)
+    }
+
+    /// A TCP socket connected to `127.0.0.1:port`, its receive buffer shrunk to
+    /// `receiveBufferSize` before connecting (so that the TCP window is small from the start).
+    static func openSocket(port: Int, receiveBufferSize: Int32? = nil) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
         if var size = receiveBufferSize {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
@@ -37,6 +43,7 @@ final class RawConnection: @unchecked Sendable {
             Glibc.close(fd)
             throw TestFailure("connect to port \(port) failed: errno \(error)")
         }
+        return fd
     }
 
     deinit { close() }

@@ -51,13 +51,14 @@ struct RawWebSocketFrame: Sendable {
     }
 
     /// A client's frame (final, masked as clients must send) of `opcode` carrying `payload`
-    /// (at most 65,535 bytes).
-    static func client(_ opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
-        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+    /// (at most 65,535 bytes). `mask` is the masking key; a key of zeros (valid, since a server
+    /// cannot tell) leaves the payload as it is, for floods made in bulk.
+    static func client(_ opcode: UInt8, _ payload: [UInt8], mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]) -> [UInt8] {
         let length: [UInt8] =
             payload.count < 126
             ? [0x80 | UInt8(payload.count)] : [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
-        return [0x80 | opcode] + length + mask + payload.enumerated().map { $1 ^ mask[$0 % 4] }
+        let masked = mask == [0, 0, 0, 0] ? payload : payload.enumerated().map { $1 ^ mask[$0 % 4] }
+        return [0x80 | opcode] + length + mask + masked
     }
 
     /// A client's close frame with `code`.
