@@ -206,4 +206,33 @@ struct RaceTests {
             await fixture.stop()
         }
     }
+
+    @Test(
+        "a connection the node refuses is closed with the code its error calls for, in every path",
+        arguments: [
+            (RoomRuntime.shuttingDown, CloseCode.goingAway),
+            (RoomRuntime.deleted, CloseCode.roomDeleted),
+            (RoomRuntime.quarantined, CloseCode.internalError),
+            (RoomError.unavailable(.storageFailed, "x"), CloseCode.internalError),
+            (RoomError.badRequest("not_a_member", "x"), CloseCode.policyViolation),
+        ])
+    func refusalCloseCodes(error: RoomError, code: CloseCode) {
+        // Refused before its turn (the event is rejected from the mailbox) ...
+        let queued = RecordingTransport()
+        RoomEvent.connect(RoomConnection(user: "ann", transport: queued)).reject(with: error)
+        #expect(queued.closeCode == code)
+        #expect(queued.objects(ofType: "error").first?["code"] as? String == error.code.rawValue)
+        // ... or by its turn (onConnect threw, or the commit failed).
+        let refused = RecordingTransport()
+        let shard = Shard(index: 0)
+        defer { shard.shutdown() }
+        let slot = RoomSlot(
+            address: try! RoomAddress(kind: "notes", id: "r"),
+            kind: try! RoomKind(name: "notes", roomClass: RoomClass(NotesRoom.self)), shard: shard, mailboxLimit: 10)
+        let connection = RoomConnection(user: "ann", transport: refused)
+        slot.addConnection(connection)
+        FinishedTurn(origin: .connect(connection), output: [], failure: error, frameID: nil, wrote: false).complete(in: slot)
+        #expect(refused.closeCode == code)
+        #expect(!slot.contains(connection))
+    }
 }
