@@ -36,9 +36,17 @@ public final class AIChatRoom: Room {
     /// The schedule that exists while the room owes answers (one streaming, or prompts queued):
     /// it fires every ``pendingCheckInterval`` and starts the next answer when none streams, so
     /// that queued prompts are answered after a restart even if nothing else wakes the room.
+    ///
+    /// It is created when answers become owed and dropped by its own firing once none is (or at
+    /// hibernation), not after every answer: creating a schedule writes the node directory
+    /// durably, which a room answering prompt after prompt should not pay for each one.
     public static let pendingSchedule = "ai.pending"
-    /// How often ``pendingSchedule`` fires.
-    static let pendingCheckInterval = Duration.seconds(1)
+    /// How often ``pendingSchedule`` fires while the room is in memory: after a crash, the
+    /// longest a restarted node waits before it answers the prompts owed. (Each firing is a turn
+    /// and a commit; every second cost streaming rooms measurable token latency.)
+    static let pendingCheckInterval = Duration.seconds(10)
+    /// How soon a room that left memory owing answers (shutdown, eviction) is woken to resume.
+    static let resumeDelay = Duration.seconds(1)
 
     /// The fields an assistant's answer carries in `messages`, history and frames.
     static let answerFields = [
@@ -103,8 +111,7 @@ public final class AIChatRoom: Room {
         try context.storage.execute("DELETE FROM ai_streams")
         queue = Deque(try context.storage.fetchAll("SELECT prompt_seq FROM ai_queue ORDER BY prompt_seq").map { $0[0] })
         pendingScheduled = try context.schedules().contains { $0.name == Self.pendingSchedule }
-        // The next answer starts from the schedule, once the room is active (not here: work
-        // that reports back before activation completes would be dropped).
+        // The next answer starts from the schedule, once the room is active.
         try keepPendingSchedule(context: context)
     }
 
@@ -157,16 +164,26 @@ public final class AIChatRoom: Room {
             try await chat.onSchedule(fire, context: context)
             return
         }
+        // The one-shot set at hibernation is done once it fires: the repeating one takes over.
+        if !fire.isRepeating { pendingScheduled = false }
         if current == nil { try startNextAnswer(context: context) }
-        try keepPendingSchedule(context: context)
+        try keepPendingSchedule(context: context, dropping: true)
     }
 
     public func onHibernate(context: isolated RoomContext) async throws {
         // The runtime has cancelled the work reading the provider; the answer ends here.
-        guard let generation = current else { return }
-        try finish(
-            generation.stream, status: "interrupted",
-            error: ModelError(.interrupted, "the room left memory while the answer streamed"), context: context)
+        if let generation = current {
+            try finish(
+                generation.stream, status: "interrupted",
+                error: ModelError(.interrupted, "the room left memory while the answer streamed"), context: context)
+        }
+        if queue.isEmpty {
+            try keepPendingSchedule(context: context, dropping: true)
+        } else {
+            // Answers are owed: the node wakes the room again soon to give them.
+            try context.schedule(Self.pendingSchedule, .after(Self.resumeDelay), retry: .never)
+            pendingScheduled = true
+        }
     }
 
     // MARK: - Prompts
@@ -205,13 +222,14 @@ public final class AIChatRoom: Room {
         try start(replyTo: next, context: context)
     }
 
-    /// Creates ``pendingSchedule`` while answers are owed, and drops it once none is.
-    func keepPendingSchedule(context: isolated RoomContext) throws {
+    /// Creates ``pendingSchedule`` when answers are owed; with `dropping` (its own firing, or
+    /// hibernation), drops it once none is.
+    func keepPendingSchedule(context: isolated RoomContext, dropping: Bool = false) throws {
         let owed = current != nil || !queue.isEmpty
         if owed, !pendingScheduled {
             try context.schedule(Self.pendingSchedule, .every(Self.pendingCheckInterval), retry: .never)
             pendingScheduled = true
-        } else if !owed, pendingScheduled {
+        } else if !owed, pendingScheduled, dropping {
             try context.cancelSchedule(Self.pendingSchedule)
             pendingScheduled = false
         }

@@ -24,9 +24,15 @@ public struct ChatLog: Sendable {
     /// The fields its messages carry beyond the chat's own, in order.
     public let fields: [ChatField]
 
+    /// The statement that stores a message: every column, the fields' set to NULL when absent
+    /// (made once: every message runs it).
+    private let insert: String
+
     public init(options: ChatOptions, fields: [ChatField] = []) {
         self.options = options
         self.fields = fields
+        let columns = ["seq", "id", "user", "text", "ts"] + fields.map(\.column)
+        insert = "INSERT INTO messages (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
     }
 
     /// The `messages` table, as a class's first migration step (named `v1`).
@@ -60,20 +66,16 @@ public struct ChatLog: Sendable {
         }
         let message = ChatMessage(
             seq: try context.nextSequence(), id: id ?? UUID().uuidString.lowercased(), user: user, text: text,
-            ts: context.now(), fields: fields.compactMap { field in values.first { $0.name == field.name } })
-        let extra = fields.filter { field in message[field: field.name] != nil }
-        let columns = (["seq", "id", "user", "text", "ts"] + extra.map(\.column)).joined(separator: ", ")
-        let placeholders = Array(repeating: "?", count: 5 + extra.count).joined(separator: ", ")
-        var arguments: [(any DatabaseValueConvertible)?] = [message.seq, message.id, message.user, message.text, message.ts]
-        for field in extra {
+            ts: context.now(), fields: fields.isEmpty ? [] : fields.compactMap { field in values.first { $0.name == field.name } })
+        var arguments: StatementArguments = [message.seq, message.id, message.user, message.text, message.ts]
+        for field in fields {
             switch message[field: field.name] {
-            case .text(let text)?: arguments.append(text)
-            case .integer(let integer)?: arguments.append(integer)
-            case nil: arguments.append(nil)
+            case .text(let text)?: arguments += [text]
+            case .integer(let integer)?: arguments += [integer]
+            case nil: arguments += [nil]
             }
         }
-        try context.storage.execute(
-            "INSERT INTO messages (\(columns)) VALUES (\(placeholders))", arguments: StatementArguments(arguments))
+        try context.storage.execute(insert, arguments: arguments)
         return (message, false)
     }
 

@@ -19,17 +19,22 @@ final class Quarantine: Sendable {
 
     private let initialBackoff: Duration
     private let entries = Mutex<[RoomAddress: Entry]>([:])
+    /// The number of entries, readable without the lock: every event asks, and almost always
+    /// nothing is in quarantine.
+    private let size = Atomic(0)
 
     init(initialBackoff: Duration) {
         self.initialBackoff = initialBackoff
     }
 
     /// The number of rooms in quarantine now.
-    var count: Int { entries.withLock { $0.count } }
+    var count: Int { size.load(ordering: .relaxed) }
 
     /// Whether `address` must not be activated yet (its backoff is not over).
-    func isHeld(_ address: RoomAddress, now: ContinuousClock.Instant = .now) -> Bool {
-        entries.withLock { $0[address].map { now < $0.retryAt } ?? false }
+    func isHeld(_ address: RoomAddress) -> Bool {
+        guard size.load(ordering: .relaxed) > 0 else { return false }
+        let now = ContinuousClock.now
+        return entries.withLock { $0[address].map { now < $0.retryAt } ?? false }
     }
 
     /// Records a failure to open `address`; returns true for the first failure (the one to log).
@@ -40,6 +45,7 @@ final class Quarantine: Sendable {
             var backoff = initialBackoff
             for _ in 1..<min(failures, 20) where backoff < Self.maxBackoff { backoff *= 2 }
             entries[address] = Entry(failures: failures, retryAt: .now + min(backoff, Self.maxBackoff))
+            size.store(entries.count, ordering: .relaxed)
             return failures == 1
         }
     }
@@ -47,6 +53,10 @@ final class Quarantine: Sendable {
     /// `address` opened (or was deleted): it is out of quarantine. Returns whether it was in.
     @discardableResult
     func lift(_ address: RoomAddress) -> Bool {
-        entries.withLock { $0.removeValue(forKey: address) != nil }
+        guard size.load(ordering: .relaxed) > 0 else { return false }
+        return entries.withLock { entries in
+            defer { size.store(entries.count, ordering: .relaxed) }
+            return entries.removeValue(forKey: address) != nil
+        }
     }
 }
