@@ -82,10 +82,17 @@ public final class TestRuntime: Sendable {
     public func connect(_ id: String, kind: String? = nil, user: String = "ann", parameters: [String: String] = [:])
         throws -> TestConnection
     {
+        try connect(id, kind: kind, identity: .named(user), parameters: parameters)
+    }
+
+    /// Connects a client with `identity` (a verified user with claims, say) to room `id`.
+    public func connect(
+        _ id: String, kind: String? = nil, identity: Identity, parameters: [String: String] = [:]
+    ) throws -> TestConnection {
         let transport = RecordingTransport()
         let handle = try runtime.connect(
-            to: address(id, kind: kind), user: user, parameters: parameters, transport: transport)
-        return TestConnection(user: user, transport: transport, handle: handle)
+            to: address(id, kind: kind), identity: identity, parameters: parameters, transport: transport)
+        return TestConnection(user: identity.user, transport: transport, handle: handle)
     }
 
     /// Sends an HTTP-style request to room `id` (as `METHOD /rooms/{kind}/{id}/{path...}` would)
@@ -94,10 +101,10 @@ public final class TestRuntime: Sendable {
     /// - Throws: the ``RoomError`` the room answered with.
     public func request(
         _ id: String, kind: String? = nil, _ method: String = "GET", _ path: [String] = [],
-        query: [String: String] = [:], body: String = ""
+        query: [String: String] = [:], body: String = "", identity: Identity? = nil
     ) async throws -> RoomResponse {
         try await runtime.request(
-            RoomRequest(method: method, path: path, query: query, body: ByteBuffer(string: body)),
+            RoomRequest(method: method, path: path, query: query, body: ByteBuffer(string: body), identity: identity),
             to: address(id, kind: kind))
     }
 

@@ -25,6 +25,11 @@ extension CloseCode {
 }
 
 extension CloseCode {
+    /// 4401: the connection's token expired (or was never valid).
+    public static let unauthorized = CloseCode(rawValue: 4401)
+    /// 4403: the connection's user may no longer be here (removed from the room's members, or
+    /// a refreshed token for another user or another room).
+    public static let forbidden = CloseCode(rawValue: 4403)
     /// 4404: the room was deleted.
     public static let roomDeleted = CloseCode(rawValue: 4404)
 }

@@ -30,6 +30,12 @@ public struct ConnectionHandle: Sendable {
         if routed.mailboxFull { await routed.slot.waitForSpace() }
     }
 
+    /// The client refreshed its token: `identity` (for the same user) replaces the connection's.
+    public func refresh(_ identity: Identity) {
+        precondition(identity.user == connection.user, "a refreshed identity is for the same user")
+        connection.setIdentity(identity)
+    }
+
     /// The client's socket closed (or the server closed it). Frames of this connection still
     /// queued in the room are dropped: there is nobody to answer, and a client that got no answer
     /// resends by id.

@@ -26,20 +26,9 @@ enum Heartbeat {
         return try? OutboundFrame.json(Pong(id: ping.id))
     }
 
-    /// Whether `bytes` contain `"ping"` (a plain byte search: Foundation's `contains` is slow on
-    /// the path every message takes).
     private static let needle: [UInt8] = Array("\"ping\"".utf8)
 
     private static func mentionsPing(_ bytes: String.UTF8View) -> Bool {
-        var matched = 0
-        for byte in bytes {
-            if byte == needle[matched] {
-                matched += 1
-                if matched == needle.count { return true }
-            } else {
-                matched = byte == needle[0] ? 1 : 0
-            }
-        }
-        return false
+        ByteSearch.contains(bytes, needle)
     }
 }

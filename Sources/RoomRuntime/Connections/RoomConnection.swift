@@ -20,7 +20,7 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
 
     /// This connection's number, unique in this process.
     public let id: ID
-    /// Who connected, as the server authenticated it.
+    /// Who connected, as the server authenticated it (with `auth.mode: "jwt"`, the token's `sub`).
     public let user: String
     /// The query parameters of the connect request, decoded (e.g. `user`, `after`).
     public let parameters: [String: String]
@@ -30,12 +30,13 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
     let transport: any ConnectionTransport
 
     private struct Labels {
+        var identity: Identity
         var tags: Set<String> = []
         var attachment: Data?
         var lastPingAt: Int64?
     }
 
-    private let labels = Mutex(Labels())
+    private let labels: Mutex<Labels>
 
     /// The frames of this connection queued or running in its room and not yet answered, and the
     /// reader waiting for that number to drop (see ``ConnectionHandle/receive(_:)``).
@@ -50,6 +51,10 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
 
     private static let nextID = Atomic<UInt64>(1)
 
+    /// Who connected, with the claims of their token. A client may refresh its token on a live
+    /// connection (an `auth` frame, for the same user): this is the latest one.
+    public var identity: Identity { labels.withLock { $0.identity } }
+
     /// The tags the room gave this connection (see ``RoomContext/setTags(_:for:)``).
     public var tags: Set<String> { labels.withLock { $0.tags } }
 
@@ -62,6 +67,11 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
     public func attachment<T: Decodable>(as type: T.Type) throws -> T? {
         guard let data = labels.withLock({ $0.attachment }) else { return nil }
         return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    /// The client refreshed its token (same user).
+    func setIdentity(_ identity: Identity) {
+        labels.withLock { $0.identity = identity }
     }
 
     func setTags(_ tags: Set<String>) {
@@ -130,14 +140,21 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
         transport.close(code: CloseCode(closingFor: error), reason: error.code.rawValue)
     }
 
-    /// Makes a connection for `user` over `transport`.
+    /// Makes a connection for `identity` over `transport`.
     @_spi(Node)
-    public init(user: String, parameters: [String: String] = [:], transport: any ConnectionTransport) {
+    public init(identity: Identity, parameters: [String: String] = [:], transport: any ConnectionTransport) {
         self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        self.user = user
+        self.user = identity.user
+        self.labels = Mutex(Labels(identity: identity))
         self.parameters = parameters
         self.connectedAt = WallClock.millisecondsSince1970()
         self.transport = transport
+    }
+
+    /// Makes a connection for a self-named `user` over `transport`.
+    @_spi(Node)
+    public convenience init(user: String, parameters: [String: String] = [:], transport: any ConnectionTransport) {
+        self.init(identity: .named(user), parameters: parameters, transport: transport)
     }
 
     public static func == (lhs: RoomConnection, rhs: RoomConnection) -> Bool { lhs === rhs }

@@ -126,8 +126,19 @@ public final class RoomRuntime: Service {
         to address: RoomAddress, user: String, parameters: [String: String] = [:],
         transport: any ConnectionTransport
     ) throws(RoomError) -> ConnectionHandle {
+        try connect(to: address, identity: .named(user), parameters: parameters, transport: transport)
+    }
+
+    /// Opens a connection for `identity` (as the server verified it) to the room at `address`.
+    ///
+    /// The room checks its access first (``RoomAccess``): a connection that may not enter is
+    /// refused in its turn, with an error frame and the close code for the error.
+    public func connect(
+        to address: RoomAddress, identity: Identity, parameters: [String: String] = [:],
+        transport: any ConnectionTransport
+    ) throws(RoomError) -> ConnectionHandle {
         guard !isStopping else { throw Self.shuttingDown }
-        let connection = RoomConnection(user: user, parameters: parameters, transport: transport)
+        let connection = RoomConnection(identity: identity, parameters: parameters, transport: transport)
         let routed = deliver(.connect(connection), to: try slot(for: address))
         return ConnectionHandle(connection: connection, slot: routed.slot, runtime: self)
     }

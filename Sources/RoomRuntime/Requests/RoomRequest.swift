@@ -18,12 +18,55 @@ public struct RoomRequest: Sendable {
     public var body: ByteBuffer
     /// The room that sent this request with ``RoomContext/call(_:to:timeout:)``; nil for HTTP.
     public var caller: RoomAddress?
+    /// Who sent the request over HTTP: with `auth.mode: "jwt"` the verified token's user and
+    /// claims; without authentication, the `user` query parameter when given (unverified), else
+    /// nil. Nil for calls from other rooms.
+    public var identity: Identity?
+    /// What the runtime does with the request before (or instead of) the room's hook.
+    var purpose = Purpose.room
 
-    public init(method: String, path: [String], query: [String: String] = [:], body: ByteBuffer = ByteBuffer()) {
+    /// What a request is for.
+    enum Purpose: Sendable {
+        /// The room's own routes (``Room/onRequest(_:context:)``).
+        case room
+        /// The server asks whether ``identity`` may enter the room (before a WebSocket upgrade).
+        case admission
+        /// Create the room with these members (its caller becomes an owner); `existing` says what
+        /// to answer when it already exists.
+        case creation([Member], existing: ExistingRoom)
+    }
+
+    /// What a creation answers when the room already exists.
+    enum ExistingRoom: Sendable {
+        /// `409 room_exists` (members rooms).
+        case conflict
+        /// `200` with the room, as is (direct rooms: both users get the same one).
+        case returnIt
+    }
+
+    public init(
+        method: String, path: [String], query: [String: String] = [:], body: ByteBuffer = ByteBuffer(),
+        identity: Identity? = nil
+    ) {
         self.method = method
         self.path = path
         self.query = query
         self.body = body
+        self.identity = identity
+    }
+
+    /// The user this request speaks for: the verified user when the server authenticated the
+    /// request (a name in the body is then ignored), else `claimed` (the name the body gives),
+    /// else the `user` query parameter.
+    ///
+    /// - Throws: ``RoomError`` `missing_field` when nobody is named, `invalid_user` for a
+    ///   malformed name.
+    public func user(claimed: String?) throws(RoomError) -> String {
+        if let identity, identity.isVerified { return identity.user }
+        guard let name = claimed ?? identity?.user else {
+            throw .badRequest(.missingField, "missing field 'user'")
+        }
+        return try UserName.validate(name)
     }
 
     /// Decodes the body as a JSON object of type `T`.

@@ -25,6 +25,10 @@ public struct RoomError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Category: Sendable, Equatable {
         /// The input is malformed or not allowed (HTTP 400).
         case badRequest
+        /// The caller's credentials are missing or invalid (HTTP 401; WebSocket close 4401).
+        case unauthorized
+        /// The caller is known but not allowed to do this (HTTP 403; WebSocket close 4403).
+        case forbidden
         /// The thing asked for does not exist (HTTP 404).
         case notFound
         /// The method does not apply to this resource (HTTP 405).
@@ -69,6 +73,16 @@ public struct RoomError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Malformed or disallowed input (HTTP 400).
     public static func badRequest(_ code: Code, _ message: String, frameID: String? = nil) -> RoomError {
         RoomError(.badRequest, code, message, frameID: frameID)
+    }
+
+    /// Missing or invalid credentials (HTTP 401).
+    public static func unauthorized(_ code: Code, _ message: String, frameID: String? = nil) -> RoomError {
+        RoomError(.unauthorized, code, message, frameID: frameID)
+    }
+
+    /// A caller who may not do this (HTTP 403).
+    public static func forbidden(_ code: Code, _ message: String, frameID: String? = nil) -> RoomError {
+        RoomError(.forbidden, code, message, frameID: frameID)
     }
 
     /// Something that does not exist (HTTP 404).
@@ -145,4 +159,21 @@ extension RoomError.Code {
     public static let attachmentTooLarge: Self = "attachment_too_large"
     /// An unexpected failure in the server or a room class.
     public static let internalError: Self = "internal_error"
+    /// The request carries no valid token (missing, malformed, badly signed, expired, not yet
+    /// valid, or for another issuer or audience).
+    public static let unauthorized: Self = "unauthorized"
+    /// The token is valid but does not allow this (its `rooms` claim, or an admin route).
+    public static let forbidden: Self = "forbidden"
+    /// The token of a live connection expired (close 4401).
+    public static let tokenExpired: Self = "token_expired"
+    /// The caller is not a member of the room (close 4403 for a removed member).
+    public static let notAMember: Self = "not_a_member"
+    /// A `reader` of the room tried to post.
+    public static let readOnly: Self = "read_only"
+    /// The room to create already exists.
+    public static let roomExists: Self = "room_exists"
+    /// The room would be left without an owner.
+    public static let lastOwner: Self = "last_owner"
+    /// The user is not a member of the room.
+    public static let memberNotFound: Self = "member_not_found"
 }

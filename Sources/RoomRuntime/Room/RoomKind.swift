@@ -4,6 +4,8 @@ public struct RoomKind: Sendable {
     public let name: String
     /// The class that runs rooms of this kind.
     public let roomClass: RoomClass
+    /// Who may enter rooms of this kind (the kind option `"access"`, default `open`).
+    public let access: RoomAccess
     /// How long a room may go untouched before the runtime deletes it; nil (the default) keeps
     /// rooms forever.
     public let ttl: Duration?
@@ -14,11 +16,11 @@ public struct RoomKind: Sendable {
 
     /// Binds `name` to `roomClass` with `options`. A `snapshotInterval` overrides the class's own.
     ///
-    /// - Throws: ``ConfigurationError`` for a malformed name, options the class rejects, or a
-    ///   snapshot interval for a class that takes no snapshots.
+    /// - Throws: ``ConfigurationError`` for a malformed name, options the class rejects, a
+    ///   snapshot interval for a class that takes no snapshots, or members for an ephemeral class.
     public init(
         name: String, roomClass: RoomClass, options: [String: JSONValue] = [:], ttl: Duration? = nil,
-        snapshotInterval: Duration? = nil
+        snapshotInterval: Duration? = nil, access: RoomAccess = .open
     ) throws {
         guard RoomAddress.isValidKind(name) else {
             throw ConfigurationError(
@@ -27,6 +29,12 @@ public struct RoomKind: Sendable {
         }
         self.name = name
         self.roomClass = roomClass
+        if access != .open, roomClass.isEphemeral {
+            throw ConfigurationError(
+                key: "kinds.\(name).access",
+                "class '\(roomClass.name)' is ephemeral: its rooms have no file to keep members in")
+        }
+        self.access = access
         if let ttl, ttl <= .zero {
             throw ConfigurationError(key: "kinds.\(name).ttlSeconds", "must be positive")
         }

@@ -72,6 +72,16 @@ public final class RoomStorage {
                     CREATE INDEX _rooms_schedules_by_due ON _rooms_schedules (due_at);
                     """)
         }
+        migrations.add("v3-members") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE _rooms_members (
+                        user TEXT PRIMARY KEY NOT NULL,
+                        role TEXT NOT NULL,
+                        added_at INTEGER NOT NULL
+                    ) STRICT;
+                    """)
+        }
         return migrations
     }()
 

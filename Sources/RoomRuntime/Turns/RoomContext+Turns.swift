@@ -20,6 +20,7 @@ extension RoomContext {
         case .connect(let connection):
             slot.addConnection(connection)
             await turn(.connect(connection)) {
+                try self.admit(connection)
                 self.send(
                     try .json(
                         WelcomeFrame(
@@ -36,6 +37,7 @@ extension RoomContext {
                 return
             }
             await turn(.message(connection)) {
+                try self.checkPoster(connection, message: message)
                 try await room.onMessage(message, from: connection, context: self)
             }
         case .disconnect(let connection):
@@ -44,7 +46,11 @@ extension RoomContext {
         case .request(let request, let reply):
             var response: RoomResponse?
             await turn(.request(reply, nil)) {
-                response = try await room.onRequest(request, context: self)
+                if let answer = try self.answerForAccess(request) {
+                    response = answer
+                } else {
+                    response = try await room.onRequest(request, context: self)
+                }
             }
             gate.answerLastTurn(with: response)
         case .alarm:
@@ -68,6 +74,7 @@ extension RoomContext {
             failure = roomError(for: error)
         }
         let wrote = storage.turnWrote
+        if failure != nil { memberCache = nil }
         do {
             try storage.endTurn(keep: failure == nil)
         } catch {

@@ -56,6 +56,9 @@ public actor RoomContext {
     var work = WorkRegistry()
     /// What the room set ``keepsActive`` to.
     var keepsActiveFlag = false
+    /// The room's members (`members` and `direct` kinds), read on first use; dropped when a turn
+    /// fails, since a failed turn's writes roll back and memory does not.
+    var memberCache: MemberList?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         slot.shard.asUnownedSerialExecutor()

@@ -1,30 +1,32 @@
-import Logging
+public import Logging
 import Synchronization
 
-/// A log handler that keeps every message, for tests of what the runtime logs.
-final class LogRecorder: Sendable {
-    struct Entry: Sendable {
-        let level: Logger.Level
-        let message: String
-        let metadata: [String: String]
+/// A log handler that keeps every message, for tests of what a room, the runtime or the server
+/// logs.
+public final class LogRecorder: Sendable {
+    /// One message.
+    public struct Entry: Sendable {
+        public let level: Logger.Level
+        public let message: String
+        public let metadata: [String: String]
     }
 
     private let entries = Mutex<[Entry]>([])
 
-    init() {}
+    public init() {}
 
     /// A logger that records here (at `trace` and above).
-    var logger: Logger {
+    public var logger: Logger {
         var logger = Logger(label: "rooms.test") { _ in Handler(recorder: self) }
         logger.logLevel = .trace
         return logger
     }
 
     /// The recorded entries, in order.
-    var all: [Entry] { entries.withLock { $0 } }
+    public var all: [Entry] { entries.withLock { $0 } }
 
     /// The entries whose message contains `text`.
-    func entries(containing text: String) -> [Entry] {
+    public func entries(containing text: String) -> [Entry] {
         all.filter { $0.message.contains(text) }
     }
 
