@@ -70,7 +70,11 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "rooms")
         let server: RoomServer
         do {
-            server = try RoomServer(configuration: configuration, logger: logger, signals: [.sigterm, .sigint])
+            server = try await RoomServer(configuration: configuration, logger: logger, signals: [.sigterm, .sigint])
+        } catch let error as ConfigurationError {
+            // A key set that cannot be read, a secret not in the environment: a bad configuration.
+            logger.critical("configuration error: \(error)")
+            throw ExitCode(2)
         } catch let error as NodeLockError {
             // Another node holds the directory: a usage error, like a bad configuration.
             logger.critical("cannot start: \(error)")

@@ -71,7 +71,17 @@ struct ConfigurationTests {
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"httpIdleTimeoutSeconds": -1}}"#, "server.httpIdleTimeoutSeconds: must be a number from 0.1 to 86400"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"httpIdleTimeoutSeconds": 100000}}"#, "server.httpIdleTimeoutSeconds"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"synchronous": "sometimes"}}"#, "storage.synchronous"),
-            (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt"}}"#, "auth.mode"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt"}}"#, "jwt mode needs \"secretEnv\" or \"jwksFile\""),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "sso"}}"#, "auth.mode"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt", "secret": "s3cr3t"}}"#, "auth.secret: unknown key"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt", "secretEnv": "my secret value"}}"#, "auth.secretEnv"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt", "secretEnv": "S", "leewaySeconds": 301}}"#, "auth.leewaySeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt", "secretEnv": "S", "issuer": 5}}"#, "auth.issuer"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"allowedOrigins": "*"}}"#, "server.allowedOrigins: must be a list"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"allowedOrigins": ["chat.example.com"]}}"#, "server.allowedOrigins"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"allowedOrigins": ["https://a.example/path"]}}"#, "server.allowedOrigins"),
+            (#"{"kinds": {"team": {"class": "chat", "access": "private"}}}"#, "kinds.team.access"),
+            (#"{"kinds": {"r": {"class": "relay", "access": "members"}}}"#, "ephemeral"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "log": {"level": "loud"}}"#, "log.level"),
             (#"{"kinds": {"chat": {}}}"#, "kinds.chat.class: required"),
             (#"{"kinds": {"chat": {"class": "chta"}}}"#, "unknown class 'chta'"),
@@ -136,4 +146,65 @@ struct ConfigurationTests {
         #expect(configuration.runtime.maxQueuedEvents == 50)
         #expect(configuration.runtime.maxFramesInFlight == 8)
     }
+
+    @Test("the auth section, origins and kinds' access are read from the file")
+    func authSection() throws {
+        let configuration = try Self.parse(
+            #"""
+            {"server": {"allowedOrigins": ["https://Chat.Example", "*"]},
+             "auth": {"mode": "jwt", "secretEnv": "ROOMS_JWT_SECRET", "jwksFile": "keys/jwks.json",
+                      "issuer": "https://auth.example.com", "audience": "rooms", "leewaySeconds": 2.5},
+             "kinds": {"chat": {"class": "chat"}, "team": {"class": "chat", "access": "members"},
+                       "dm": {"class": "chat", "access": "direct"}}}
+            """#)
+        #expect(configuration.auth.mode == .jwt)
+        #expect(configuration.auth.secretEnv == "ROOMS_JWT_SECRET")
+        #expect(configuration.auth.jwksFile == "keys/jwks.json")
+        #expect(configuration.auth.issuer == "https://auth.example.com")
+        #expect(configuration.auth.audience == "rooms")
+        #expect(configuration.auth.leeway == .milliseconds(2_500))
+        #expect(configuration.allowedOrigins == ["https://Chat.Example", "*"])
+        #expect(configuration.runtime.kinds["chat"]?.access == .open)
+        #expect(configuration.runtime.kinds["team"]?.access == .members)
+        #expect(configuration.runtime.kinds["dm"]?.access == .direct)
+    }
+
+    @Test(
+        "keys that cannot be loaded stop the server at start, naming the key and never the secret",
+        arguments: [
+            ("ROOMS_UNSET_VARIABLE", nil, nil, "auth.secretEnv", "is not set"),
+            ("ROOMS_SHORT", "short-secret", nil, "auth.secretEnv", "shorter than 32 bytes"),
+            (nil, nil, "/nonexistent/jwks.json", "auth.jwksFile", "cannot read"),
+            (nil, nil, #"{"keys": []}"#, "auth.jwksFile", "at least one key"),
+            (nil, nil, #"{"keys": [{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}]}"#, "auth.jwksFile", "no \"kid\""),
+            (nil, nil, #"{"keys": [{"kty": "oct", "kid": "k", "k": "c2VjcmV0"}]}"#, "auth.jwksFile", "accepted: RSA"),
+        ] as [(String?, String?, String?, String, String)])
+    func unloadableKeys(variable: String?, secret: String?, keySet: String?, keyPath: String, reason: String) async throws {
+        var configuration = try ServerConfiguration.defaults(classes: Self.classes)
+        configuration.port = 0
+        configuration.runtime.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "rooms-keys-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: configuration.runtime.dataDirectory) }
+        configuration.auth.mode = .jwt
+        configuration.auth.secretEnv = variable
+        if let keySet {
+            if keySet.hasPrefix("/") {
+                configuration.auth.jwksFile = keySet
+            } else {
+                let file = configuration.runtime.dataDirectory.appendingPathExtension("jwks.json")
+                try Data(keySet.utf8).write(to: file)
+                configuration.auth.jwksFile = file.path
+            }
+        }
+        let environment = variable.flatMap { name in secret.map { [name: $0] } } ?? [:]
+        do {
+            _ = try await RoomServer(configuration: configuration, environment: environment)
+            Issue.record("the server started")
+        } catch let error as ConfigurationError {
+            #expect(error.keyPath == keyPath, "\(error)")
+            #expect(error.reason.contains(reason), "\(error)")
+            if let secret { #expect(!"\(error)".contains(secret)) }
+        }
+    }
 }
+

@@ -35,7 +35,7 @@ class Closed(Exception):
 class RoomSocket:
     """One WebSocket connection to a room."""
 
-    def __init__(self, url, timeout=10.0):
+    def __init__(self, url, timeout=10.0, headers=None):
         parts = urllib.parse.urlsplit(url)
         self.sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
@@ -43,7 +43,9 @@ class RoomSocket:
         request = (
             f"GET {target} HTTP/1.1\r\nHost: {parts.hostname}:{parts.port}\r\n"
             f"Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+            + "\r\n"
         )
         self.sock.sendall(request.encode())
         head = b""
@@ -57,7 +59,10 @@ class RoomSocket:
         status = int(status_line.split()[1])
         if status != 101:
             body = self.buffer
-            raise ConnectionRefusedError(f"upgrade refused: {status} {body.decode(errors='replace')}")
+            refused = ConnectionRefusedError(f"upgrade refused: {status} {body.decode(errors='replace')}")
+            refused.status = status
+            refused.body = body
+            raise refused
         accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
         if accept.encode() not in head:
             raise ConnectionError("bad Sec-WebSocket-Accept")
@@ -142,10 +147,11 @@ class RoomSocket:
         self.sock.close()
 
 
-def http(method, url, body=None):
+def http(method, url, body=None, headers=None):
     """(status, decoded JSON body) of one HTTP request."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read() or b"null")

@@ -112,7 +112,7 @@ public final class ChatRoom: Room {
             return try .json(["messages": log.history(request, context: context)])
         case "POST":
             let posted = try request.decodeJSON(PostedMessage.self)
-            let user = try UserName.validate(posted.user)
+            let user = try request.user(claimed: posted.user)
             let text = try log.validText(posted.text)
             let id = try log.validID(posted.id)
             if let deliverAt = posted.deliverAt {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -23,7 +23,7 @@ import WSCore
 /// ```swift
 /// var classes = RoomClassRegistry()
 /// classes.register(ChatRoom.self)
-/// let server = try RoomServer(configuration: .defaults(classes: classes))
+/// let server = try await RoomServer(configuration: .defaults(classes: classes))
 /// try await server.run()
 /// ```
 public final class RoomServer: Service {
@@ -35,6 +35,8 @@ public final class RoomServer: Service {
     public let logger: Logger
 
     let sockets = SocketRegistry()
+    /// Who may reach what: authentication, the token's rooms, admin routes, origins.
+    let gatekeeper: Gatekeeper
     /// The node's open connections and how many the descriptor limit lets it take.
     let connections: ConnectionBudget
     /// Where the server's and the runtime's metrics are collected (see `/metrics`).
@@ -56,15 +58,30 @@ public final class RoomServer: Service {
     private let signals: [UnixSignal]
     private let onListening: @Sendable (Int) async -> Void
 
-    /// Makes a server and its runtime (starting the shard threads).
+    /// Makes a server and its runtime (starting the shard threads), with its keys loaded.
     ///
     /// - Parameters:
     ///   - signals: signals that start a graceful shutdown (`rooms serve` passes SIGTERM and SIGINT).
+    ///   - environment: where `auth.secretEnv` is read (the process's environment).
     ///   - onListening: called with the bound port once the server accepts connections.
+    /// - Throws: ``ConfigurationError`` when the keys of `auth` cannot be loaded; ``NodeLockError``
+    ///   when another node holds the data directory.
     public init(
         configuration: ServerConfiguration, logger: Logger = Logger(label: "rooms"), signals: [UnixSignal] = [],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws {
+    ) async throws {
+        let auth = configuration.auth
+        let verifier = auth.mode == .jwt ? try await TokenVerifier(configuration: auth, environment: environment) : nil
+        gatekeeper = Gatekeeper(
+            mode: auth.mode, verifier: verifier,
+            origins: OriginPolicy(
+                allowed: configuration.allowedOrigins.map { Set($0.map { $0.lowercased() }) },
+                requiresAuthentication: auth.mode == .jwt))
+        if auth.mode == .none, !Self.isLoopback(configuration.host) {
+            logger.warning(
+                "auth.mode is \"none\" on a non-loopback address: anyone who reaches \(configuration.host) may act as any user; set auth.mode to \"jwt\" before going on the internet")
+        }
         self.configuration = configuration
         self.logger = logger
         self.signals = signals
@@ -104,6 +121,11 @@ public final class RoomServer: Service {
         }
     }
 
+    /// Whether `host` only listens on the loopback interface.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     /// Whether the server is shutting down.
     public var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
@@ -116,7 +138,7 @@ public final class RoomServer: Service {
     private func makeApplication() -> some ApplicationProtocol {
         let router = Hummingbird.Router(context: BasicRequestContext.self)
         RoomRoutes(
-            runtime: runtime, maxBodyBytes: configuration.maxBodyBytes,
+            runtime: runtime, gatekeeper: gatekeeper, maxBodyBytes: configuration.maxBodyBytes,
             isStopping: { [weak self] in self?.isStopping ?? true },
             metrics: { [weak self] in self?.renderMetrics() ?? ByteBuffer() }
         ).register(on: router)
@@ -131,7 +153,7 @@ public final class RoomServer: Service {
                     autoPing: .enabled(timePeriod: Self.pingInterval), closeTimeout: Self.closeTimeout,
                     requestHeaderTimeout: configuration.requestHeaderTimeout,
                     idleTimeout: configuration.httpIdleTimeout, budget: connections,
-                    upgrade: { [self] head in webSocketHandler(for: head) })
+                    upgrade: { [self] head in await webSocketHandler(for: head) })
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
@@ -151,29 +173,39 @@ public final class RoomServer: Service {
         return ByteBuffer(bytes: metricsRegistry.emitToBuffer())
     }
 
-    /// The handler for a WebSocket upgrade request, or the error that refuses it.
-    private func webSocketHandler(for head: HTTPRequestHead) -> Result<
+    /// The handler for a WebSocket upgrade request, or the error that refuses it: everything a
+    /// connection may be refused for is decided here, before the upgrade (and before any room
+    /// file is created).
+    private func webSocketHandler(for head: HTTPRequestHead) async -> Result<
         WebSocketDataHandler<RoomsHTTPChannel.Context>, RoomError
     > {
         let target: WebSocketTarget
-        do {
+        let identity: Identity
+        do throws(RoomError) {
             guard let parsed = try WebSocketTarget.parse(uri: head.uri, runtime: runtime) else {
-                return .failure(.notFound(.notFound, "no WebSocket route at \(head.uri)"))
+                // The path only: the query may hold a token.
+                return .failure(.notFound(.notFound, "no WebSocket route at \(URI(head.uri).path)"))
             }
             target = parsed
+            guard head.method == .GET else {
+                return .failure(RoomError(.methodNotAllowed, .methodNotAllowed, "a WebSocket upgrade is a GET request"))
+            }
+            try gatekeeper.checkOrigins(head.headers["origin"], host: head.headers.first(name: "host"))
+            let caller = try await gatekeeper.authenticate(
+                authorization: head.headers.first(name: "authorization"), query: target.parameters)
+            try gatekeeper.authorize(caller, for: target.address)
+            identity = try RoomRoutes.requireUser(caller)
+            guard !isStopping else {
+                return .failure(.unavailable(.shuttingDown, "the server is shutting down"))
+            }
+            try await runtime.admit(identity, to: target.address)
         } catch {
             return .failure(error)
         }
-        guard head.method == .GET else {
-            return .failure(RoomError(.methodNotAllowed, .methodNotAllowed, "a WebSocket upgrade is a GET request"))
-        }
-        guard !isStopping else {
-            return .failure(.unavailable(.shuttingDown, "the server is shutting down"))
-        }
         let session = WebSocketSession(
-            target: target, runtime: runtime, sockets: sockets, maxMessageBytes: configuration.maxFrameBytes,
-            maxQueuedFrames: configuration.maxQueuedFrames, closeTimeout: Self.closeTimeout,
-            closeDrainTimeout: Self.closeDrainTimeout)
+            target: target, identity: identity, gatekeeper: gatekeeper, runtime: runtime, sockets: sockets,
+            maxMessageBytes: configuration.maxFrameBytes, maxQueuedFrames: configuration.maxQueuedFrames,
+            closeTimeout: Self.closeTimeout, closeDrainTimeout: Self.closeDrainTimeout)
         return .success { inbound, outbound, context in
             try await session.run(
                 inbound: inbound, outbound: outbound, channel: context.channel, logger: context.logger)

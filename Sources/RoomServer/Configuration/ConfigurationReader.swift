@@ -59,6 +59,17 @@ struct ConfigurationReader {
         return choice
     }
 
+    mutating func strings(_ key: String) throws(ConfigurationError) -> [String]? {
+        guard let value = value(key) else { return nil }
+        guard case .array(let items) = value else { throw ConfigurationError(key: name(key), "must be a list of strings") }
+        var strings: [String] = []
+        for item in items {
+            guard case .string(let text) = item else { throw ConfigurationError(key: name(key), "must be a list of strings") }
+            strings.append(text)
+        }
+        return strings
+    }
+
     mutating func object(_ key: String) throws(ConfigurationError) -> ConfigurationReader {
         try ConfigurationReader(value(key), path: name(key))
     }

@@ -14,11 +14,8 @@ public import Logging
 /// }
 /// ```
 public struct ServerConfiguration: Sendable {
-    /// How clients authenticate.
-    public enum AuthMode: String, Sendable, CaseIterable {
-        /// No authentication: a WebSocket client names itself with `?user=NAME`.
-        case none
-    }
+    /// How clients authenticate (see ``AuthConfiguration/Mode``).
+    public typealias AuthMode = AuthConfiguration.Mode
 
     /// The address to listen on (default `127.0.0.1`).
     public var host = "127.0.0.1"
@@ -41,8 +38,17 @@ public struct ServerConfiguration: Sendable {
     /// How long an HTTP connection may wait for its next request, or for more of a request body,
     /// before it is closed (default 60 s). WebSockets are not concerned: they have their pings.
     public var httpIdleTimeout: Duration = .seconds(60)
-    /// The authentication mode (only `none` so far).
-    public var authMode = AuthMode.none
+    /// Authentication: the `auth` section.
+    public var auth = AuthConfiguration()
+    /// The authentication mode (`auth.mode`).
+    public var authMode: AuthMode {
+        get { auth.mode }
+        set { auth.mode = newValue }
+    }
+    /// The web origins allowed to use the server from a browser (`server.allowedOrigins`), such
+    /// as `https://chat.example.com`; `"*"` allows any. Nil (the default) allows any origin
+    /// while `auth.mode` is `none`, and only the server's own in jwt mode.
+    public var allowedOrigins: [String]?
     /// The log level (default `info`).
     public var logLevel = Logger.Level.info
     /// The runtime's configuration: storage, shards, hibernation, kinds.
@@ -101,6 +107,14 @@ public struct ServerConfiguration: Sendable {
             let ttl = try Self.seconds(options.removeValue(forKey: "ttlSeconds"), key: "kinds.\(name).ttlSeconds")
             let snapshotInterval = try Self.seconds(
                 options.removeValue(forKey: "snapshotIntervalSeconds"), key: "kinds.\(name).snapshotIntervalSeconds")
+            var access = RoomAccess.open
+            if let value = options.removeValue(forKey: "access"), value != .null {
+                guard let text = value.stringValue, let parsed = RoomAccess(rawValue: text) else {
+                    throw ConfigurationError(
+                        key: "kinds.\(name).access", "must be one of \"open\", \"members\", \"direct\"")
+                }
+                access = parsed
+            }
             guard case .string(let className)? = options.removeValue(forKey: "class") else {
                 throw ConfigurationError(key: "kinds.\(name).class", "required, a string naming a room class")
             }
@@ -111,7 +125,8 @@ public struct ServerConfiguration: Sendable {
             }
             kinds.append(
                 try RoomKind(
-                    name: name, roomClass: roomClass, options: options, ttl: ttl, snapshotInterval: snapshotInterval))
+                    name: name, roomClass: roomClass, options: options, ttl: ttl, snapshotInterval: snapshotInterval,
+                    access: access))
         }
 
         let directory = try storage.string("directory") ?? "./data"
@@ -134,6 +149,13 @@ public struct ServerConfiguration: Sendable {
         if let seconds = try server.number("httpIdleTimeoutSeconds", in: 0.1...86_400) {
             configuration.httpIdleTimeout = .milliseconds(Int64(seconds * 1000))
         }
+        configuration.allowedOrigins = try server.strings("allowedOrigins")
+        if let origins = configuration.allowedOrigins,
+            let bad = origins.first(where: { $0 != "*" && !Self.isOrigin($0) })
+        {
+            throw ConfigurationError(
+                key: "server.allowedOrigins", "'\(bad)' is not an origin such as \"https://chat.example.com\" (or \"*\")")
+        }
         try server.finish()
 
         runtime.synchronous = try storage.choice("synchronous", of: SynchronousMode.self) ?? runtime.synchronous
@@ -153,8 +175,23 @@ public struct ServerConfiguration: Sendable {
             try runtimeSection.integer("maxFramesInFlight", in: 1...1_000_000) ?? runtime.maxFramesInFlight
         try runtimeSection.finish()
 
-        configuration.authMode = try auth.choice("mode", of: AuthMode.self) ?? .none
+        configuration.auth.mode = try auth.choice("mode", of: AuthMode.self) ?? .none
+        configuration.auth.secretEnv = try auth.string("secretEnv")
+        configuration.auth.jwksFile = try auth.string("jwksFile")
+        configuration.auth.issuer = try auth.string("issuer")
+        configuration.auth.audience = try auth.string("audience")
+        if let seconds = try auth.number("leewaySeconds", in: 0...300) {
+            configuration.auth.leeway = .milliseconds(Int64(seconds * 1000))
+        }
         try auth.finish()
+        if configuration.auth.mode == .jwt, configuration.auth.secretEnv == nil, configuration.auth.jwksFile == nil {
+            throw ConfigurationError(key: "auth", "jwt mode needs \"secretEnv\" or \"jwksFile\" (or both)")
+        }
+        if let variable = configuration.auth.secretEnv,
+            variable.isEmpty || variable.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_") })
+        {
+            throw ConfigurationError(key: "auth.secretEnv", "must name an environment variable (letters, digits, _), not hold the secret")
+        }
 
         if let level = try log.string("level") {
             guard let parsed = Logger.Level(rawValue: level) else {
@@ -169,6 +206,14 @@ public struct ServerConfiguration: Sendable {
         configuration.runtime = runtime
         try configuration.runtime.validate()
         return configuration
+    }
+
+    /// Whether `text` is a web origin: `scheme://host[:port]`, nothing after.
+    static func isOrigin(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
+            url.host != nil, url.path.isEmpty, url.query == nil, url.fragment == nil
+        else { return false }
+        return true
     }
 
     /// A kind-level duration key given in seconds: absent or null for none, else a positive number

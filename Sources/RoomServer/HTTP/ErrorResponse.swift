@@ -16,6 +16,8 @@ struct ErrorResponse: Encodable {
     static func status(for category: RoomError.Category) -> HTTPResponse.Status {
         switch category {
         case .badRequest: .badRequest
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .tooLarge: .contentTooLarge
@@ -43,8 +45,12 @@ struct ErrorResponse: Encodable {
         let body = body(for: error)
         var headers: HTTPFields = [.contentType: "application/json"]
         if let seconds = retryAfterSeconds(for: error) { headers[.retryAfter] = String(seconds) }
+        if error.category == .unauthorized { headers[.wwwAuthenticate] = wwwAuthenticate }
         return Response(status: status(for: error.category), headers: headers, body: ResponseBody(byteBuffer: body))
     }
+
+    /// The `WWW-Authenticate` header of every `401` (RFC 6750, section 3).
+    static let wwwAuthenticate = #"Bearer error="invalid_token""#
 
     /// How long a client should wait before retrying after `error`, if a retry may help.
     static func retryAfterSeconds(for error: RoomError) -> Int? {

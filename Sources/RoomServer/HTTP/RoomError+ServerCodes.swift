@@ -12,4 +12,6 @@ extension RoomError.Code {
     static let tooManyConnections: Self = "too_many_connections"
     /// A path segment under a room is not valid percent-encoded UTF-8.
     static let invalidPath: Self = "invalid_path"
+    /// A browser's `Origin` is not in `server.allowedOrigins`.
+    static let forbiddenOrigin: Self = "forbidden_origin"
 }

@@ -8,6 +8,7 @@ import NIOCore
 /// plain requests, and every other room route, handed to the room's `onRequest` hook.
 struct RoomRoutes: Sendable {
     let runtime: RoomRuntime
+    let gatekeeper: Gatekeeper
     let maxBodyBytes: Int
     /// Whether the node is shutting down (health turns 503).
     let isStopping: @Sendable () -> Bool
@@ -18,18 +19,22 @@ struct RoomRoutes: Sendable {
     static let roomMethods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
 
     func register(on router: Hummingbird.Router<BasicRequestContext>) {
+        // Outermost: even a refusal carries the CORS headers a browser needs to read it.
+        router.add(middleware: CORSPolicyMiddleware(gatekeeper: gatekeeper))
         router.add(middleware: RoomErrorMiddleware())
         router.get("/healthz") { _, _ in
             try json(isStopping() ? ["status": "stopping"] : ["status": "ok"], status: isStopping() ? 503 : 200)
         }
-        router.get("/metrics") { _, _ in
-            Response(
+        router.get("/metrics") { request, _ in
+            try gatekeeper.requireAdmin(await authenticate(request))
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: metrics()))
         }
         router.get("/rooms") { request, _ in
-            let query = RoomPath.query(request.uri)
-            let known: Set = ["kind", "prefix", "limit", "cursor"]
+            try gatekeeper.requireAdmin(await authenticate(request))
+            let query = Gatekeeper.withoutToken(RoomPath.query(request.uri))
+            let known: Set = ["kind", "prefix", "limit", "cursor", "user"]
             if let unknown = query.keys.sorted().first(where: { !known.contains($0) }) {
                 throw RoomError.badRequest(.invalidQuery, "unknown parameter '\(unknown)'; expected kind, prefix, limit, cursor")
             }
@@ -43,19 +48,30 @@ struct RoomRoutes: Sendable {
             return try json(
                 runtime.listRooms(kind: query["kind"], prefix: query["prefix"] ?? "", cursor: query["cursor"], limit: limit))
         }
-        router.get("/rooms/{kind}/{id}") { _, context in
-            try json(runtime.info(for: address(context)))
+        router.get("/rooms/{kind}/{id}") { request, context in
+            let (caller, address) = try await room(request, context)
+            if runtime.configuration.kinds[address.kind]?.access != .open {
+                try await runtime.admit(try Self.requireUser(caller), to: address)
+            }
+            return try json(runtime.info(for: address))
         }
-        router.delete("/rooms/{kind}/{id}") { _, context -> Response in
+        router.post("/rooms/{kind}/{id}") { request, context -> Response in
+            let (caller, address) = try await room(request, context)
+            var request = request
+            let body = try await request.collectBody(upTo: maxBodyBytes)
+            return respond(try await runtime.createRoom(at: address, body: body, identity: caller.identity))
+        }
+        router.delete("/rooms/{kind}/{id}") { request, context -> Response in
+            try gatekeeper.requireAdmin(await authenticate(request))
             let address = try address(context)
             guard try await runtime.delete(address) else {
                 throw RoomError.notFound(.roomNotFound, "room \(address) does not exist")
             }
             return Response(status: .noContent)
         }
-        router.get("/rooms/{kind}/{id}/ws") { request, _ -> Response in
+        router.get("/rooms/{kind}/{id}/ws") { request, context -> Response in
             // Upgrade requests never get here unless refused: answer why, or say what is needed.
-            _ = try WebSocketTarget.parse(uri: request.uri.description, runtime: runtime)
+            _ = try await room(request, context)
             throw RoomError(
                 .upgradeRequired, .upgradeRequired, "this route takes a WebSocket upgrade request on a new connection")
         }
@@ -64,6 +80,37 @@ struct RoomRoutes: Sendable {
                 try await forward(request, context: context)
             }
         }
+        router.post("/direct/{kind}") { request, context -> Response in
+            let caller = try await authenticate(request)
+            var request = request
+            let body = try await request.collectBody(upTo: maxBodyBytes)
+            let (_, response) = try await runtime.openDirectRoom(
+                kind: context.parameters.get("kind") ?? "", body: body, identity: caller.identity,
+                authorize: { address throws(RoomError) in try gatekeeper.authorize(caller, for: address) })
+            return respond(response)
+        }
+    }
+
+    /// Who sent `request`.
+    private func authenticate(_ request: Request) async throws(RoomError) -> Caller {
+        try await gatekeeper.authenticate(
+            authorization: request.headers[.authorization], query: RoomPath.query(request.uri))
+    }
+
+    /// The caller of a room route and the room, once the caller may reach it.
+    private func room(_ request: Request, _ context: BasicRequestContext) async throws(RoomError) -> (Caller, RoomAddress) {
+        let caller = try await authenticate(request)
+        let address = try address(context)
+        try gatekeeper.authorize(caller, for: address)
+        return (caller, address)
+    }
+
+    /// The caller's identity, which a members or direct room needs.
+    static func requireUser(_ caller: Caller) throws(RoomError) -> Identity {
+        guard let identity = caller.identity else {
+            throw .badRequest(.invalidUser, "name the user: ?user=NAME")
+        }
+        return identity
     }
 
     private func address(_ context: BasicRequestContext) throws(RoomError) -> RoomAddress {
@@ -73,7 +120,7 @@ struct RoomRoutes: Sendable {
     }
 
     private func forward(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let address = try address(context)
+        let (caller, address) = try await room(request, context)
         var path: [String] = []
         for component in context.parameters.getCatchAll() {
             guard let decoded = String(component).removingPercentEncoding else {
@@ -83,18 +130,21 @@ struct RoomRoutes: Sendable {
         }
         var request = request
         let body = try await request.collectBody(upTo: maxBodyBytes)
-        let response = try await runtime.request(
-            RoomRequest(method: request.method.rawValue, path: path, query: RoomPath.query(request.uri), body: body),
-            to: address)
-        return Response(
+        return respond(
+            try await runtime.request(
+                RoomRequest(
+                    method: request.method.rawValue, path: path, query: Gatekeeper.withoutToken(RoomPath.query(request.uri)),
+                    body: body, identity: caller.identity),
+                to: address))
+    }
+
+    private func respond(_ response: RoomResponse) -> Response {
+        Response(
             status: HTTPResponse.Status(code: response.status), headers: [.contentType: response.contentType],
             body: ResponseBody(byteBuffer: response.body))
     }
 
     private func json(_ value: some Encodable, status: Int = 200) throws -> Response {
-        let response = try RoomResponse.json(value, status: status)
-        return Response(
-            status: HTTPResponse.Status(code: response.status), headers: [.contentType: response.contentType],
-            body: ResponseBody(byteBuffer: response.body))
+        respond(try RoomResponse.json(value, status: status))
     }
 }

@@ -32,7 +32,7 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 
     /// Decides an upgrade from the request head: a handler to run on the WebSocket, or the error
     /// that refuses it.
-    typealias Upgrade = @Sendable (HTTPRequestHead) -> Result<WebSocketDataHandler<Context>, RoomError>
+    typealias Upgrade = @Sendable (HTTPRequestHead) async -> Result<WebSocketDataHandler<Context>, RoomError>
 
     enum UpgradeResult: Sendable {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, WebSocketDataHandler<Context>)
@@ -86,16 +86,20 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 maxFrameSize: maxFrameSize,
                 enableAutomaticErrorHandling: true,
                 shouldUpgrade: { channel, head in
-                    switch upgrade(head) {
-                    case .success(let handler):
-                        chosen.value = handler
-                        // The connection stops being HTTP now: the guard goes before the decoder
-                        // does, or bytes of WebSocket frames would reach it.
-                        channel.pipeline.syncOperations.removeHandler(requestGuard.value, promise: nil)
-                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
-                    case .failure(let error):
-                        refusal.value = error
-                        return channel.eventLoop.makeSucceededFuture(nil)
+                    // Deciding may verify a token and ask the room (async); the rest of the
+                    // decision runs back on the channel's event loop.
+                    channel.eventLoop.makeFutureWithTask { await upgrade(head) }.map { decision -> HTTPHeaders? in
+                        switch decision {
+                        case .success(let handler):
+                            chosen.value = handler
+                            // The connection stops being HTTP now: the guard goes before the
+                            // decoder does, or bytes of WebSocket frames would reach it.
+                            channel.pipeline.syncOperations.removeHandler(requestGuard.value, promise: nil)
+                            return HTTPHeaders()
+                        case .failure(let error):
+                            refusal.value = error
+                            return nil
+                        }
                     }
                 },
                 upgradePipelineHandler: { [budget] channel, _ in
@@ -147,12 +151,13 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             case .refused(let http1, let error):
                 // The upgrade handler consumed the request head: answer here, and close.
                 let body = ErrorResponse.body(for: error)
-                let head = HTTPResponse(
+                var head = HTTPResponse(
                     status: ErrorResponse.status(for: error.category),
                     headerFields: [
                         .contentType: "application/json", .contentLength: String(body.readableBytes),
                         .connection: "close",
                     ])
+                if error.category == .unauthorized { head.headerFields[.wwwAuthenticate] = ErrorResponse.wwwAuthenticate }
                 try await http1.executeThenClose { _, outbound in
                     try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
                 }

@@ -8,6 +8,9 @@ import WSCore
 /// Runs one client's WebSocket: feeds what it sends to its room, and writes what the room sends.
 struct WebSocketSession: Sendable {
     let target: WebSocketTarget
+    /// Who connected, as the gatekeeper verified it.
+    let identity: Identity
+    let gatekeeper: Gatekeeper
     let runtime: RoomRuntime
     let sockets: SocketRegistry
     let maxMessageBytes: Int
@@ -52,7 +55,8 @@ struct WebSocketSession: Sendable {
         let handle: ConnectionHandle
         do {
             handle = try runtime.connect(
-                to: target.address, user: target.user, parameters: target.parameters, transport: outbox)
+                to: target.address, identity: identity, parameters: Gatekeeper.withoutToken(target.parameters),
+                transport: outbox)
         } catch {
             try await outbound.write(.custom(Self.frame(ErrorFrame.frame(for: error))))
             try await outbound.close(
@@ -66,11 +70,22 @@ struct WebSocketSession: Sendable {
         // outbox writes on the socket's event loop. `receive` returns only when the room can take
         // more: a client that writes faster than its room commits is not read meanwhile, and TCP
         // holds it back.
+        let credentials = SessionCredentials(
+            identity: identity, address: target.address, gatekeeper: gatekeeper, handle: handle, transport: outbox)
+        let expiry = credentials.watchExpiry()
+        defer { expiry?.cancel() }
         var failure: (any Error)?
         do {
             for try await message in inbound.messages(maxSize: maxMessageBytes) {
+                // Nothing of a client whose token expired reaches its room while it closes.
+                guard !credentials.hasExpired else { continue }
                 switch message {
-                case .text(let text): await handle.receive(.text(text))
+                case .text(let text):
+                    if gatekeeper.mode == .jwt, let frame = AuthFrame.parse(text) {
+                        await credentials.refresh(with: frame)
+                    } else {
+                        await handle.receive(.text(text))
+                    }
                 case .binary(let bytes): await handle.receive(.binary(bytes))
                 }
             }

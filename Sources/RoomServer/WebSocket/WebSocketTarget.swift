@@ -2,16 +2,17 @@ import Foundation
 import HummingbirdCore
 @_spi(Node) import RoomRuntime
 
-/// What a WebSocket request asks for: `/rooms/{kind}/{id}/ws?user=NAME&...`, validated.
+/// What a WebSocket request asks for: `/rooms/{kind}/{id}/ws?user=NAME&...`, validated. Who
+/// asks is the ``Gatekeeper``'s to say.
 struct WebSocketTarget: Sendable {
     let address: RoomAddress
-    let user: String
+    /// The query parameters, percent-decoded (a token among them).
     let parameters: [String: String]
 
     /// Parses `uri` (raw, as on the request line).
     ///
     /// - Returns: nil when the path is not a room's WebSocket path.
-    /// - Throws: ``RoomError`` `invalid_room_id`, `invalid_kind`, `unknown_kind` or `invalid_user`.
+    /// - Throws: ``RoomError`` `invalid_room_id`, `invalid_kind` or `unknown_kind`.
     static func parse(uri: String, runtime: RoomRuntime) throws(RoomError) -> WebSocketTarget? {
         let parsed = URI(uri)
         let components = parsed.path.split(separator: "/", omittingEmptySubsequences: false)
@@ -19,9 +20,7 @@ struct WebSocketTarget: Sendable {
             return nil
         }
         let address = try RoomPath.address(kind: components[2], id: components[3], runtime: runtime)
-        let parameters = RoomPath.query(parsed)
-        let user = try UserName.validate(parameters["user"])
-        return WebSocketTarget(address: address, user: user, parameters: parameters)
+        return WebSocketTarget(address: address, parameters: RoomPath.query(parsed))
     }
 }
 

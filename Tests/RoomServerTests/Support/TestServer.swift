@@ -19,7 +19,8 @@ final class TestServer: ServerEndpoint, Sendable {
 
     /// Starts a server; `configure` adjusts the configuration first.
     static func start(
-        dataDirectory: URL? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
+        dataDirectory: URL? = nil, environment: [String: String] = [:],
+        configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
         let dataDirectory =
             dataDirectory
@@ -32,7 +33,7 @@ final class TestServer: ServerEndpoint, Sendable {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
-        let server = try RoomServer(configuration: configuration, logger: logger) { port in
+        let server = try await RoomServer(configuration: configuration, logger: logger, environment: environment) { port in
             portContinuation.yield(port)
         }
         let group = ServiceGroup(services: [server], logger: logger)
@@ -83,6 +84,7 @@ final class TestServer: ServerEndpoint, Sendable {
 struct HTTPResult: Sendable {
     let status: Int
     let body: String
+    var headers: HTTPFields = [:]
 
     /// The body as a JSON object.
     var json: [String: Any] {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import RoomTesting
 import HummingbirdWSClient
 import Logging
@@ -40,7 +41,7 @@ final class TestSocket: Sendable {
         self.session = session
     }
 
-    static func connect(url: String) async throws -> TestSocket {
+    static func connect(url: String, headers: HTTPFields = [:]) async throws -> TestSocket {
         let (commandStream, commands) = AsyncStream.makeStream(of: Command.self)
         let (connectedStream, connected) = AsyncStream.makeStream(of: Void.self)
         let inbox = Inbox()
@@ -48,6 +49,7 @@ final class TestSocket: Sendable {
         logger.logLevel = .warning
         var configuration = WebSocketClientConfiguration()
         configuration.maxFrameSize = 1 << 20
+        configuration.additionalHeaders = headers
         let session = Task {
             defer { connected.finish() }
             return try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) {

@@ -1,0 +1,15 @@
+@_spi(Node) import RoomRuntime
+
+/// A token the server verified: who it names, and which rooms it opens.
+struct VerifiedToken: Sendable {
+    /// The user (`sub`), the claims, admin, and the expiry.
+    let identity: Identity
+    /// The rooms the token opens (its `rooms` claim); nil when it has none, and opens any room.
+    let rooms: [RoomPattern]?
+
+    /// Whether the token opens the room at `address`.
+    func covers(_ address: RoomAddress) -> Bool {
+        guard let rooms else { return true }
+        return rooms.contains { $0.covers(address) }
+    }
+}
