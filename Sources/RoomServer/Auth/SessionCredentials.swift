@@ -20,6 +20,8 @@ final class SessionCredentials: Sendable {
     }
 
     private let state: Mutex<State>
+    /// `state.expired`, readable without the lock: it is read for every message the client sends.
+    private let closing = Atomic(false)
 
     init(
         identity: Identity, address: RoomAddress, gatekeeper: Gatekeeper, handle: ConnectionHandle,
@@ -34,7 +36,7 @@ final class SessionCredentials: Sendable {
     }
 
     /// Whether the token expired: the connection is closing.
-    var hasExpired: Bool { state.withLock { $0.expired } }
+    var hasExpired: Bool { closing.load(ordering: .relaxed) }
 
     /// Starts the task that closes the connection when its token expires; nil when the
     /// connection's identity has no expiry (no authentication).
@@ -61,6 +63,7 @@ final class SessionCredentials: Sendable {
             return !state.expired
         }
         guard first else { return }
+        closing.store(true, ordering: .relaxed)
         let error = RoomError.unauthorized(.tokenExpired, "the connection's token expired; reconnect with a new one")
         transport.send(ErrorFrame.frame(for: error))
         transport.close(code: CloseCode(closingFor: error), reason: error.code.rawValue)
@@ -91,6 +94,7 @@ final class SessionCredentials: Sendable {
             }
         if let refusal {
             state.withLock { $0.expired = true }
+            closing.store(true, ordering: .relaxed)
             transport.send(ErrorFrame.frame(for: refusal))
             transport.close(code: CloseCode(closingFor: refusal), reason: refusal.code.rawValue)
             return
