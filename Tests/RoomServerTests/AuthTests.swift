@@ -93,6 +93,12 @@ struct AuthTests {
                 "/rooms/chat/refused/ws?token=\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
             #expect(query.status == 401, "\(what) in ?token=: \(query.status)")
         }
+        // Authorization headers that are not a bearer token.
+        let valid = try await mint.hs256("ann", 300, good)
+        for header in ["Basic YW5uOnB3", "Bearer", "Bearer    ", "Bearer \(valid) trailing", "\(valid)"] {
+            let refused = try await jwt.server.http(.get, "/rooms/chat/refused/messages", headers: [.authorization: header])
+            #expect(refused.status == 401 && refused.errorCode == "unauthorized", "\(header): \(refused.body)")
+        }
         let missing = try await jwt.server.refusedUpgrade("/rooms/chat/refused/ws?user=ann")
         #expect(missing.status == 401 && missing.errorCode == "unauthorized")
         #expect(try await jwt.server.http(.post, "/rooms/chat/refused/messages", body: #"{"user":"ann","text":"hi"}"#).status == 401)

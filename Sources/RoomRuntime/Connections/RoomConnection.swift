@@ -110,6 +110,8 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
     /// Returns once fewer than `limit` frames of this connection are in flight (at once if they
     /// are, or once the connection closed).
     func waitForFewerInFlight(than limit: Int) async {
+        // The common case, a connection under its bound, costs a lock and no continuation.
+        guard flow.withLock({ $0.inFlight >= limit && !$0.closed }) else { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let now = flow.withLock { flow in
                 guard flow.inFlight >= limit, !flow.closed else { return true }
