@@ -115,6 +115,10 @@ public final class AIChatRoom: Room {
         try keepPendingSchedule(context: context)
     }
 
+    public func replay(after seq: Int64, context: isolated RoomContext) async throws -> [OutboundFrame]? {
+        try await chat.replay(after: seq, context: context)
+    }
+
     public func onConnect(_ connection: RoomConnection, context: isolated RoomContext) async throws {
         try await chat.onConnect(connection, context: context)
         if let current {

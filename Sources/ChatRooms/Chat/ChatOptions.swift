@@ -10,15 +10,19 @@ public struct ChatOptions: Codable, Sendable, Equatable {
     public var maxScheduleAheadSeconds: Int
     /// The most scheduled messages a room holds undelivered (default 1000).
     public var maxScheduledMessages: Int
+    /// The most messages a resuming client (`?after=SEQ`) is sent; a client further behind is
+    /// told `recovered: false` and reloads from history (default 1000).
+    public var maxReplayMessages: Int
 
     public init(
         maxTextBytes: Int = 4096, maxHistoryLimit: Int = 500, maxScheduleAheadSeconds: Int = 604_800,
-        maxScheduledMessages: Int = 1000
+        maxScheduledMessages: Int = 1000, maxReplayMessages: Int = 1000
     ) {
         self.maxTextBytes = maxTextBytes
         self.maxHistoryLimit = maxHistoryLimit
         self.maxScheduleAheadSeconds = maxScheduleAheadSeconds
         self.maxScheduledMessages = maxScheduledMessages
+        self.maxReplayMessages = maxReplayMessages
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,5 +33,6 @@ public struct ChatOptions: Codable, Sendable, Equatable {
         maxScheduleAheadSeconds = try container.decodeOption(
             .maxScheduleAheadSeconds, default: defaults.maxScheduleAheadSeconds, in: 1...31_536_000)
         maxScheduledMessages = try container.decodeOption(.maxScheduledMessages, default: defaults.maxScheduledMessages, in: 0...1_000_000)
+        maxReplayMessages = try container.decodeOption(.maxReplayMessages, default: defaults.maxReplayMessages, in: 0...100_000)
     }
 }

@@ -58,6 +58,10 @@ public final class ChatRoom: Room {
         self.log = log
     }
 
+    public func replay(after seq: Int64, context: isolated RoomContext) async throws -> [OutboundFrame]? {
+        try log.replay(after: seq, context: context)
+    }
+
     public func onConnect(_ connection: RoomConnection, context: isolated RoomContext) async throws {
         context.broadcast(
             try .json(PresenceFrame(event: .join, user: connection.user, connections: context.connections.count)))

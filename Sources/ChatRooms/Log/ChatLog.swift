@@ -92,6 +92,16 @@ public struct ChatLog: Sendable {
         try context.storage.fetchOne("SELECT * FROM messages WHERE seq = ?", arguments: [seq]).map(message(from:))
     }
 
+    /// The `message` frames of every message after `seq`, oldest first, for a resuming client;
+    /// nil when there are more than the kind's `maxReplayMessages`.
+    public func replay(after seq: Int64, context: isolated RoomContext) throws -> [OutboundFrame]? {
+        let limit = options.maxReplayMessages
+        let rows = try context.storage.fetchAll(
+            "SELECT * FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit + 1])
+        guard rows.count <= limit else { return nil }
+        return rows.map { MessageFrame(message(from: $0)).frame }
+    }
+
     /// The newest messages up to `seq` (included), newest first, at most `limit`.
     public func recent(upTo seq: Int64, limit: Int, context: isolated RoomContext) throws -> [ChatMessage] {
         try context.storage.fetchAll(

@@ -60,6 +60,14 @@ public protocol Room: AnyObject, SendableMetatype {
     /// Throw to refuse the connection: the client gets an error frame and a close with code 1008.
     func onConnect(_ connection: RoomConnection, context: isolated RoomContext) async throws
 
+    /// A client resumes (`?after=SEQ`, within the room's epoch): the frames that bring a client
+    /// that saw everything up to `seq` up to date, oldest first. The runtime sends them right
+    /// after the `welcome` (which then says `recovered: true`) and before anything live, in the
+    /// connect turn, so that nothing is missing or sent twice across the boundary. Return nil when
+    /// the room cannot (more is missing than it replays, or it keeps no log): the client is told
+    /// `recovered: false` and reloads. The default returns nil.
+    func replay(after seq: Int64, context: isolated RoomContext) async throws -> [OutboundFrame]?
+
     /// A client sent a message. Throw a ``RoomError`` to answer it with an error frame.
     func onMessage(_ message: ClientMessage, from connection: RoomConnection, context: isolated RoomContext)
         async throws
@@ -114,6 +122,8 @@ extension Room {
     public func onStart(_ activation: Activation, context: isolated RoomContext) async throws {}
 
     public func onConnect(_ connection: RoomConnection, context: isolated RoomContext) async throws {}
+
+    public func replay(after seq: Int64, context: isolated RoomContext) async throws -> [OutboundFrame]? { nil }
 
     public func onMessage(_ message: ClientMessage, from connection: RoomConnection, context: isolated RoomContext)
         async throws

@@ -35,6 +35,8 @@ public final class RoomStorage {
     private(set) var isClosed = false
     private let configuration: Configuration
     private let openFiles: OpenDatabases?
+    /// The room's epoch: a random id fixed when the room's file was created (see `WelcomeFrame`).
+    let epoch: String
     private(set) var committedSequence: Int64
     private(set) var sequence: Int64
     private var sequenceAtTurnStart: Int64 = 0
@@ -81,6 +83,12 @@ public final class RoomStorage {
                         added_at INTEGER NOT NULL
                     ) STRICT;
                     """)
+        }
+        migrations.add("v4-epoch") { db in
+            // The room's epoch: fixed when its file is created, new for a room deleted and created
+            // again, so that a client resuming from a `seq` knows the numbers are still the same.
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO _rooms_meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))))")
         }
         return migrations
     }()
@@ -138,11 +146,15 @@ public final class RoomStorage {
                 throw StorageError(.migration, "\(name) was migrated by a newer version of class '\(className)'")
             }
             try migrator.migrate(database)
-            let stored = try database.inDatabase { db in
-                try Int64.fetchOne(db, sql: "SELECT value FROM _rooms_meta WHERE key = 'sequence'")
+            let (stored, epoch) = try database.inDatabase { db in
+                (
+                    try Int64.fetchOne(db, sql: "SELECT value FROM _rooms_meta WHERE key = 'sequence'"),
+                    try String.fetchOne(db, sql: "SELECT value FROM _rooms_meta WHERE key = 'epoch'")
+                )
             }
             committedSequence = stored ?? 0
             sequence = committedSequence
+            self.epoch = epoch ?? ""
         } catch let error as StorageError {
             try? database.close()
             throw error

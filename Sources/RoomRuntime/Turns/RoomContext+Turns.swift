@@ -21,12 +21,14 @@ extension RoomContext {
             slot.addConnection(connection)
             await turn(.connect(connection)) {
                 try self.admit(connection)
+                let replayed = try await self.replay(for: connection)
                 self.send(
                     try .json(
                         WelcomeFrame(
                             kind: kind, room: id, user: connection.user, lastSeq: storage.sequence,
-                            connection: connection.id)),
+                            connection: connection.id, epoch: storage.epoch, recovered: replayed != nil)),
                     to: connection)
+                for frame in replayed ?? [] { self.send(frame, to: connection) }
                 try await room.onConnect(connection, context: self)
             }
         case .message(let connection, let message):

@@ -187,6 +187,7 @@ public final class RoomServer: Service {
                 return .failure(.notFound(.notFound, "no WebSocket route at \(URI(head.uri).path)"))
             }
             target = parsed
+            try ResumePoint.validate(target.parameters)
             guard head.method == .GET else {
                 return .failure(RoomError(.methodNotAllowed, .methodNotAllowed, "a WebSocket upgrade is a GET request"))
             }
