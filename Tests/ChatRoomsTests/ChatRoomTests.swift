@@ -103,4 +103,26 @@ struct ChatRoomTests {
         #expect(events.map { $0["connections"] as? Int } == [1, 2, 1])
         await rooms.stopAndRemove()
     }
+
+    @Test("typing is relayed to the other connections, at most once per user per interval, and never stored")
+    func typing() async throws {
+        let rooms = try TestRuntime(ChatRoom.self)
+        let ann = try rooms.connect("t", user: "ann")
+        let annOtherTab = try rooms.connect("t", user: "ann")
+        let bob = try rooms.connect("t", user: "bob")
+        try await bob.waitFor(ofType: "welcome")
+        for _ in 0..<20 { await ann.send(#"{"type": "typing"}"#) }
+        await ann.send(Self.send("flush", id: "f1"))
+        _ = try await bob.waitFor(ofType: "message")
+        #expect(bob.frames(ofType: "typing").map { $0["user"] as? String } == ["ann"], "a flood is throttled")
+        #expect(annOtherTab.frames(ofType: "typing").count == 1, "the user's other tabs hear it too")
+        #expect(ann.frames(ofType: "typing").isEmpty, "the typist does not hear itself")
+        #expect(ann.frames(ofType: "error").isEmpty)
+        #expect(try rooms.info("t").lastSeq == 1, "typing stored something")
+        try await Task.sleep(for: .milliseconds(Int(ChatRoom.typingInterval) + 100))
+        await ann.send(#"{"type": "typing"}"#)
+        try await bob.waitFor(2, ofType: "typing")
+        await rooms.stopAndRemove()
+    }
 }
+

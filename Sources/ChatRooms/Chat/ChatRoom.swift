@@ -52,6 +52,11 @@ public final class ChatRoom: Room {
         self.log = ChatLog(options: options)
     }
 
+    /// The shortest time between two `typing` frames relayed for one user, in milliseconds.
+    public static let typingInterval: Int64 = 2_000
+    /// When each user's last `typing` frame was relayed (memory only: typing is never stored).
+    private var lastTyping: [String: Int64] = [:]
+
     /// A chat room keeping its history in `log` (whose fields a composing class chose).
     public init(log: ChatLog) {
         self.options = log.options
@@ -96,8 +101,14 @@ public final class ChatRoom: Room {
             if !duplicate {
                 context.broadcast(MessageFrame(stored).frame)
             }
+        case "typing":
+            // Relayed, never stored; a user typing faster than the interval is not relayed again.
+            let now = context.now()
+            if let last = lastTyping[connection.user], now - last < Self.typingInterval { return }
+            lastTyping[connection.user] = now
+            context.broadcast(try .json(TypingFrame(user: connection.user)), except: connection)
         default:
-            throw RoomError.badRequest(.unknownType, "unknown frame type '\(frame.type)'; expected 'send'")
+            throw RoomError.badRequest(.unknownType, "unknown frame type '\(frame.type)'; expected 'send' or 'typing'")
         }
     }
 

@@ -1,10 +1,10 @@
 public import RoomRuntime
 
-/// What a chat client sends: `{"type": "send", "text", "id"?, "deliverAt"?}`.
+/// What a chat client sends: `{"type": "send", "text", "id"?, "deliverAt"?}` or `{"type": "typing"}`.
 ///
 /// The `id` is read first, so that every error about the rest of the frame can name it.
 public struct ClientFrame: Decodable, Sendable {
-    /// The frame's type; only `send` exists so far.
+    /// The frame's type: `send` or `typing`.
     public let type: String
     /// The client's id for the frame, echoed in its ack or error.
     public let id: String?
