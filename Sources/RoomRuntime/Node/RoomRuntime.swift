@@ -21,6 +21,7 @@ import Synchronization
 /// - activation, hibernation and quarantine: `Lifecycle/RoomRuntime+Activation.swift`;
 /// - deletion and TTL expiry: `Lifecycle/RoomRuntime+Deletion.swift`;
 /// - housekeeping and shutdown: `RoomRuntime+Housekeeping.swift`;
+/// - creating members and direct rooms, and admitting users to them: `Membership/RoomRuntime+Membership.swift`;
 /// - what a live room may ask of the node: ``RoomHost``, `RoomRuntime+RoomHost.swift`.
 @_spi(Node)
 public final class RoomRuntime: Service {
