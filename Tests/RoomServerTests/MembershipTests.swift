@@ -130,6 +130,10 @@ struct MembershipTests {
             let answer = try await server.http(method, path, body: body)
             #expect(answer.status == status && answer.errorCode == code, "\(method) \(path) \(body ?? ""): \(answer.body)")
         }
+        // The member checked is the user the room posts for: a body naming another user is that user.
+        let impersonated = try await server.http(
+            .post, "/rooms/team/bad/messages?user=ann", body: #"{"user": "mallory", "text": "hi"}"#)
+        #expect(impersonated.status == 403 && impersonated.errorCode == "not_a_member", "\(impersonated.body)")
         let members = try await server.http(.get, "/rooms/team/bad/members?user=ann").json["members"] as? [[String: Any]]
         #expect(members?.count == 1)
         #expect(!server.dataFiles().contains { $0.hasPrefix("rooms/chat/") })

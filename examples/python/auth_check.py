@@ -54,6 +54,16 @@ def refused(url, headers=None):
     return 101, None
 
 
+def until_closed(socket):
+    """The frames `socket` receives until the server closes it, and the close code."""
+    frames = []
+    try:
+        while True:
+            frames.append(socket.receive())
+    except Closed as closed:
+        return frames, closed.code
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -116,12 +126,8 @@ def main():
         check(error["code"] == "read_only" and error["id"] == "c1", "a reader cannot post: read_only")
         status, _ = http("DELETE", f"{base}/rooms/team/core/members/bob", headers=bearer(token("ann")))
         check(status == 204, "the owner removes bob")
-        frames = []
-        try:
-            while True:
-                frames.append(bob.receive())
-        except Closed as closed:
-            check(closed.code == 4403, "bob's socket is closed with 4403")
+        frames, code = until_closed(bob)
+        check(code == 4403, "bob's socket is closed with 4403")
         check(any(f.get("type") == "error" and f.get("code") == "not_a_member" for f in frames),
               "bob is told not_a_member first")
         removed = owner.receive_until("member")[-1]
@@ -140,12 +146,8 @@ def main():
         # Expiry, and refresh.
         short = RoomSocket(f"{ws}/rooms/chat/lobby/ws", headers=bearer(token("ann", ttl=2)))
         short.receive_until("welcome")
-        frames = []
-        try:
-            while True:
-                frames.append(short.receive())
-        except Closed as closed:
-            check(closed.code == 4401, "an expired token closes the socket with 4401")
+        frames, code = until_closed(short)
+        check(code == 4401, "an expired token closes the socket with 4401")
         check(any(f.get("code") == "token_expired" for f in frames), "after an error token_expired")
         kept = RoomSocket(f"{ws}/rooms/chat/lobby/ws", headers=bearer(token("ann", ttl=2)))
         kept.receive_until("welcome")

@@ -110,12 +110,14 @@ extension RoomContext {
     }
 
     /// Who sent an HTTP request to a `members` or `direct` room: the verified user, or without
-    /// authentication the `user` query parameter or the body's `user` field.
+    /// authentication the body's `user` field or the `user` query parameter, by the same rule a
+    /// room reads its body with (``RoomRequest/user(claimed:)``), so that the member checked is
+    /// the user the room acts for.
     static func requester(of request: RoomRequest) throws(RoomError) -> String {
-        if let identity = request.identity { return identity.user }
         struct Named: Decodable { let user: String? }
-        let named = try? JSONDecoder().decode(Named.self, from: Data(request.body.readableBytesView))
-        guard let user = named?.user else {
+        let named = request.identity?.isVerified == true
+            ? nil : try? JSONDecoder().decode(Named.self, from: Data(request.body.readableBytesView))
+        guard let user = request.claimedUser(named?.user) else {
             throw .badRequest(.invalidUser, "name the user: ?user=NAME or the body's \"user\"")
         }
         return try UserName.validate(user)

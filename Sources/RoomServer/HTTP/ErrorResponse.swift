@@ -42,11 +42,19 @@ struct ErrorResponse: Encodable {
     /// The response for `error`. Errors a retry may cure (503: the room is overloaded, being
     /// stopped, or its storage failed) say when to retry, in `Retry-After`.
     static func response(for error: RoomError) -> Response {
-        let body = body(for: error)
-        var headers: HTTPFields = [.contentType: "application/json"]
+        var headers = headers(for: error)
+        headers[.contentType] = "application/json"
+        return Response(
+            status: status(for: error.category), headers: headers, body: ResponseBody(byteBuffer: body(for: error)))
+    }
+
+    /// The headers an error's answer carries besides its body's: when to retry (`Retry-After`)
+    /// for errors a retry may cure, and the token challenge (`WWW-Authenticate`) for a `401`.
+    static func headers(for error: RoomError) -> HTTPFields {
+        var headers: HTTPFields = [:]
         if let seconds = retryAfterSeconds(for: error) { headers[.retryAfter] = String(seconds) }
         if error.category == .unauthorized { headers[.wwwAuthenticate] = wwwAuthenticate }
-        return Response(status: status(for: error.category), headers: headers, body: ResponseBody(byteBuffer: body))
+        return headers
     }
 
     /// The `WWW-Authenticate` header of every `401` (RFC 6750, section 3).

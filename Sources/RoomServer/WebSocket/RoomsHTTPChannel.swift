@@ -151,13 +151,11 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             case .refused(let http1, let error):
                 // The upgrade handler consumed the request head: answer here, and close.
                 let body = ErrorResponse.body(for: error)
-                var head = HTTPResponse(
-                    status: ErrorResponse.status(for: error.category),
-                    headerFields: [
-                        .contentType: "application/json", .contentLength: String(body.readableBytes),
-                        .connection: "close",
-                    ])
-                if error.category == .unauthorized { head.headerFields[.wwwAuthenticate] = ErrorResponse.wwwAuthenticate }
+                var headers = ErrorResponse.headers(for: error)
+                headers[.contentType] = "application/json"
+                headers[.contentLength] = String(body.readableBytes)
+                headers[.connection] = "close"
+                let head = HTTPResponse(status: ErrorResponse.status(for: error.category), headerFields: headers)
                 try await http1.executeThenClose { _, outbound in
                     try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
                 }
