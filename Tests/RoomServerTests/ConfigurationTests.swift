@@ -96,6 +96,8 @@ struct ConfigurationTests {
             (#"{"kinds": {"c": {"class": "counter", "snapshotIntervalSeconds": -1}}}"#, "kinds.c.snapshotIntervalSeconds"),
             (#"{"kinds": {"chat": {"class": "chat", "maxScheduleAheadSeconds": 0}}}"#, "maxScheduleAheadSeconds"),
             (#"{"kinds": {"chat": {"class": "chat", "maxScheduledMessages": -1}}}"#, "maxScheduledMessages"),
+            (#"{"kinds": {"chat": {"class": "chat", "maxReplayMessages": -1}}}"#, "maxReplayMessages"),
+            (#"{"kinds": {"chat": {"class": "chat", "maxReplayMessages": "all"}}}"#, "maxReplayMessages"),
             (#"{"kinds": {"g": {"class": "game", "turnTimeoutSeconds": 0}}}"#, "turnTimeoutSeconds"),
             (#"{"kinds": {"g": {"class": "game", "turnTimeout": 5}}}"#, "unknown option 'turnTimeout'"),
             (#"{"kinds": {"c": {"class": "counter", "start": 5}}}"#, "this class takes none"),
