@@ -12,6 +12,7 @@ enum BuiltInRoomClasses {
         classes.register(CounterRoom.self)
         classes.register(GameRoom.self)
         classes.register(AIChatRoom.self)
+        classes.register(InboxRoom.self)
         return classes
     }
 }

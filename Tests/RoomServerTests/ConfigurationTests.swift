@@ -41,7 +41,11 @@ struct ConfigurationTests {
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.port == 8080)
         #expect(configuration.runtime.dataDirectory.path.hasSuffix("/data"))
-        #expect(Array(configuration.runtime.kinds.keys) == ["chat"])
+        #expect(configuration.runtime.kinds.keys.sorted() == ["chat", "inbox"])
+        // Users' inboxes: served at /inbox, not at /rooms/inbox/...
+        #expect(configuration.runtime.kinds["inbox"]?.roomClass.name == "inbox")
+        #expect(configuration.runtime.kinds["inbox"]?.hasRoomRoutes == false)
+        #expect(configuration.runtime.kinds["chat"]?.hasRoomRoutes == true)
         #expect(configuration.requestHeaderTimeout == .seconds(10))
         #expect(configuration.httpIdleTimeout == .seconds(60))
     }

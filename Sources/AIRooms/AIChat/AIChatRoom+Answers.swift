@@ -99,7 +99,7 @@ extension AIChatRoom {
     func storeAnswer(
         stream: String, replyTo: Int64, text: String, status: String, context: isolated RoomContext
     ) throws -> ChatMessage {
-        let (message, _) = try log.store(
+        let (message, duplicate) = try log.store(
             user: options.assistantName, id: "ai-\(stream)", text: text,
             fields: [
                 ChatMessage.Field(name: "stream", value: .text(stream)),
@@ -107,6 +107,7 @@ extension AIChatRoom {
                 ChatMessage.Field(name: "status", value: .text(status)),
             ],
             context: context)
+        if !duplicate { try chat.didStore(message, context: context) }
         return message
     }
 

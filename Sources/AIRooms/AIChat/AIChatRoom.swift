@@ -56,7 +56,8 @@ public final class AIChatRoom: Room {
     ]
 
     public static var migrations: RoomMigrations {
-        var migrations = ChatRoom.migrations
+        var migrations = RoomMigrations()
+        ChatRoom.addMessageMigrations(to: &migrations)
         migrations.add("ai-v1") { db in
             try db.execute(
                 sql: """
@@ -72,12 +73,13 @@ public final class AIChatRoom: Room {
                     CREATE TABLE ai_queue (prompt_seq INTEGER PRIMARY KEY) STRICT;
                     """)
         }
+        ChatRoom.addDeliveryMigrations(to: &migrations)
         return migrations
     }
 
     let options: AIChatOptions
     let log: ChatLog
-    private let chat: ChatRoom
+    let chat: ChatRoom
     let provider: any ModelProvider
     /// The answer streaming now.
     var current: Generation?
@@ -96,6 +98,7 @@ public final class AIChatRoom: Room {
     // MARK: - Hooks
 
     public func onStart(_ activation: Activation, context: isolated RoomContext) async throws {
+        try await chat.onStart(activation, context: context)
         // Answers that were streaming when the node stopped: what they produced goes to history
         // as interrupted; one that produced nothing is owed in full, its prompt queued again.
         for row in try context.storage.fetchAll("SELECT * FROM ai_streams ORDER BY started_at") {
@@ -117,6 +120,20 @@ public final class AIChatRoom: Room {
 
     public func replay(after seq: Int64, context: isolated RoomContext) async throws -> [OutboundFrame]? {
         try await chat.replay(after: seq, context: context)
+    }
+
+    public func welcome(for connection: RoomConnection, context: isolated RoomContext) async throws
+        -> [String: JSONValue]
+    {
+        try await chat.welcome(for: connection, context: context)
+    }
+
+    public func onTimer(_ name: String, context: isolated RoomContext) async throws {
+        try await chat.onTimer(name, context: context)
+    }
+
+    public func onMembersChanged(_ changes: [MemberChange], context: isolated RoomContext) async throws {
+        try await chat.onMembersChanged(changes, context: context)
     }
 
     public func onConnect(_ connection: RoomConnection, context: isolated RoomContext) async throws {
@@ -151,11 +168,11 @@ public final class AIChatRoom: Room {
             }
             if let work = generation.work { context.cancelWork(work) }
             try finish(stream, status: "cancelled", error: nil, context: context)
-        case "send":
+        case "send", "read", "typing":
             try await chat.onMessage(message, from: connection, context: context)
         default:
             throw RoomError.badRequest(
-                .unknownType, "unknown frame type '\(frame.type)'; expected send, ai.prompt or ai.cancel")
+                .unknownType, "unknown frame type '\(frame.type)'; expected send, read, typing, ai.prompt or ai.cancel")
         }
     }
 
@@ -206,6 +223,7 @@ public final class AIChatRoom: Room {
                 "the assistant is answering and \(queue.count) prompt\(queue.count == 1 ? "" : "s") wait; try again later")
         }
         let (stored, _) = try log.store(user: connection.user, id: id, text: text, context: context)
+        try chat.didStore(stored, context: context)
         context.send(try .json(PromptAck(id: stored.id, seq: stored.seq, duplicate: nil)), to: connection)
         context.broadcast(MessageFrame(stored).frame)
         if busy {

@@ -7,8 +7,18 @@ public import RoomRuntime
 ///
 /// Every message gets the room's next sequence number, is committed to the room's SQLite file, and
 /// only then is acknowledged to its sender and broadcast to every connection, sender included.
-/// Joins and leaves are broadcast as `presence` frames. History is served over HTTP
-/// (`GET /rooms/{kind}/{id}/messages`), and messages can be posted over HTTP too.
+/// History is served over HTTP (`GET /rooms/{kind}/{id}/messages`), and messages can be posted
+/// over HTTP too.
+///
+/// Beyond messages:
+/// - presence per user (a user's first connection joins, their last one leaves; counts above the
+///   kind's `presenceLimit`), and the `welcome` lists who is `present`;
+/// - `typing`, relayed and never stored;
+/// - read receipts: `{"type": "read", "seq"}` moves the sender's read cursor forward, `receipt`
+///   frames tell the room, `GET .../receipts` lists every cursor with its `unread`, and the
+///   `welcome` carries the connecting user's `readSeq` and `unread`;
+/// - in `members` and `direct` kinds: members' inboxes (``InboxRoom``) kept up to date through a
+///   durable outbox, and offline push when the node has a ``PushService``.
 ///
 /// A message id is the sender's: sending the same id twice (a retry after a reconnect, say) stores
 /// the message once and acknowledges both with the same `seq`, the second marked `duplicate`.
@@ -25,6 +35,13 @@ public final class ChatRoom: Room {
 
     public static var migrations: RoomMigrations {
         var migrations = RoomMigrations()
+        addMessageMigrations(to: &migrations)
+        addDeliveryMigrations(to: &migrations)
+        return migrations
+    }
+
+    /// The chat's first steps: the messages, and scheduled messages (`v1`, `v2-scheduled`).
+    public static func addMessageMigrations(to migrations: inout RoomMigrations) {
         ChatLog.addMigrations(to: &migrations)
         migrations.add("v2-scheduled") { db in
             try db.execute(
@@ -39,7 +56,15 @@ public final class ChatRoom: Room {
                     CREATE UNIQUE INDEX scheduled_by_sender_id ON scheduled_messages (user, id);
                     """)
         }
-        return migrations
+    }
+
+    /// What the chat delivers beyond its messages: read cursors, the inbox outbox, offline push
+    /// (`v3-read-cursors`, `v4-inbox-outbox`, `v5-push`). A class composing the chat adds them
+    /// after its own steps that shipped before them.
+    public static func addDeliveryMigrations(to migrations: inout RoomMigrations) {
+        ReadCursors.addMigrations(to: &migrations)
+        addInboxMigrations(to: &migrations)
+        addPushMigrations(to: &migrations)
     }
 
     /// The kind's options.
@@ -56,6 +81,22 @@ public final class ChatRoom: Room {
     public static let typingInterval: Int64 = 2_000
     /// When each user's last `typing` frame was relayed (memory only: typing is never stored).
     private var lastTyping: [String: Int64] = [:]
+    /// The users online (built on first use).
+    var online: OnlineUsers?
+    /// Whether the room sends `count` frames instead of joins and leaves.
+    var presenceCounting = false
+    /// When the last `count` frame went out.
+    var presenceCountSentAt: Int64?
+    /// The receipts waiting for their interval.
+    lazy var receipts = ReceiptThrottle(intervalMilliseconds: options.receiptIntervalMilliseconds)
+    /// Whether a round of inbox deliveries is running (it waits in calls).
+    var deliveringInboxes = false
+    /// Whether more became owed to inboxes while a round ran.
+    var inboxesOwedAgain = false
+    /// Whether ``outboxSchedule`` exists (nil until read).
+    var outboxScheduled: Bool?
+    /// The push deliveries being attempted, by id.
+    var pushesInFlight: [String: WorkHandle] = [:]
 
     /// A chat room keeping its history in `log` (whose fields a composing class chose).
     public init(log: ChatLog) {
@@ -67,14 +108,51 @@ public final class ChatRoom: Room {
         try log.replay(after: seq, context: context)
     }
 
+    public func onStart(_ activation: Activation, context: isolated RoomContext) async throws {
+        // What a crash or a hibernation left owed goes out soon (the durable schedule covers it
+        // too, later).
+        if try inboxesOwed(context: context) {
+            context.setTimer(Self.inboxTimer, after: .milliseconds(options.inboxDelayMilliseconds))
+        }
+        if try pushesOwed(context: context) {
+            context.setTimer(Self.pushTimer, after: .zero)
+        }
+    }
+
+    /// The connecting user's `readSeq` and `unread`, who is `present` and how many are `online`.
+    public func welcome(for connection: RoomConnection, context: isolated RoomContext) async throws
+        -> [String: JSONValue]
+    {
+        let readSeq = try ReadCursors.readSeq(of: connection.user, context: context)
+        var fields = presenceWelcome(for: connection, context: context)
+        fields["readSeq"] = .number(Double(readSeq))
+        fields["unread"] = .number(Double(try ReadCursors.unread(for: connection.user, after: readSeq, context: context)))
+        return fields
+    }
+
     public func onConnect(_ connection: RoomConnection, context: isolated RoomContext) async throws {
-        context.broadcast(
-            try .json(PresenceFrame(event: .join, user: connection.user, connections: context.connections.count)))
+        try presenceOpened(connection, context: context)
     }
 
     public func onClose(_ connection: RoomConnection, context: isolated RoomContext) async throws {
-        context.broadcast(
-            try .json(PresenceFrame(event: .leave, user: connection.user, connections: context.connections.count)))
+        try presenceClosed(connection, context: context)
+    }
+
+    public func onTimer(_ name: String, context: isolated RoomContext) async throws {
+        switch name {
+        case Self.receiptTimer: try receiptTimerFired(context: context)
+        case Self.presenceTimer: try presenceTimerFired(context: context)
+        case Self.inboxTimer: try await deliverInboxes(context: context)
+        case Self.pushTimer: try sendPushes(context: context)
+        default: context.logger.warning("unknown timer", metadata: ["timer": "\(name)"])
+        }
+    }
+
+    public func onMembersChanged(_ changes: [MemberChange], context: isolated RoomContext) async throws {
+        try owe(inboxesOf: changes.compactMap { change in
+            if case .changed = change { return nil }
+            return change.member.user
+        }, context: context)
     }
 
     public func onMessage(_ message: ClientMessage, from connection: RoomConnection, context: isolated RoomContext)
@@ -101,6 +179,8 @@ public final class ChatRoom: Room {
             if !duplicate {
                 context.broadcast(MessageFrame(stored).frame)
             }
+        case "read":
+            try read(frame, from: connection, context: context)
         case "typing":
             // Relayed, never stored; a user typing faster than the interval is not relayed again.
             let now = context.now()
@@ -108,11 +188,17 @@ public final class ChatRoom: Room {
             lastTyping[connection.user] = now
             context.broadcast(try .json(TypingFrame(user: connection.user)), except: connection)
         default:
-            throw RoomError.badRequest(.unknownType, "unknown frame type '\(frame.type)'; expected 'send' or 'typing'")
+            throw RoomError.badRequest(.unknownType, "unknown frame type '\(frame.type)'; expected 'send', 'read' or 'typing'")
         }
     }
 
     public func onRequest(_ request: RoomRequest, context: isolated RoomContext) async throws -> RoomResponse {
+        if request.path == ["receipts"] {
+            guard request.method == "GET" else {
+                throw RoomError(.methodNotAllowed, .methodNotAllowed, "/receipts takes GET")
+            }
+            return try .json(["receipts": receiptList(context: context)])
+        }
         if request.path == ["scheduled"] {
             guard request.method == "GET" else {
                 throw RoomError(.methodNotAllowed, .methodNotAllowed, "/scheduled takes GET")
@@ -149,6 +235,10 @@ public final class ChatRoom: Room {
     }
 
     public func onSchedule(_ fire: ScheduleFire, context: isolated RoomContext) async throws {
+        if fire.name == Self.outboxSchedule {
+            try await outboxScheduleFired(context: context)
+            return
+        }
         guard fire.name.hasPrefix(Self.deliveryPrefix) else {
             context.logger.warning("unknown schedule", metadata: ["schedule": "\(fire.name)"])
             return
@@ -162,6 +252,18 @@ public final class ChatRoom: Room {
     func store(user: String, id: String?, text: String, context: isolated RoomContext) throws
         -> (ChatMessage, duplicate: Bool)
     {
-        try log.store(user: user, id: id, text: text, context: context)
+        let (message, duplicate) = try log.store(user: user, id: id, text: text, context: context)
+        if !duplicate { try didStore(message, context: context) }
+        return (message, duplicate)
+    }
+
+    /// Tells the members' inboxes of `message` and owes pushes to those who are away, in the
+    /// turn that stored it (nothing in an `open` room). A class composing the chat that stores
+    /// messages with ``ChatLog`` itself calls it after each.
+    public func didStore(_ message: ChatMessage, context: isolated RoomContext) throws {
+        let members = try context.members()
+        guard !members.isEmpty else { return }
+        try owe(inboxesOf: members.map(\.user), context: context)
+        try owePushes(for: message, members: members, context: context)
     }
 }

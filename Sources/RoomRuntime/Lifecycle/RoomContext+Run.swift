@@ -15,6 +15,7 @@ extension RoomContext {
     func run(_ activation: Activation) async -> Ending {
         defer {
             work.cancelAll()
+            cancelTimers()
             storage.close()
             slot.keepsActive = false
         }
@@ -45,6 +46,7 @@ extension RoomContext {
             logger.debug("hibernating", metadata: ["reason": "\(reason)"])
             // Work outside turns stops first; the hooks below wind it up.
             work.cancelAll()
+            cancelTimers()
             updateKeepsActive()
             if slot.kind.snapshotInterval != nil {
                 // Memory is about to go: the snapshot takes it, and a hibernated room needs no

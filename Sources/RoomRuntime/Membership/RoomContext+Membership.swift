@@ -148,6 +148,7 @@ extension RoomContext {
             throw Self.storageFailed
         }
         memberCache = list
+        memberChanges += members.map(MemberChange.added)
         return try .json(Created(kind: kind, id: id, members: list.sorted), status: 201)
     }
 
@@ -192,6 +193,7 @@ extension RoomContext {
             }
             try storing { try list.remove(target, in: storage) }
             memberCache = list
+            memberChanges.append(.removed(current))
             broadcast(try .json(MemberFrame(event: .removed, user: target, role: current.role)))
             let removed = Self.notAMember()
             for connection in connections where connection.user == target {
@@ -208,6 +210,7 @@ extension RoomContext {
         let member = Member(user: target, role: newRole, addedAt: current?.addedAt ?? now())
         try storing { try list.put(member, in: storage) }
         memberCache = list
+        memberChanges.append(current == nil ? .added(member) : .changed(member))
         broadcast(try .json(MemberFrame(event: current == nil ? .added : .role, user: target, role: newRole)))
         return try .json(member, status: current == nil ? 201 : 200)
     }

@@ -15,6 +15,8 @@ protocol RoomHost: AnyObject, Sendable {
     var metrics: RuntimeMetrics { get }
     /// The most queued turns of one room that share a single commit.
     var groupCommitLimit: Int { get }
+    /// The outside services the node gives its rooms.
+    var services: RoomServices { get }
     /// Whether the node is stopping: rooms finish what is queued, then hibernate.
     var isStopping: Bool { get }
     /// Whether the node stopped waiting for rooms to finish: what is still queued is refused.

@@ -4,6 +4,8 @@ import Foundation
 extension RoomRuntime: RoomHost {
     var groupCommitLimit: Int { configuration.groupCommitLimit }
 
+    var services: RoomServices { configuration.services }
+
     var isContended: Bool { activeRooms.isContended }
 
     func touch(_ slot: RoomSlot) {

@@ -32,6 +32,8 @@ public struct RuntimeConfiguration: Sendable {
     /// How long a room whose file cannot be opened is refused before the next attempt; doubled
     /// after each failed attempt, up to 5 minutes.
     public var quarantineBackoff: Duration = .seconds(1)
+    /// The outside services the node's rooms may use (``RoomContext/services``).
+    public var services = RoomServices()
 
     public init(dataDirectory: URL, kinds: [RoomKind]) {
         self.dataDirectory = dataDirectory

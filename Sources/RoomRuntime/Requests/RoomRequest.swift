@@ -55,6 +55,19 @@ public struct RoomRequest: Sendable {
         self.identity = identity
     }
 
+    /// A request whose body is `value` as JSON: how a room calls another with a payload.
+    ///
+    /// - Throws: ``RoomError`` `internal_error` if `value` cannot be encoded.
+    public static func json(method: String, path: [String], _ value: some Encodable) throws(RoomError) -> RoomRequest {
+        let data: Data
+        do {
+            data = try JSONEncoder().encode(value)
+        } catch {
+            throw .internal("cannot encode the request body: \(error)")
+        }
+        return RoomRequest(method: method, path: path, body: ByteBuffer(bytes: data))
+    }
+
     /// The user this request speaks for: the verified user when the server authenticated the
     /// request (a name in the body is then ignored), else `claimed` (the name the body gives),
     /// else the `user` query parameter.

@@ -60,6 +60,12 @@ public protocol Room: AnyObject, SendableMetatype {
     /// Throw to refuse the connection: the client gets an error frame and a close with code 1008.
     func onConnect(_ connection: RoomConnection, context: isolated RoomContext) async throws
 
+    /// Fields the room adds to the `welcome` frame of `connection`, beside the runtime's own
+    /// (`kind`, `room`, `user`, `lastSeq`, `connection`, `epoch`, `recovered`, which win over a
+    /// field of the same name). Called in the connect turn, with `connection` already in
+    /// ``RoomContext/connections``, before ``onConnect(_:context:)``. The default adds none.
+    func welcome(for connection: RoomConnection, context: isolated RoomContext) async throws -> [String: JSONValue]
+
     /// A client resumes (`?after=SEQ`, within the room's epoch): the frames that bring a client
     /// that saw everything up to `seq` up to date, oldest first. The runtime sends them right
     /// after the `welcome` (which then says `recovered: true`) and before anything live, in the
@@ -82,6 +88,14 @@ public protocol Room: AnyObject, SendableMetatype {
     /// The room is about to leave memory (idle, evicted, or the node is stopping). Writes made here
     /// commit before the database closes. Connections stay open.
     func onHibernate(context: isolated RoomContext) async throws
+
+    /// A timer set with ``RoomContext/setTimer(_:after:)`` fired. The default does nothing.
+    func onTimer(_ name: String, context: isolated RoomContext) async throws
+
+    /// The members of a `members` or `direct` room changed (its creation, a member added, removed
+    /// or given another role, through the runtime's member routes). Runs in the turn that stores
+    /// the change: throw, and the change is rolled back and refused. The default does nothing.
+    func onMembersChanged(_ changes: [MemberChange], context: isolated RoomContext) async throws
 
     /// One of the room's schedules fell due (see ``RoomContext/schedule(_:_:retry:)``). Throw to
     /// fail the attempt: it is retried with backoff, and ``ScheduleFire/attempt`` counts the tries.
@@ -124,6 +138,14 @@ extension Room {
     public func onConnect(_ connection: RoomConnection, context: isolated RoomContext) async throws {}
 
     public func replay(after seq: Int64, context: isolated RoomContext) async throws -> [OutboundFrame]? { nil }
+
+    public func welcome(for connection: RoomConnection, context: isolated RoomContext) async throws
+        -> [String: JSONValue]
+    { [:] }
+
+    public func onTimer(_ name: String, context: isolated RoomContext) async throws {}
+
+    public func onMembersChanged(_ changes: [MemberChange], context: isolated RoomContext) async throws {}
 
     public func onMessage(_ message: ClientMessage, from connection: RoomConnection, context: isolated RoomContext)
         async throws

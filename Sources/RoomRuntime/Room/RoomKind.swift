@@ -12,6 +12,10 @@ public struct RoomKind: Sendable {
     /// How often rooms of this kind take a snapshot: the kind's `snapshotIntervalSeconds`, or the
     /// class's ``Room/snapshotInterval``. Nil when the class takes no snapshots.
     public let snapshotInterval: Duration?
+    /// Whether clients reach rooms of this kind at `/rooms/{kind}/{id}/...` (default true). A kind
+    /// the server serves at routes of its own (users' inboxes at `/inbox`) is not: there, its
+    /// rooms answer `404 unknown_kind`, as if the kind were not configured.
+    public var hasRoomRoutes = true
     let makeRoom: @Sendable () -> any Room
 
     /// Binds `name` to `roomClass` with `options`. A `snapshotInterval` overrides the class's own.

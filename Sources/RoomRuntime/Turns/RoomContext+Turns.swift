@@ -22,11 +22,13 @@ extension RoomContext {
             await turn(.connect(connection)) {
                 try self.admit(connection)
                 let replayed = try await self.replay(for: connection)
+                let fields = try await room.welcome(for: connection, context: self)
                 self.send(
                     try .json(
                         WelcomeFrame(
                             kind: kind, room: id, user: connection.user, lastSeq: storage.sequence,
-                            connection: connection.id, epoch: storage.epoch, recovered: replayed != nil)),
+                            connection: connection.id, epoch: storage.epoch, recovered: replayed != nil,
+                            roomFields: fields)),
                     to: connection)
                 for frame in replayed ?? [] { self.send(frame, to: connection) }
                 try await room.onConnect(connection, context: self)
@@ -50,6 +52,9 @@ extension RoomContext {
             await turn(.request(reply, nil)) {
                 if let answer = try self.answerForAccess(request) {
                     response = answer
+                    let changes = memberChanges
+                    memberChanges = []
+                    if !changes.isEmpty { try await room.onMembersChanged(changes, context: self) }
                 } else {
                     response = try await room.onRequest(request, context: self)
                 }
@@ -70,6 +75,7 @@ extension RoomContext {
         storage.beginTurn()
         gate.beginTurn(origin)
         var failure: RoomError?
+        memberChanges = []
         do {
             try await body()
         } catch {

@@ -59,6 +59,10 @@ public actor RoomContext {
     /// The room's members (`members` and `direct` kinds), read on first use; dropped when a turn
     /// fails, since a failed turn's writes roll back and memory does not.
     var memberCache: MemberList?
+    /// The room's timers (``setTimer(_:after:)``), by name: memory only.
+    var timers: [String: RoomTimer] = [:]
+    /// The member changes of the current turn, for ``Room/onMembersChanged(_:context:)``.
+    var memberChanges: [MemberChange] = []
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         slot.shard.asUnownedSerialExecutor()
@@ -93,6 +97,9 @@ public actor RoomContext {
 
     /// The last sequence number allocated, including this turn's.
     public var lastSequence: Int64 { storage.sequence }
+
+    /// The outside services the node gives its rooms (see ``RoomServices``).
+    public nonisolated var services: RoomServices { host.services }
 
     /// The current time in milliseconds since 1970.
     public nonisolated func now() -> Int64 { WallClock.millisecondsSince1970() }

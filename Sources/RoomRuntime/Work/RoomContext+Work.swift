@@ -27,6 +27,21 @@ extension RoomContext {
         return handle
     }
 
+    /// Starts `body` as work of this room outside its turns, like
+    /// ``startWork(_:keepsActive:_:)``, for code that reports back through the context alone
+    /// (``enqueue(_:)``) rather than to the room instance: a part a room class composes, which
+    /// does not know the class it is part of.
+    @discardableResult
+    public func startWork(keepsActive: Bool = true, _ body: @escaping @Sendable (RoomContext) async -> Void)
+        -> WorkHandle
+    {
+        let handle = work.reserve()
+        let task = Self.launch(handle, on: slot.shard, context: self, body)
+        work.add(handle, task: task, keepsActive: keepsActive)
+        updateKeepsActive()
+        return handle
+    }
+
     /// Cancels the work started as `handle`, if it is still running.
     public func cancelWork(_ handle: WorkHandle) {
         work.cancel(handle)
@@ -78,6 +93,15 @@ extension RoomContext {
             try await work(room, context)
         }
         return slot.deliverIfActive(.job(job))
+    }
+
+    /// Queues `work` as a turn of this room, like ``enqueue(_:_:)``, for code that needs the
+    /// context but not the room instance.
+    ///
+    /// - Returns: false when the room is leaving memory or gone (the job was dropped).
+    @discardableResult
+    public nonisolated func enqueue(_ work: @escaping @Sendable (isolated RoomContext) async throws -> Void) -> Bool {
+        slot.deliverIfActive(.job(RoomJob(origin: ObjectIdentifier(self)) { _, context in try await work(context) }))
     }
 
     /// Whether the room stays in memory while idle (default false). Set it while the room has

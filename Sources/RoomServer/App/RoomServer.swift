@@ -62,9 +62,10 @@ public final class RoomServer: Service {
     ///
     /// - Parameters:
     ///   - signals: signals that start a graceful shutdown (`rooms serve` passes SIGTERM and SIGINT).
-    ///   - environment: where `auth.secretEnv` is read (the process's environment).
+    ///   - environment: where `auth.secretEnv` and `push.secretEnv` are read (the process's
+    ///     environment).
     ///   - onListening: called with the bound port once the server accepts connections.
-    /// - Throws: ``ConfigurationError`` when the keys of `auth` cannot be loaded; ``NodeLockError``
+    /// - Throws: ``ConfigurationError`` when the keys of `auth` or the push secret cannot be loaded; ``NodeLockError``
     ///   when another node holds the data directory.
     public init(
         configuration: ServerConfiguration, logger: Logger = Logger(label: "rooms"), signals: [UnixSignal] = [],
@@ -89,8 +90,13 @@ public final class RoomServer: Service {
         var runtimeLogger = logger
         runtimeLogger[metadataKey: "component"] = "runtime"
         metricsFactory = PrometheusMetricsFactory(registry: metricsRegistry)
+        var runtimeConfiguration = configuration.runtime
+        if let push = configuration.push {
+            runtimeConfiguration.services[PushService.self] =
+                try PushWebhook(push, environment: environment).service(delay: push.delay)
+        }
         runtime = try RoomRuntime(
-            configuration: configuration.runtime, logger: runtimeLogger, metricsFactory: metricsFactory)
+            configuration: runtimeConfiguration, logger: runtimeLogger, metricsFactory: metricsFactory)
         openSockets = CoreMetrics.Gauge(label: "rooms_websockets_open", factory: metricsFactory)
         // Measured once the runtime holds its own descriptors (the node directory).
         connections = ConnectionBudget.fromDescriptorLimit(
@@ -179,7 +185,7 @@ public final class RoomServer: Service {
     private func webSocketHandler(for head: HTTPRequestHead) async -> Result<
         WebSocketDataHandler<RoomsHTTPChannel.Context>, RoomError
     > {
-        let target: WebSocketTarget
+        var target: WebSocketTarget
         let identity: Identity
         do throws(RoomError) {
             guard let parsed = try WebSocketTarget.parse(uri: head.uri, runtime: runtime) else {
@@ -194,8 +200,9 @@ public final class RoomServer: Service {
             try gatekeeper.checkOrigins(head.headers["origin"], host: head.headers.first(name: "host"))
             let caller = try await gatekeeper.authenticate(
                 authorization: head.headers.first(name: "authorization"), query: target.parameters)
-            try gatekeeper.authorize(caller, for: target.address)
             identity = try RoomRoutes.requireUser(caller)
+            target = try target.forCaller(identity)
+            try gatekeeper.authorize(caller, for: target.address)
             guard !isStopping else {
                 return .failure(.unavailable(.shuttingDown, "the server is shutting down"))
             }

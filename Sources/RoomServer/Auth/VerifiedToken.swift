@@ -7,8 +7,9 @@ struct VerifiedToken: Sendable {
     /// The rooms the token opens (its `rooms` claim); nil when it has none, and opens any room.
     let rooms: [RoomPattern]?
 
-    /// Whether the token opens the room at `address`.
+    /// Whether the token opens the room at `address`. A user's own inbox needs no claim.
     func covers(_ address: RoomAddress) -> Bool {
+        if address.kind == InboxRoutes.kind, address.id == identity.user { return true }
         guard let rooms else { return true }
         return rooms.contains { $0.covers(address) }
     }

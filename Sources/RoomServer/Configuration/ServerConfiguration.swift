@@ -49,6 +49,8 @@ public struct ServerConfiguration: Sendable {
     /// as `https://chat.example.com`; `"*"` allows any. Nil (the default) allows any origin
     /// while `auth.mode` is `none`, and only the server's own in jwt mode.
     public var allowedOrigins: [String]?
+    /// Offline push: the `push` section; nil (the default) pushes nothing.
+    public var push: PushConfiguration?
     /// The log level (default `info`).
     public var logLevel = Logger.Level.info
     /// The runtime's configuration: storage, shards, hibernation, kinds.
@@ -101,6 +103,10 @@ public struct ServerConfiguration: Sendable {
         let kindMembers = try root.members("kinds")
         guard !kindMembers.isEmpty else { throw ConfigurationError(key: "kinds", "configure at least one kind") }
         for (name, value) in kindMembers.sorted(by: { $0.key < $1.key }) {
+            if name == InboxRoutes.kind {
+                throw ConfigurationError(
+                    key: "kinds.\(name)", "the kind name '\(name)' is reserved for users' inboxes (GET /inbox)")
+            }
             guard case .object(var options) = value else {
                 throw ConfigurationError(key: "kinds.\(name)", "must be an object such as {\"class\": \"chat\"}")
             }
@@ -128,6 +134,8 @@ public struct ServerConfiguration: Sendable {
                     name: name, roomClass: roomClass, options: options, ttl: ttl, snapshotInterval: snapshotInterval,
                     access: access))
         }
+
+        if let inbox = try InboxRoutes.kind(in: classes) { kinds.append(inbox) }
 
         let directory = try storage.string("directory") ?? "./data"
         var runtime = RuntimeConfiguration(dataDirectory: URL(fileURLWithPath: directory), kinds: kinds)
@@ -193,6 +201,8 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError(key: "auth.secretEnv", "must name an environment variable (letters, digits, _), not hold the secret")
         }
 
+        configuration.push = try Self.push(try root.members("push"))
+
         if let level = try log.string("level") {
             guard let parsed = Logger.Level(rawValue: level) else {
                 let names = Logger.Level.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
@@ -206,6 +216,35 @@ public struct ServerConfiguration: Sendable {
         configuration.runtime = runtime
         try configuration.runtime.validate()
         return configuration
+    }
+
+    /// The `push` section, checked: nil when absent.
+    private static func push(_ members: [String: JSONValue]) throws -> PushConfiguration? {
+        guard !members.isEmpty else { return nil }
+        var section = try ConfigurationReader(.object(members), path: "push")
+        guard let text = try section.string("url") else {
+            throw ConfigurationError(key: "push.url", "required: the webhook's http or https URL")
+        }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            url.host?.isEmpty == false
+        else {
+            throw ConfigurationError(key: "push.url", "'\(text)' is not an http or https URL")
+        }
+        guard let variable = try section.string("secretEnv") else {
+            throw ConfigurationError(key: "push.secretEnv", "required: the environment variable holding the signing secret")
+        }
+        guard !variable.isEmpty, variable.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw ConfigurationError(key: "push.secretEnv", "must name an environment variable (letters, digits, _), not hold the secret")
+        }
+        var push = PushConfiguration(url: url, secretEnv: variable)
+        if let seconds = try section.number("delaySeconds", in: 0...86_400) {
+            push.delay = .milliseconds(Int64(seconds * 1000))
+        }
+        if let seconds = try section.number("timeoutSeconds", in: 0.1...300) {
+            push.timeout = .milliseconds(Int64(seconds * 1000))
+        }
+        try section.finish()
+        return push
     }
 
     /// Whether `text` is a web origin: `scheme://host[:port]`, nothing after.

@@ -80,6 +80,22 @@ struct RoomRoutes: Sendable {
                 try await forward(request, context: context)
             }
         }
+        router.get("/inbox") { request, _ -> Response in
+            let identity = try Self.requireUser(try await authenticate(request))
+            let inbox = try inboxAddress(of: identity)
+            let query = Gatekeeper.withoutToken(RoomPath.query(request.uri))
+            return respond(try await runtime.request(InboxRoutes.page(query: query, identity: identity), to: inbox))
+        }
+        for method in Self.roomMethods where method != .get {
+            router.on("/inbox", method: method) { _, _ -> Response in
+                throw RoomError(.methodNotAllowed, .methodNotAllowed, "/inbox takes GET")
+            }
+        }
+        router.get("/inbox/ws") { request, _ -> Response in
+            _ = try inboxAddress(of: try Self.requireUser(try await authenticate(request)))
+            throw RoomError(
+                .upgradeRequired, .upgradeRequired, "this route takes a WebSocket upgrade request on a new connection")
+        }
         router.post("/direct/{kind}") { request, context -> Response in
             let caller = try await authenticate(request)
             var request = request
@@ -103,6 +119,14 @@ struct RoomRoutes: Sendable {
         let address = try address(context)
         try gatekeeper.authorize(caller, for: address)
         return (caller, address)
+    }
+
+    /// The caller's inbox: always their own.
+    private func inboxAddress(of identity: Identity) throws(RoomError) -> RoomAddress {
+        guard runtime.kind(named: InboxRoutes.kind) != nil else {
+            throw .notFound(.notFound, "this node keeps no inboxes")
+        }
+        return try RoomAddress(kind: InboxRoutes.kind, id: identity.user)
     }
 
     /// The caller's identity, which a members or direct room needs.

@@ -2,12 +2,23 @@ import Foundation
 import HummingbirdCore
 @_spi(Node) import RoomRuntime
 
-/// What a WebSocket request asks for: `/rooms/{kind}/{id}/ws?user=NAME&...`, validated. Who
-/// asks is the ``Gatekeeper``'s to say.
+/// What a WebSocket request asks for: `/rooms/{kind}/{id}/ws?user=NAME&...`, or the caller's
+/// own inbox at `/inbox/ws`, validated. Who asks is the ``Gatekeeper``'s to say.
 struct WebSocketTarget: Sendable {
-    let address: RoomAddress
+    /// The room; for an inbox, the address is the caller's (``forCaller(_:)``).
+    var address: RoomAddress
     /// The query parameters, percent-decoded (a token among them).
     let parameters: [String: String]
+    /// Whether the target is the caller's inbox.
+    var isInbox = false
+
+    /// The target once the caller is known: their inbox, or the room as parsed.
+    func forCaller(_ identity: Identity) throws(RoomError) -> WebSocketTarget {
+        guard isInbox else { return self }
+        var target = self
+        target.address = try RoomAddress(kind: InboxRoutes.kind, id: identity.user)
+        return target
+    }
 
     /// Parses `uri` (raw, as on the request line).
     ///
@@ -16,6 +27,12 @@ struct WebSocketTarget: Sendable {
     static func parse(uri: String, runtime: RoomRuntime) throws(RoomError) -> WebSocketTarget? {
         let parsed = URI(uri)
         let components = parsed.path.split(separator: "/", omittingEmptySubsequences: false)
+        if parsed.path == "/inbox/ws" {
+            guard runtime.kind(named: InboxRoutes.kind) != nil else { return nil }
+            // The owner is known once the caller is: a placeholder until then.
+            return WebSocketTarget(
+                address: try RoomAddress(kind: InboxRoutes.kind, id: "-"), parameters: RoomPath.query(parsed), isInbox: true)
+        }
         guard components.count == 5, components[0].isEmpty, components[1] == "rooms", components[4] == "ws" else {
             return nil
         }
@@ -34,7 +51,11 @@ enum RoomPath {
         guard let kind = String(kind).removingPercentEncoding else {
             throw .badRequest(.invalidKind, "the kind is not valid percent-encoded UTF-8")
         }
-        return try runtime.address(kind: kind, id: id)
+        let address = try runtime.address(kind: kind, id: id)
+        guard runtime.kind(named: kind)?.hasRoomRoutes != false else {
+            throw .notFound(.unknownKind, "kind '\(kind)' is not configured on this node")
+        }
+        return address
     }
 
     /// The query parameters of `uri`, percent-decoded; a repeated name keeps its last value.

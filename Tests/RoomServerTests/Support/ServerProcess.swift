@@ -13,9 +13,11 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
     /// - Parameters:
     ///   - maxOpenDatabases: `storage.maxOpenDatabases`, if not the default.
     ///   - descriptorLimit: runs the server under `ulimit -n` this.
+    ///   - sections: more top-level sections, as JSON members (`"push": {...}`).
+    ///   - environment: variables added to the server's environment.
     static func start(
         kinds: String, runtime: String = "{}", dataDirectory: URL, maxOpenDatabases: Int? = nil,
-        descriptorLimit: Int? = nil
+        descriptorLimit: Int? = nil, sections: String? = nil, environment: [String: String] = [:]
     ) async throws -> ServerProcess {
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         let config = dataDirectory.appendingPathComponent("rooms.json")
@@ -24,7 +26,7 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
             {"server": {"host": "127.0.0.1", "port": 0, "shutdownTimeoutSeconds": 10},
              "storage": {"directory": "\(dataDirectory.appendingPathComponent("data").path)"\(
                 maxOpenDatabases.map { ", \"maxOpenDatabases\": \($0)" } ?? "")},
-             "runtime": \(runtime), "log": {"level": "info"}, "kinds": \(kinds)}
+             "runtime": \(runtime), "log": {"level": "info"}, "kinds": \(kinds)\(sections.map { ", \($0)" } ?? "")}
             """.utf8
         ).write(to: config)
         let log = dataDirectory.appendingPathComponent("server-\(UUID().uuidString).log")
@@ -39,6 +41,9 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
         } else {
             process.executableURL = RoomsBinary.url
             process.arguments = ["serve", "--config", config.path]
+        }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
         }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
