@@ -182,6 +182,7 @@ let package = Package(
                 "ChatRooms",
                 "ExampleRooms",
                 "AIRooms",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

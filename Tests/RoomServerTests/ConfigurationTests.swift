@@ -108,6 +108,18 @@ struct ConfigurationTests {
             (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "gpt"}}}}"#, "must be \"local\" or \"openai\""),
             (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "local", "speed": 1}}}}"#, "speed"),
             (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "openai", "model": "m"}}}}"#, "baseURL"),
+            (#"{"kinds": {"inbox": {"class": "chat"}}}"#, "kinds.inbox: the kind name 'inbox' is reserved"),
+            (#"{"kinds": {"chat": {"class": "chat", "receiptIntervalMilliseconds": -1}}}"#, "receiptIntervalMilliseconds"),
+            (#"{"kinds": {"chat": {"class": "chat", "presenceLimit": "many"}}}"#, "presenceLimit"),
+            (#"{"kinds": {"chat": {"class": "chat", "inboxDelayMilliseconds": 60001}}}"#, "inboxDelayMilliseconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "push": {"secretEnv": "S"}}"#, "push.url: required"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "push": {"url": "ftp://push.example/x", "secretEnv": "S"}}"#, "push.url: 'ftp://push.example/x' is not an http or https URL"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "push": {"url": "push.example/x", "secretEnv": "S"}}"#, "push.url"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "push": {"url": "https://push.example/x"}}"#, "push.secretEnv: required"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "push": {"url": "https://push.example/x", "secretEnv": "a secret"}}"#, "push.secretEnv: must name"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "push": {"url": "https://push.example/x", "secretEnv": "S", "delaySeconds": -1}}"#, "push.delaySeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "push": {"url": "https://push.example/x", "secretEnv": "S", "retries": 3}}"#, "push.retries: unknown key"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "push": "https://push.example/x"}"#, "push: must be an object"),
             (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "openai", "baseURL": "ftp://x", "model": "m"}}}}"#, "baseURL"),
             (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "openai", "baseURL": "http://h/v1", "model": "m", "apiKeyEnv": "ROOMS_NO_SUCH_VARIABLE"}}}}"#, "ROOMS_NO_SUCH_VARIABLE' is not set"),
             (#"{"kinds": {"ai": {"class": "ai-chat", "provider": {"type": "openai", "baseURL": "http://h/v1", "model": "m", "temperature": 5}}}}"#, "temperature"),
@@ -173,6 +185,38 @@ struct ConfigurationTests {
         #expect(configuration.runtime.kinds["chat"]?.access == .open)
         #expect(configuration.runtime.kinds["team"]?.access == .members)
         #expect(configuration.runtime.kinds["dm"]?.access == .direct)
+    }
+
+    @Test("the push section: the webhook, its secret's variable, the delay")
+    func pushSection() throws {
+        let configuration = try ServerConfiguration.parse(
+            Data(
+                #"{"kinds": {"chat": {"class": "chat"}}, "push": {"url": "https://push.example/rooms", "secretEnv": "ROOMS_PUSH_SECRET", "delaySeconds": 2.5, "timeoutSeconds": 3}}"#
+                    .utf8), classes: Self.classes)
+        #expect(configuration.push?.url.absoluteString == "https://push.example/rooms")
+        #expect(configuration.push?.secretEnv == "ROOMS_PUSH_SECRET")
+        #expect(configuration.push?.delay == .milliseconds(2_500))
+        #expect(configuration.push?.timeout == .seconds(3))
+        #expect(try ServerConfiguration.defaults(classes: Self.classes).push == nil)
+    }
+
+    @Test("a push secret missing from the environment stops the server at start, naming push.secretEnv")
+    func missingPushSecret() async throws {
+        var configuration = try ServerConfiguration.defaults(classes: Self.classes)
+        configuration.port = 0
+        configuration.runtime.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "rooms-push-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: configuration.runtime.dataDirectory) }
+        configuration.push = PushConfiguration(url: URL(string: "https://push.example/x")!, secretEnv: "ROOMS_UNSET_PUSH")
+        for environment in [[:], ["ROOMS_UNSET_PUSH": ""]] {
+            do {
+                _ = try await RoomServer(configuration: configuration, environment: environment)
+                Issue.record("the server started")
+            } catch let error as ConfigurationError {
+                #expect(error.keyPath == "push.secretEnv", "\(error)")
+                #expect(error.reason.contains("ROOMS_UNSET_PUSH is not set"), "\(error)")
+            }
+        }
     }
 
     @Test(

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
@@ -224,5 +225,40 @@ struct DeliveryTests {
         try await eventually("cat leaves") { watcher.frames(ofType: "presence").last?["event"] as? String == "leave" }
         #expect(watcher.frames(ofType: "presence").last?["user"] as? String == "cat")
         _ = try await watcher.close()
+    }
+
+    @Test("a kill -9 between a message's commit and its inbox delivery loses nothing: the restarted room delivers it")
+    func inboxAcrossKill() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-inbox-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Inbox updates wait 3 s after a change: long enough to kill the node in between.
+        let kinds = #"{"team": {"class": "chat", "access": "members", "inboxDelayMilliseconds": 3000}}"#
+        var server = try await ServerProcess.start(kinds: kinds, dataDirectory: directory)
+        let created = try await server.http(
+            .post, "/rooms/team/k?user=ann", body: #"{"members": [{"user": "bob", "role": "member"}]}"#)
+        #expect(created.status == 201)
+        try await eventually("bob's inbox lists the room") { try await Self.inbox(server, "bob")["team/k"] != nil }
+        #expect(try await server.http(.post, "/rooms/team/k/messages?user=ann", body: #"{"text": "after"}"#).status == 201)
+        #expect(try await server.stop(signal: SIGKILL) == SIGKILL)
+
+        // The message is committed with what its inboxes are owed, and was not delivered.
+        let file = directory.appendingPathComponent("data").appendingPathComponent(
+            StorageLayout.relativePath(of: try RoomAddress(kind: "team", id: "k")))
+        var readOnly = Configuration()
+        readOnly.readonly = true
+        let owed = try await DatabaseQueue(path: file.path, configuration: readOnly).read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM messages") ?? 0,
+             try String.fetchAll(db, sql: "SELECT user FROM inbox_outbox ORDER BY user"))
+        }
+        #expect(owed.0 == 1 && owed.1 == ["ann", "bob"], "\(owed)")
+
+        server = try await ServerProcess.start(kinds: kinds, dataDirectory: directory)
+        // Nothing but the room's own durable schedule wakes it.
+        try await eventually("bob's inbox has the message", timeout: .seconds(30)) {
+            try await Self.inbox(server, "bob")["team/k"]?["lastSeq"] as? Int == 1
+        }
+        let entry = try await Self.inbox(server, "bob")["team/k"]!
+        #expect(entry["unread"] as? Int == 1 && (entry["last"] as? [String: Any])?["text"] as? String == "after")
+        #expect(try await server.stop() == 0)
     }
 }
