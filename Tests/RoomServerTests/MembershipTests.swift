@@ -60,6 +60,12 @@ struct MembershipTests {
         let post = try await server.http(.post, "/rooms/team/core/messages?user=cat", body: #"{"text": "sneaky"}"#)
         #expect(post.status == 403 && post.errorCode == "read_only")
         #expect(try await cat.waitFor(1, "message")[0]["text"] as? String == "hello")
+        // A reader marks what they read, and only that.
+        cat.send(#"{"type": "read", "seq": 1}"#)
+        let receipt = try await bob.waitFor(1, "receipt")[0]
+        #expect(receipt["user"] as? String == "cat" && receipt["seq"] as? Int == 1)
+        cat.send(#"{"type": "typing", "id": "t1"}"#)
+        #expect(try await cat.waitFor(2, "error")[1]["code"] as? String == "read_only")
 
         // Roles change; members are added; every change is told to the room.
         let promoted = try await server.http(.put, "/rooms/team/core/members/cat?user=ann", body: #"{"role": "member"}"#)

@@ -77,6 +77,9 @@ public final class AIChatRoom: Room {
         return migrations
     }
 
+    /// Readers of a members room mark what they read.
+    public static var readerFrameTypes: Set<String> { ChatRoom.readerFrameTypes }
+
     let options: AIChatOptions
     let log: ChatLog
     let chat: ChatRoom

@@ -67,6 +67,9 @@ public final class ChatRoom: Room {
         addPushMigrations(to: &migrations)
     }
 
+    /// Readers of a members room mark what they read.
+    public static var readerFrameTypes: Set<String> { ["read"] }
+
     /// The kind's options.
     public let options: ChatOptions
     /// The room's history.

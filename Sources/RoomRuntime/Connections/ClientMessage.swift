@@ -28,4 +28,12 @@ public enum ClientMessage: Sendable {
         struct Identified: Decodable { let id: String? }
         return (try? JSONDecoder().decode(Identified.self, from: Data(text.utf8)))?.id
     }
+
+    /// The `type` of a JSON text message, read leniently (nil when there is none or the message
+    /// is not JSON).
+    public var frameType: String? {
+        guard case .text(let text) = self else { return nil }
+        struct Typed: Decodable { let type: String? }
+        return (try? JSONDecoder().decode(Typed.self, from: Data(text.utf8)))?.type
+    }
 }

@@ -51,7 +51,7 @@ extension RoomContext {
     }
 
     /// Checks that `connection` may send `message` (in a message turn): a member who is not a
-    /// reader.
+    /// reader, or a reader sending a frame type the class allows readers.
     ///
     /// - Throws: ``RoomError`` `not_a_member` or `read_only`, naming the frame.
     func checkPoster(_ connection: RoomConnection, message: ClientMessage) throws(RoomError) {
@@ -62,7 +62,8 @@ extension RoomContext {
         } catch {
             throw error.answering(message.frameID)
         }
-        guard role.canPost else {
+        let readerTypes = slot.kind.roomClass.readerFrameTypes
+        guard role.canPost || (!readerTypes.isEmpty && message.frameType.map(readerTypes.contains) == true) else {
             throw .forbidden(
                 .readOnly, "readers of this room cannot post", frameID: message.frameID)
         }

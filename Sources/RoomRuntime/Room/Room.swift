@@ -112,6 +112,11 @@ public protocol Room: AnyObject, SendableMetatype {
     /// relay what passes through them (cursors, typing indicators, game ticks).
     static var isEphemeral: Bool { get }
 
+    /// The frame types a `reader` of a `members` or `direct` room may send (default none): frames
+    /// that change nothing others read, such as marking messages read. Every other frame of a
+    /// reader is refused with `read_only` before it reaches the room.
+    static var readerFrameTypes: Set<String> { get }
+
     /// Write the in-memory state you keep to storage, so that ``onStart(_:context:)`` can start
     /// from it. Runs as a turn: its writes commit like any other.
     func onSnapshot(context: isolated RoomContext) async throws
@@ -168,6 +173,8 @@ extension Room {
     public static var snapshotInterval: Duration? { nil }
 
     public static var isEphemeral: Bool { false }
+
+    public static var readerFrameTypes: Set<String> { [] }
 
     public func onSnapshot(context: isolated RoomContext) async throws {}
 }

@@ -10,6 +10,8 @@ public struct RoomClass: Sendable {
     public let snapshotInterval: Duration?
     /// Whether rooms of the class keep nothing: no file, no directory row (``Room/isEphemeral``).
     public let isEphemeral: Bool
+    /// The frame types a reader may send (``Room/readerFrameTypes``).
+    public let readerFrameTypes: Set<String>
     private let prepareFactory: @Sendable (JSONValue) throws -> @Sendable () -> any Room
 
     /// Erases `type`.
@@ -18,6 +20,7 @@ public struct RoomClass: Sendable {
         migrations = R.migrations
         snapshotInterval = R.snapshotInterval
         isEphemeral = R.isEphemeral
+        readerFrameTypes = R.readerFrameTypes
         prepareFactory = { json in
             let options = try Self.decodeOptions(R.Options.self, from: json)
             return { R(options: options) }
