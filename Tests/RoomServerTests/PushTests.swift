@@ -38,7 +38,8 @@ struct PushTests {
     @Test("an online member gets nothing, an offline one one signed push for what they did not read, a reader within the delay nothing")
     func offlineMembers() async throws {
         let receiver = try await PushReceiver.start()
-        let server = try await Self.start(receiver: receiver)
+        // Dan must read within the delay: 3 s leaves a loaded machine room for it.
+        let server = try await Self.start(receiver: receiver, delay: .seconds(3))
         defer { Task { try? await server.stopAndRemove(); try? await receiver.stop() } }
         try await Self.createRoom(server, "p", members: ["bob", "cat", "dan"])
         let bob = try await server.socket("/rooms/team/p/ws?user=bob")
@@ -55,7 +56,7 @@ struct PushTests {
         try await dan.waitFor(1, "receipt")
         _ = try await dan.close()
 
-        try await eventually("cat's push") { receiver.pushes.count >= 1 }
+        try await eventually("cat's push", timeout: .seconds(30)) { receiver.pushes.count >= 1 }
         try await Task.sleep(for: .milliseconds(1_500))
         let pushes = receiver.pushes
         #expect(pushes.count == 1, "bob is online and dan read it: \(pushes.map(\.json))")
@@ -72,7 +73,7 @@ struct PushTests {
         // What was pushed (or read) is not pushed again: the next message is a push of its own,
         // to cat and to dan, who read up to the second.
         #expect(try await server.http(.post, "/rooms/team/p/messages?user=ann", body: #"{"text": "third"}"#).status == 201)
-        try await eventually("the pushes of the third") { receiver.pushes.count >= 3 }
+        try await eventually("the pushes of the third", timeout: .seconds(30)) { receiver.pushes.count >= 3 }
         try await Task.sleep(for: .milliseconds(1_500))
         let later = receiver.pushes.dropFirst().map(\.json)
         #expect(later.count == 2, "\(later)")
