@@ -123,6 +123,7 @@ let package = Package(
         .target(
             name: "RoomBench",
             dependencies: [
+                "RoomRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

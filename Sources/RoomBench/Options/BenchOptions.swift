@@ -9,7 +9,7 @@ public struct BenchOptions: Sendable, Encodable {
     public var duration: Double
     /// Seconds of load before measuring.
     public var warmup: Double
-    /// Rooms (`rooms`, `activation`, `idle`, `ai`).
+    /// Rooms (`rooms`, `ingest`, `direct`, `activation`, `idle`, `ai`).
     public var rooms: Int
     /// Clients per room (`fanout`: listeners).
     public var clients: Int
@@ -50,6 +50,7 @@ public struct BenchOptions: Sendable, Encodable {
     static func defaultRooms(_ scenario: Scenario) -> Int {
         switch scenario {
         case .fanout, .ingest: 1
+        case .direct: 32
         case .rooms: 1_000
         case .activation: 10_000
         case .idle: 1_000
@@ -61,7 +62,7 @@ public struct BenchOptions: Sendable, Encodable {
         switch scenario {
         case .fanout: 1_000
         case .rooms: 5
-        case .ingest: 1
+        case .ingest, .direct: 1
         case .activation: 0
         case .idle: 10_000
         case .ai: 5

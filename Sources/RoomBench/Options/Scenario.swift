@@ -4,8 +4,10 @@ public enum Scenario: String, CaseIterable, Sendable, Encodable {
     case fanout
     /// Many rooms of a few clients, every client sending.
     case rooms
-    /// One room, 32 HTTP writers, one WebSocket listener.
+    /// One room (or `--rooms`), 32 HTTP writers, one WebSocket listener.
     case ingest
+    /// Direct rooms (`--rooms`, default 32), 32 HTTP writers: the inbox outbox on every message.
+    case direct
     /// Many rooms created, left to hibernate, then each woken by one message.
     case activation
     /// Many idle connections on hibernated rooms: the server's memory per connection.

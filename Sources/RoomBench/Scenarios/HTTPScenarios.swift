@@ -3,15 +3,50 @@ import Histogram
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import RoomRuntime
 
-/// The scenarios driven over HTTP: `ingest`, `activation`, and `idle` (sockets, measured in memory).
+/// The scenarios driven over HTTP: `ingest`, `direct`, `activation`, and `idle` (sockets, measured in memory).
 enum HTTPScenarios {
     static let writers = 32
 
-    /// One room: 32 keep-alive HTTP writers posting, one WebSocket listener timing delivery.
+    /// `--rooms` open chat rooms (default 1): 32 keep-alive HTTP writers posting, spread over the
+    /// rooms, one WebSocket listener in the first room timing delivery.
     static func ingest(_ options: BenchOptions, target: BenchTarget, client: LoadClient) async throws -> BenchResult {
-        let room = "ingest-\(UUID().uuidString.prefix(8))"
-        _ = try await client.connect(path: "/rooms/chat/\(room)/ws?user=listener", mode: .chat)
+        let run = UUID().uuidString.prefix(8)
+        let rooms = (0..<max(1, options.rooms)).map { "/rooms/chat/ingest-\(run)-\($0)" }
+        return try await post(
+            options, target: target, client: client, rooms: rooms, listener: "\(rooms[0])/ws?user=listener"
+        ) { writer in "w\(writer)" }
+    }
+
+    /// `--rooms` direct rooms (default 32), opened first: 32 writers post, each as one of its
+    /// room's two members, so that every message owes both members' inboxes an update (the
+    /// delivery path of `members` and `direct` kinds). The other member of the first room listens.
+    static func direct(_ options: BenchOptions, target: BenchTarget, client: LoadClient) async throws -> BenchResult {
+        let run = UUID().uuidString.prefix(8)
+        let count = max(1, options.rooms)
+        let opener = try await HTTPLoadConnection.connect(host: target.host, port: target.port, on: client.group.next())
+        try await forEach(count, connections: [opener]) { index, connection in
+            connection.request(.POST, "/direct/dm?user=a\(run)-\(index)", body: #"{"with": "b\#(run)-\#(index)"}"#)
+                .map { status in
+                    if status != 201 { print("rooms bench: opening direct room \(index) answered \(status)") }
+                    return status
+                }
+        }
+        opener.close()
+        let rooms = (0..<count).map { "/rooms/dm/\(DirectRoom.id(between: "a\(run)-\($0)", and: "b\(run)-\($0)", topic: nil))" }
+        return try await post(
+            options, target: target, client: client, rooms: rooms, listener: "\(rooms[0])/ws?user=b\(run)-0"
+        ) { writer in "a\(run)-\(writer % count)" }
+    }
+
+    /// 32 keep-alive HTTP writers posting to `rooms` (writer `i` to room `i % rooms.count`, as
+    /// `user(i)`), and one WebSocket listener at `listener` timing delivery.
+    private static func post(
+        _ options: BenchOptions, target: BenchTarget, client: LoadClient, rooms: [String], listener: String,
+        user: (Int) -> String
+    ) async throws -> BenchResult {
+        _ = try await client.connect(path: listener, mode: .chat)
         let stopped = StopFlag()
         var connections: [HTTPLoadConnection] = []
         for _ in 0..<writers {
@@ -22,12 +57,14 @@ enum HTTPScenarios {
         for (index, connection) in connections.enumerated() {
             let loop = connection.eventLoop
             let stats = client.stats(for: loop)
+            let path = "\(rooms[index % rooms.count])/messages"
+            let name = user(index)
             loop.execute {
                 func post() {
                     guard !stopped.isSet else { return }
                     let started = NIODeadline.now()
-                    let body = #"{"user":"w\#(index)","text":"\#(Stamp.text(size: size))"}"#
-                    connection.request(.POST, "/rooms/chat/\(room)/messages", body: body).whenComplete { result in
+                    let body = #"{"user":"\#(name)","text":"\#(Stamp.text(size: size))"}"#
+                    connection.request(.POST, path, body: body).whenComplete { result in
                         if case .success(201) = result {
                             if stats.measuring { stats.acknowledged += 1 }
                         } else if stats.measuring {

@@ -17,6 +17,7 @@ enum ServerLauncher {
              "runtime": {"idleTimeoutSeconds": \(idle), "maxActiveRooms": \(maxActive)},
              "log": {"level": "info"},
              "kinds": {"chat": {"class": "chat", "maxTextBytes": 1048576},
+                       "dm": {"class": "chat", "access": "direct", "maxTextBytes": 1048576},
                        "relay": {"class": "relay"},
                        "ai": {"class": "ai-chat", "maxQueuedPrompts": 1000,
                               "provider": {"type": "local", "tokensPerSecond": \(options.tokensPerSecond),
