@@ -160,7 +160,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatRoomsTests",
-            dependencies: ["ChatRooms", "RoomTesting", "RoomRuntime"],
+            dependencies: [
+                "ChatRooms", "RoomTesting", "RoomRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -141,6 +141,7 @@ struct DeliveryTests {
         ann.send(#"{"type": "read", "seq": 1}"#)
         #expect(try await ann.waitFor(1, "receipt")[0]["seq"] as? Int == 1)
         #expect(try await server.http(.post, "/rooms/chat/bad-reads/receipts?user=ann", body: "{}").status == 405)
+        #expect(try await server.http(.get, "/rooms/chat/bad-reads/receipts?user=ann&after=1").errorCode == "invalid_query")
 
         for path in ["/inbox?user=ann&limit=0", "/inbox?user=ann&limit=x", "/inbox?user=ann&cursor=%%%",
                      "/inbox?user=ann&cursor=bm90LWEtY3Vyc29y", "/inbox?user=ann&colour=red"] {
@@ -160,6 +161,17 @@ struct DeliveryTests {
         // Asking for an empty inbox creates nothing on disk.
         #expect(try await server.http(.get, "/inbox?user=nobody").json["rooms"] as? [Any] != nil)
         #expect(!server.dataFiles().contains { $0.hasPrefix("rooms/inbox/") }, "\(server.dataFiles())")
+        // The inbox socket: a plain GET is told to upgrade; frames are refused, the socket stays.
+        #expect(try await server.http(.get, "/inbox/ws?user=ann").status == 426)
+        #expect(try await server.refusedUpgrade("/inbox/ws?user=ann&after=x").errorCode == "invalid_query")
+        let inbox = try await server.socket("/inbox/ws?user=ann")
+        try await inbox.waitFor(1, "welcome")
+        inbox.send("garbage")
+        inbox.send(#"{"type": "read", "seq": 1}"#)
+        #expect(try await inbox.waitFor(2, "error").map { $0["code"] as? String } == ["unknown_type", "unknown_type"])
+        inbox.send(#"{"type": "ping", "id": "p"}"#)
+        #expect(try await inbox.waitFor(1, "pong")[0]["id"] as? String == "p")
+        _ = try await inbox.close()
         _ = try await ann.close()
     }
 

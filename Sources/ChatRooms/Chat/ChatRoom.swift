@@ -200,6 +200,9 @@ public final class ChatRoom: Room {
             guard request.method == "GET" else {
                 throw RoomError(.methodNotAllowed, .methodNotAllowed, "/receipts takes GET")
             }
+            if let unknown = request.query.keys.sorted().first(where: { $0 != "user" }) {
+                throw RoomError.badRequest(.invalidQuery, "unknown parameter '\(unknown)'; /receipts takes none")
+            }
             return try .json(["receipts": receiptList(context: context)])
         }
         if request.path == ["scheduled"] {
