@@ -64,6 +64,7 @@ extension ChatRoom {
             let owed = try context.storage.fetchAll(
                 "SELECT user, version FROM inbox_outbox ORDER BY user LIMIT ?", arguments: [Self.inboxBatch])
             var failed = false
+            var delivered: [(user: String, version: Int64)] = []
             for row in owed {
                 let user: String = row["user"]
                 let version: Int64 = row["version"]
@@ -85,6 +86,12 @@ extension ChatRoom {
                     failed = true
                     continue
                 }
+                delivered.append((user, version))
+            }
+            // Written after the last call, not between calls: a call commits what the turn wrote
+            // before it, and one commit per round is enough (a round cut short by a crash is
+            // delivered again, and an inbox takes the same state twice unchanged).
+            for (user, version) in delivered {
                 try context.storage.execute(
                     "DELETE FROM inbox_outbox WHERE user = ? AND version = ?", arguments: [user, version])
             }
