@@ -21,13 +21,13 @@ public struct ChatOptions: Codable, Sendable, Equatable {
     /// at most once a second instead (default 100).
     public var presenceLimit: Int
     /// How long a room gathers changes before it tells its members' inboxes, in milliseconds: a
-    /// burst of messages is one update per inbox (default 100).
+    /// burst of messages is one update per inbox (default 500).
     public var inboxDelayMilliseconds: Int
 
     public init(
         maxTextBytes: Int = 4096, maxHistoryLimit: Int = 500, maxScheduleAheadSeconds: Int = 604_800,
         maxScheduledMessages: Int = 1000, maxReplayMessages: Int = 1000, receiptIntervalMilliseconds: Int = 1000,
-        presenceLimit: Int = 100, inboxDelayMilliseconds: Int = 100
+        presenceLimit: Int = 100, inboxDelayMilliseconds: Int = 500
     ) {
         self.maxTextBytes = maxTextBytes
         self.maxHistoryLimit = maxHistoryLimit

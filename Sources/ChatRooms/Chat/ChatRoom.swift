@@ -269,7 +269,7 @@ public final class ChatRoom: Room {
     public func didStore(_ message: ChatMessage, context: isolated RoomContext) throws {
         let members = try context.members()
         guard !members.isEmpty else { return }
-        try owe(inboxesOf: members.map(\.user), context: context)
+        try oweEveryInbox(context: context)
         try owePushes(for: message, members: members, context: context)
     }
 }

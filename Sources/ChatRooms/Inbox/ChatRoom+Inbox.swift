@@ -31,19 +31,37 @@ extension ChatRoom {
         }
     }
 
+    /// The outbox row that stands for every member (no user name is empty): a message changes
+    /// every member's inbox, and one row per message is cheaper than one per member.
+    static let everyone = ""
+
     /// Records that the inboxes of `users` are owed an update.
     func owe(inboxesOf users: some Sequence<String>, context: isolated RoomContext) throws {
         var any = false
         for user in users {
             any = true
-            try context.storage.execute(
-                """
-                INSERT INTO inbox_outbox (user, version) VALUES (?, 1)
-                ON CONFLICT (user) DO UPDATE SET version = version + 1
-                """,
-                arguments: [user])
+            try owe(row: user, context: context)
         }
         guard any else { return }
+        try startDelivery(context: context)
+    }
+
+    /// Records that every member's inbox is owed an update.
+    func oweEveryInbox(context: isolated RoomContext) throws {
+        try owe(row: Self.everyone, context: context)
+        try startDelivery(context: context)
+    }
+
+    private func owe(row user: String, context: isolated RoomContext) throws {
+        try context.storage.execute(
+            """
+            INSERT INTO inbox_outbox (user, version) VALUES (?, 1)
+            ON CONFLICT (user) DO UPDATE SET version = version + 1
+            """,
+            arguments: [user])
+    }
+
+    private func startDelivery(context: isolated RoomContext) throws {
         try keepOutboxSchedule(context: context)
         if !context.hasTimer(Self.inboxTimer) {
             context.setTimer(Self.inboxTimer, after: .milliseconds(options.inboxDelayMilliseconds))
@@ -63,11 +81,17 @@ extension ChatRoom {
             inboxesOwedAgain = false
             let owed = try context.storage.fetchAll(
                 "SELECT user, version FROM inbox_outbox ORDER BY user LIMIT ?", arguments: [Self.inboxBatch])
+            var versions: [String: Int64] = [:]
+            for row in owed { versions[row["user"]] = row["version"] }
+            // Every member once, whether owed by name, as one of everyone, or both.
+            var targets = owed.map { $0["user"] as String }.filter { $0 != Self.everyone }
+            if versions[Self.everyone] != nil {
+                let named = Set(targets)
+                targets += try context.members().map(\.user).filter { !named.contains($0) }
+            }
             var failed = false
-            var delivered: [(user: String, version: Int64)] = []
-            for row in owed {
-                let user: String = row["user"]
-                let version: Int64 = row["version"]
+            var delivered: [String] = []
+            for user in targets {
                 let update = try inboxUpdate(for: user, context: context)
                 do {
                     _ = try await context.call(
@@ -86,12 +110,15 @@ extension ChatRoom {
                     failed = true
                     continue
                 }
-                delivered.append((user, version))
+                delivered.append(user)
             }
             // Written after the last call, not between calls: a call commits what the turn wrote
             // before it, and one commit per round is enough (a round cut short by a crash is
-            // delivered again, and an inbox takes the same state twice unchanged).
-            for (user, version) in delivered {
+            // delivered again, and an inbox takes the same state twice unchanged). A row goes
+            // only if it was not owed again meanwhile (its version moved).
+            if !failed, versions[Self.everyone] != nil { delivered.append(Self.everyone) }
+            for user in delivered {
+                guard let version = versions[user] else { continue }
                 try context.storage.execute(
                     "DELETE FROM inbox_outbox WHERE user = ? AND version = ?", arguments: [user, version])
             }
