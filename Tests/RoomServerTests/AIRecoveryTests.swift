@@ -37,10 +37,13 @@ struct AIRecoveryTests {
             #expect(replies.count == 1, "prompt \(index + 1): \(replies)")
             let reply = replies.first ?? [:]
             #expect(!(reply["text"] as? String ?? "").isEmpty, "an answer with no text: \(reply)")
-            // The first was streaming at the crash: stored as far as it got, or answered again.
-            let expected: Set<String> = index == 0 ? ["interrupted", "complete"] : ["complete"]
-            #expect(expected.contains(reply["status"] as? String ?? ""), "prompt \(index + 1): \(reply)")
+            #expect(["interrupted", "complete"].contains(reply["status"] as? String ?? ""), "prompt \(index + 1): \(reply)")
         }
+        // The one streaming at the crash (the first, or on a loaded machine a later one, the first
+        // having finished before the kill) is stored as far as it got, or answered again; every
+        // other is answered in full after the restart.
+        let statuses = prompts.map { prompt in answers.first { $0["replyTo"] as? Int == prompt["seq"] as? Int }?["status"] as? String }
+        #expect(statuses.filter { $0 == "interrupted" }.count <= 1, "\(statuses)")
         #expect(history.count == 6, "\(history)")
         #expect(try await server.stop() == 0)
     }

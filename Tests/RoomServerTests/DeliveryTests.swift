@@ -267,8 +267,9 @@ struct DeliveryTests {
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM messages") ?? 0,
              try String.fetchAll(db, sql: "SELECT user FROM inbox_outbox ORDER BY user"))
         }
-        // ("" is the row that stands for every member.)
-        #expect(owed.0 == 1 && owed.1 == [""], "\(owed)")
+        // ("" is the row that stands for every member; rows of the creation's round may still be
+        // there too, if the kill came before that round's deletes were committed.)
+        #expect(owed.0 == 1 && owed.1.first == "" && Set(owed.1).isSubset(of: ["", "ann", "bob"]), "\(owed)")
 
         server = try await ServerProcess.start(kinds: kinds, dataDirectory: directory)
         // Nothing but the room's own durable schedule wakes it.
