@@ -6,33 +6,41 @@ public enum BenchRunner {
         try validate(options)
         raiseFileLimit()
         var results: [BenchResult] = []
-        let target = try options.url.map { try BenchTarget.remote(url: $0, pid: options.serverPID) }
-        if let target {
-            log("running \(options.scenario.rawValue) against \(target.name)")
-            results.append(try await run(options, on: target))
-        } else {
-            let spawned = try await ServerLauncher.rooms(for: options)
-            log("started rooms serve on port \(spawned.port) (pid \(spawned.pid ?? 0)); running \(options.scenario.rawValue)")
-            do {
-                results.append(try await run(options, on: spawned))
-            } catch {
-                await spawned.stop()
-                throw error
+        let remote = try options.url.map { try BenchTarget.remote(url: $0, pid: options.serverPID) }
+        for round in 0..<options.runs {
+            let label = options.runs > 1 ? " (run \(round + 1) of \(options.runs))" : ""
+            // With a peer, the order alternates (rooms, peer, peer, rooms, ...): a machine that
+            // slows down or speeds up during the runs then weighs on both alike.
+            var order = [false, true].filter { !$0 || options.peer != nil }
+            if round % 2 == 1 { order.reverse() }
+            for isPeer in order {
+                if isPeer {
+                    let peer = try await ServerLauncher.node()
+                    log("started the node ws peer on port \(peer.port); running \(options.scenario.rawValue) against it\(label)")
+                    results.append(try await run(options, stopping: peer))
+                } else if let remote {
+                    log("running \(options.scenario.rawValue) against \(remote.name)\(label)")
+                    results.append(try await run(options, on: remote))
+                } else {
+                    let spawned = try await ServerLauncher.rooms(for: options)
+                    log("started rooms serve on port \(spawned.port) (pid \(spawned.pid ?? 0)); running \(options.scenario.rawValue)\(label)")
+                    results.append(try await run(options, stopping: spawned))
+                }
             }
-            await spawned.stop()
-        }
-        if options.peer == "node" {
-            let peer = try await ServerLauncher.node()
-            log("started the node ws peer on port \(peer.port); running \(options.scenario.rawValue) against it")
-            do {
-                results.append(try await run(options, on: peer))
-            } catch {
-                await peer.stop()
-                throw error
-            }
-            await peer.stop()
         }
         return BenchReport(results)
+    }
+
+    /// Runs the scenario against `target`, a server of our own, and stops it.
+    private static func run(_ options: BenchOptions, stopping target: BenchTarget) async throws -> BenchResult {
+        do {
+            let result = try await run(options, on: target)
+            await target.stop()
+            return result
+        } catch {
+            await target.stop()
+            throw error
+        }
     }
 
     private static func run(_ options: BenchOptions, on target: BenchTarget) async throws -> BenchResult {
@@ -67,6 +75,7 @@ public enum BenchRunner {
             throw BenchError("--raw applies to fanout and rooms")
         }
         guard options.duration > 0, options.warmup >= 0 else { throw BenchError("--duration must be positive") }
+        guard (1...100).contains(options.runs) else { throw BenchError("--runs must be from 1 to 100") }
         guard options.rooms >= 1, options.clients >= 0 else { throw BenchError("--rooms and --clients must be positive") }
         guard options.size >= 24, options.size <= 1 << 20 else { throw BenchError("--size must be from 24 to 1048576") }
         guard (1...64).contains(options.clientThreads) else { throw BenchError("--client-threads must be from 1 to 64") }

@@ -59,6 +59,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Write the report as JSON to this file.")
     var json: String?
 
+    @Option(help: "Run the scenario this many times (each against a fresh server when spawning, alternating with the peer); report every run and the median and spread.")
+    var runs: Int = 1
+
     func validate() throws {
         guard Scenario(rawValue: scenario) != nil else {
             throw ValidationError("unknown scenario '\(scenario)'; one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -71,7 +74,7 @@ struct Bench: AsyncParsableCommand {
         let options = BenchOptions(
             scenario: Scenario(rawValue: scenario)!, url: url, serverPID: serverPID, duration: duration, warmup: warmup,
             rooms: rooms, clients: clients, rate: Rate(argument: rate)!, size: size, raw: raw, peer: peer,
-            clientThreads: clientThreads, tokensPerSecond: tokensPerSecond)
+            clientThreads: clientThreads, tokensPerSecond: tokensPerSecond, runs: runs)
         do {
             let report = try await BenchRunner.run(options) { line in
                 FileHandle.standardError.write(Data("bench: \(line)\n".utf8))

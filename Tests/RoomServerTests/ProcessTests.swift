@@ -35,6 +35,8 @@ struct ProcessTests {
             (["bench", "idle", "--spawn", "--raw"], "--raw applies to fanout and rooms"),
             (["bench", "fanout", "--spawn", "--peer", "redis"], "the only peer is 'node'"),
             (["bench", "fanout", "--spawn", "--size", "3"], "--size must be"),
+            (["bench", "fanout", "--spawn", "--runs", "0"], "--runs must be from 1 to 100"),
+            (["bench", "fanout", "--spawn", "--runs", "many"], "--runs"),
         ])
     func refusedCommandLines(arguments: [String], message: String) async throws {
         let (status, output) = try await RoomsBinary.run(RoomsBinary.url.path, arguments, timeout: .seconds(30))
@@ -95,6 +97,29 @@ struct ProcessTests {
         let latency = report["latencyMicros"] as? [String: Any] ?? [:]
         #expect(Set(latency.keys).isSuperset(of: ["p50", "p90", "p99", "p999", "max"]))
         #expect((report["serverRssBytes"] as? Int ?? 0) > 0)
+    }
+
+    @Test("rooms bench --runs repeats a scenario, each run on a fresh server, and reports the median and spread")
+    func benchRuns() async throws {
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("bench-runs-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let (status, output) = try await RoomsBinary.run(
+            RoomsBinary.url.path,
+            ["bench", "fanout", "--spawn", "--clients", "10", "--duration", "0.5", "--warmup", "0.2", "--rate", "100",
+             "--runs", "3", "--json", json.path],
+            timeout: .seconds(180))
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("median of") && output.contains("3 rooms runs"), "\(output)")
+        // Three servers were started, one per run.
+        #expect(output.components(separatedBy: "started rooms serve on port").count == 4, "\(output)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any] ?? [:]
+        let runs = report["runs"] as? [[String: Any]] ?? []
+        #expect(runs.count == 3)
+        let summary = (report["summary"] as? [[String: Any]])?.first ?? [:]
+        #expect(summary["runs"] as? Int == 3 && summary["target"] as? String == "rooms")
+        let deliveries = summary["deliveriesPerSecond"] as? [String: Double] ?? [:]
+        let each = runs.compactMap { $0["deliveriesPerSecond"] as? Double }.sorted()
+        #expect(deliveries["median"] == each[1] && deliveries["min"] == each[0] && deliveries["max"] == each[2], "\(summary)")
     }
 
     @Test("a second server on the same data directory exits with status 2, naming the directory and the holder's PID")

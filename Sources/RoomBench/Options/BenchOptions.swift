@@ -26,11 +26,14 @@ public struct BenchOptions: Sendable, Encodable {
     public var clientThreads: Int
     /// Tokens per second of the local provider (`ai`).
     public var tokensPerSecond: Double
+    /// How many times the scenario runs (each against a fresh server when spawning, alternating
+    /// with the peer); the report gives every run, and the median and spread.
+    public var runs: Int
 
     public init(
         scenario: Scenario, url: String? = nil, serverPID: Int32? = nil, duration: Double = 10, warmup: Double = 2,
         rooms: Int? = nil, clients: Int? = nil, rate: Rate = .max, size: Int = 64, raw: Bool = false,
-        peer: String? = nil, clientThreads: Int = 1, tokensPerSecond: Double = 50
+        peer: String? = nil, clientThreads: Int = 1, tokensPerSecond: Double = 50, runs: Int = 1
     ) {
         self.scenario = scenario
         self.url = url
@@ -45,6 +48,7 @@ public struct BenchOptions: Sendable, Encodable {
         self.peer = peer
         self.clientThreads = clientThreads
         self.tokensPerSecond = tokensPerSecond
+        self.runs = runs
     }
 
     static func defaultRooms(_ scenario: Scenario) -> Int {

@@ -1,37 +1,62 @@
 import Foundation
 
-/// What `rooms bench` prints and writes: the result against DurableRooms and, with `--peer`, the
-/// same scenario against the peer and the ratio between the two.
+/// What `rooms bench` prints and writes: the results against DurableRooms and, with `--peer`, the
+/// same scenario against the peer and the ratio between the two; with `--runs N`, every run and
+/// the median and spread of each figure.
 ///
-/// Its JSON is the DurableRooms run's fields at the top level (`scenario`, `config`,
-/// `messagesPerSecond`, ...), plus `runs` (every run) and `deliveriesRatioToPeer`.
+/// Its JSON is the first DurableRooms run's fields at the top level (`scenario`, `config`,
+/// `messagesPerSecond`, ...), plus `runs` (every run, in the order they ran), `summary` (per
+/// target: median, min and max of each figure), `deliveriesRatioToPeer` (the median of the
+/// per-round ratios) and `deliveriesRatiosToPeer` (each round's).
 public struct BenchReport: Encodable, Sendable {
-    /// Every run: DurableRooms first, then the peer.
+    /// The name of the peer's runs.
+    static let peerName = "node-ws"
+
+    /// Every run, in the order they ran.
     public let runs: [BenchResult]
 
     public init(_ runs: [BenchResult]) {
-        precondition(!runs.isEmpty, "a report has at least one run")
+        precondition(runs.contains { $0.target != Self.peerName }, "a report has at least one DurableRooms run")
         self.runs = runs
     }
 
-    /// The DurableRooms run.
-    public var main: BenchResult { runs[0] }
+    /// The DurableRooms runs.
+    public var roomsRuns: [BenchResult] { runs.filter { $0.target != Self.peerName } }
+    /// The peer's runs.
+    public var peerRuns: [BenchResult] { runs.filter { $0.target == Self.peerName } }
 
-    /// DurableRooms' deliveries per second over the peer's, with `--peer`.
+    /// The first DurableRooms run.
+    public var main: BenchResult { roomsRuns[0] }
+
+    /// Each target's runs, summarised: DurableRooms first.
+    public var summary: [TargetSummary] {
+        [roomsRuns, peerRuns].filter { !$0.isEmpty }.map(TargetSummary.init)
+    }
+
+    /// DurableRooms' deliveries per second over the peer's, round by round, with `--peer`.
+    public var deliveriesRatiosToPeer: [Double] {
+        zip(roomsRuns, peerRuns).compactMap { rooms, peer in
+            peer.deliveriesPerSecond > 0 ? rooms.deliveriesPerSecond / peer.deliveriesPerSecond : nil
+        }
+    }
+
+    /// The median of ``deliveriesRatiosToPeer``.
     public var deliveriesRatioToPeer: Double? {
-        guard runs.count > 1, runs[1].deliveriesPerSecond > 0 else { return nil }
-        return main.deliveriesPerSecond / runs[1].deliveriesPerSecond
+        let ratios = deliveriesRatiosToPeer
+        return ratios.isEmpty ? nil : RunSpread(ratios).median
     }
 
     private enum CodingKeys: String, CodingKey {
-        case runs, deliveriesRatioToPeer
+        case runs, summary, deliveriesRatioToPeer, deliveriesRatiosToPeer
     }
 
     public func encode(to encoder: any Encoder) throws {
         try main.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(runs, forKey: .runs)
+        try container.encode(summary, forKey: .summary)
         try container.encodeIfPresent(deliveriesRatioToPeer, forKey: .deliveriesRatioToPeer)
+        if !deliveriesRatiosToPeer.isEmpty { try container.encode(deliveriesRatiosToPeer, forKey: .deliveriesRatiosToPeer) }
     }
 
     /// The report as a table.
@@ -67,6 +92,35 @@ public struct BenchReport: Encodable, Sendable {
                 + values.map { $0.padding(toLength: 18, withPad: " ", startingAt: 0) }.joined() + "\n"
         }
         for note in main.notes { text += "note: \(note)\n" }
+        if roomsRuns.count > 1 { text += spreadTable }
+        return text
+    }
+
+    /// Median [min to max] of each figure, per target, over the runs.
+    private var spreadTable: String {
+        func figure(_ spread: RunSpread, _ format: (Double) -> String) -> String {
+            "\(format(spread.median)) [\(format(spread.min))-\(format(spread.max))]"
+        }
+        let count: (Double) -> String = { String(format: "%.0f", $0) }
+        let millis: (Double) -> String = { String(format: "%.2f", $0 / 1000) }
+        var rows: [(String, [String])] = [
+            ("median of", summary.map { "\($0.runs) \($0.target) runs" }),
+            ("messages/s", summary.map { figure($0.messagesPerSecond, count) }),
+            ("deliveries/s", summary.map { figure($0.deliveriesPerSecond, count) }),
+            ("p50 ms", summary.map { figure($0.latencyP50Micros, millis) }),
+            ("p99 ms", summary.map { figure($0.latencyP99Micros, millis) }),
+            ("server CPU %", summary.map { $0.serverCpuPercent.map { figure($0, count) } ?? "?" }),
+            ("errors", summary.map { "\($0.errors)" }),
+        ]
+        if !deliveriesRatiosToPeer.isEmpty {
+            rows.append(("ratio to peer", [figure(RunSpread(deliveriesRatiosToPeer)) { String(format: "%.2fx", $0) }]))
+        }
+        let width = rows.map(\.0.count).max() ?? 0
+        var text = "\n"
+        for (name, values) in rows {
+            text += name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                + values.map { $0.padding(toLength: 30, withPad: " ", startingAt: 0) }.joined() + "\n"
+        }
         return text
     }
 }
