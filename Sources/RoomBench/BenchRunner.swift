@@ -5,6 +5,7 @@ public enum BenchRunner {
     public static func run(_ options: BenchOptions, log: @Sendable (String) -> Void) async throws -> BenchReport {
         try validate(options)
         raiseFileLimit()
+        if let slo = options.sloP99Millis { return try await search(options, slo: slo, log: log) }
         var results: [BenchResult] = []
         let remote = try options.url.map { try BenchTarget.remote(url: $0, pid: options.serverPID) }
         for round in 0..<options.runs {
@@ -29,6 +30,49 @@ public enum BenchRunner {
             }
         }
         return BenchReport(results)
+    }
+
+    /// `--slo-p99`: the rate search against DurableRooms (one server for every probe), then
+    /// against the peer.
+    private static func search(_ options: BenchOptions, slo: Double, log: @Sendable (String) -> Void)
+        async throws -> BenchReport
+    {
+        let search = RateSearch(options: options, slo: slo)
+        var results: [BenchResult] = []
+        var probes: [RateProbe] = []
+        let rooms: BenchTarget
+        if let url = options.url {
+            rooms = try BenchTarget.remote(url: url, pid: options.serverPID)
+        } else {
+            rooms = try await ServerLauncher.rooms(for: options)
+        }
+        log("searching the highest rate \(rooms.name) holds at p99 <= \(slo) ms")
+        do {
+            let found = try await search.search(target: rooms.name, log: log) { try await run($0, on: rooms) }
+            probes += found.probes
+            if let best = found.best { results.append(best) }
+        } catch {
+            if options.url == nil { await rooms.stop() }
+            throw error
+        }
+        if options.url == nil { await rooms.stop() }
+        if options.peer == "node" {
+            let peer = try await ServerLauncher.node()
+            log("searching the highest rate the node ws peer holds at p99 <= \(slo) ms")
+            do {
+                let found = try await search.search(target: peer.name, log: log) { try await run($0, on: peer) }
+                probes += found.probes
+                if let best = found.best { results.append(best) }
+            } catch {
+                await peer.stop()
+                throw error
+            }
+            await peer.stop()
+        }
+        guard results.contains(where: { $0.target != BenchReport.peerName }) else {
+            throw BenchError("no rate held p99 <= \(slo) ms, down to 1 msg/s: see the probes above")
+        }
+        return BenchReport(results, probes: probes)
     }
 
     /// Runs the scenario against `target`, a server of our own, and stops it.
@@ -76,6 +120,13 @@ public enum BenchRunner {
         }
         guard options.duration > 0, options.warmup >= 0 else { throw BenchError("--duration must be positive") }
         guard (1...100).contains(options.runs) else { throw BenchError("--runs must be from 1 to 100") }
+        if let slo = options.sloP99Millis {
+            guard slo > 0, slo <= 60_000 else { throw BenchError("--slo-p99 must be from 0 to 60000 milliseconds") }
+            guard [.fanout, .rooms, .ingest, .direct].contains(options.scenario) else {
+                throw BenchError("--slo-p99 searches a rate: use it with fanout, rooms, ingest or direct")
+            }
+            guard options.runs == 1 else { throw BenchError("--slo-p99 and --runs do not go together") }
+        }
         guard options.rooms >= 1, options.clients >= 0 else { throw BenchError("--rooms and --clients must be positive") }
         guard options.size >= 24, options.size <= 1 << 20 else { throw BenchError("--size must be from 24 to 1048576") }
         guard (1...64).contains(options.clientThreads) else { throw BenchError("--client-threads must be from 1 to 64") }

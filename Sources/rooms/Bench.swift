@@ -62,6 +62,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Run the scenario this many times (each against a fresh server when spawning, alternating with the peer); report every run and the median and spread.")
     var runs: Int = 1
 
+    @Option(name: .customLong("slo-p99"), help: "Search the highest rate held with latency p99 within this many milliseconds, no error and 95 % of the rate achieved (fanout, rooms, ingest, direct; --rate is where the search starts).")
+    var sloP99: Double?
+
     func validate() throws {
         guard Scenario(rawValue: scenario) != nil else {
             throw ValidationError("unknown scenario '\(scenario)'; one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -74,7 +77,7 @@ struct Bench: AsyncParsableCommand {
         let options = BenchOptions(
             scenario: Scenario(rawValue: scenario)!, url: url, serverPID: serverPID, duration: duration, warmup: warmup,
             rooms: rooms, clients: clients, rate: Rate(argument: rate)!, size: size, raw: raw, peer: peer,
-            clientThreads: clientThreads, tokensPerSecond: tokensPerSecond, runs: runs)
+            clientThreads: clientThreads, tokensPerSecond: tokensPerSecond, runs: runs, sloP99Millis: sloP99)
         do {
             let report = try await BenchRunner.run(options) { line in
                 FileHandle.standardError.write(Data("bench: \(line)\n".utf8))

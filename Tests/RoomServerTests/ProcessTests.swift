@@ -37,6 +37,9 @@ struct ProcessTests {
             (["bench", "fanout", "--spawn", "--size", "3"], "--size must be"),
             (["bench", "fanout", "--spawn", "--runs", "0"], "--runs must be from 1 to 100"),
             (["bench", "fanout", "--spawn", "--runs", "many"], "--runs"),
+            (["bench", "fanout", "--spawn", "--slo-p99", "0"], "--slo-p99 must be from 0 to 60000"),
+            (["bench", "idle", "--spawn", "--slo-p99", "20"], "--slo-p99 searches a rate"),
+            (["bench", "rooms", "--spawn", "--slo-p99", "20", "--runs", "2"], "--slo-p99 and --runs do not go together"),
         ])
     func refusedCommandLines(arguments: [String], message: String) async throws {
         let (status, output) = try await RoomsBinary.run(RoomsBinary.url.path, arguments, timeout: .seconds(30))
@@ -97,6 +100,31 @@ struct ProcessTests {
         let latency = report["latencyMicros"] as? [String: Any] ?? [:]
         #expect(Set(latency.keys).isSuperset(of: ["p50", "p90", "p99", "p999", "max"]))
         #expect((report["serverRssBytes"] as? Int ?? 0) > 0)
+    }
+
+    @Test("rooms bench --slo-p99 searches the highest rate held within the latency target and reports every rate tried")
+    func benchRateSearch() async throws {
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("bench-slo-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let (status, output) = try await RoomsBinary.run(
+            RoomsBinary.url.path,
+            ["bench", "fanout", "--spawn", "--clients", "5", "--duration", "0.3", "--warmup", "0.1", "--rate", "100",
+             "--slo-p99", "50", "--json", json.path],
+            timeout: .seconds(300))
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("rates tried (p99 target 50.0 ms)"), "\(output)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any] ?? [:]
+        let probes = report["probes"] as? [[String: Any]] ?? []
+        #expect(probes.count >= 2, "\(probes)")
+        #expect(probes.first?["rate"] as? Double == 100)
+        // The report's run is the highest rate that held, and some higher rate did not.
+        let held = probes.filter { $0["held"] as? Bool == true }.compactMap { $0["rate"] as? Double }
+        let config = report["config"] as? [String: Any] ?? [:]
+        #expect(config["rate"] as? Double == held.max(), "\(config) \(probes)")
+        #expect(probes.contains { $0["held"] as? Bool == false && ($0["rate"] as? Double ?? 0) > (held.max() ?? 0) })
+        for probe in probes where probe["held"] as? Bool == true {
+            #expect((probe["p99Micros"] as? Int ?? .max) <= 50_000 && probe["errors"] as? Int == 0)
+        }
     }
 
     @Test("rooms bench --runs repeats a scenario, each run on a fresh server, and reports the median and spread")

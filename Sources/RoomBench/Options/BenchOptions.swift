@@ -29,11 +29,15 @@ public struct BenchOptions: Sendable, Encodable {
     /// How many times the scenario runs (each against a fresh server when spawning, alternating
     /// with the peer); the report gives every run, and the median and spread.
     public var runs: Int
+    /// `--slo-p99`: search for the highest rate whose latency p99 stays within this many
+    /// milliseconds (nil: run at `rate`).
+    public var sloP99Millis: Double?
 
     public init(
         scenario: Scenario, url: String? = nil, serverPID: Int32? = nil, duration: Double = 10, warmup: Double = 2,
         rooms: Int? = nil, clients: Int? = nil, rate: Rate = .max, size: Int = 64, raw: Bool = false,
-        peer: String? = nil, clientThreads: Int = 1, tokensPerSecond: Double = 50, runs: Int = 1
+        peer: String? = nil, clientThreads: Int = 1, tokensPerSecond: Double = 50, runs: Int = 1,
+        sloP99Millis: Double? = nil
     ) {
         self.scenario = scenario
         self.url = url
@@ -49,6 +53,7 @@ public struct BenchOptions: Sendable, Encodable {
         self.clientThreads = clientThreads
         self.tokensPerSecond = tokensPerSecond
         self.runs = runs
+        self.sloP99Millis = sloP99Millis
     }
 
     static func defaultRooms(_ scenario: Scenario) -> Int {

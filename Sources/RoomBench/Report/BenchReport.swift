@@ -12,12 +12,15 @@ public struct BenchReport: Encodable, Sendable {
     /// The name of the peer's runs.
     static let peerName = "node-ws"
 
-    /// Every run, in the order they ran.
+    /// Every run, in the order they ran (with `--slo-p99`: the best probe of each target).
     public let runs: [BenchResult]
+    /// `--slo-p99`: every rate tried, in order.
+    public let probes: [RateProbe]
 
-    public init(_ runs: [BenchResult]) {
+    public init(_ runs: [BenchResult], probes: [RateProbe] = []) {
         precondition(runs.contains { $0.target != Self.peerName }, "a report has at least one DurableRooms run")
         self.runs = runs
+        self.probes = probes
     }
 
     /// The DurableRooms runs.
@@ -47,7 +50,7 @@ public struct BenchReport: Encodable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case runs, summary, deliveriesRatioToPeer, deliveriesRatiosToPeer
+        case runs, summary, deliveriesRatioToPeer, deliveriesRatiosToPeer, probes
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -57,6 +60,7 @@ public struct BenchReport: Encodable, Sendable {
         try container.encode(summary, forKey: .summary)
         try container.encodeIfPresent(deliveriesRatioToPeer, forKey: .deliveriesRatioToPeer)
         if !deliveriesRatiosToPeer.isEmpty { try container.encode(deliveriesRatiosToPeer, forKey: .deliveriesRatiosToPeer) }
+        if !probes.isEmpty { try container.encode(probes, forKey: .probes) }
     }
 
     /// The report as a table.
@@ -77,6 +81,11 @@ public struct BenchReport: Encodable, Sendable {
             ("server peak RSS", runs.map { $0.serverRssBytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "?" }),
             ("errors", runs.map { "\($0.errors)" }),
         ]
+        if runs.contains(where: { $0.warmup != nil }) {
+            rows.append(("warm-up msg/s", runs.map { $0.warmup.map { number($0.messagesPerSecond) } ?? "-" }))
+            rows.append(("warm-up p99", runs.map { $0.warmup.map { millis($0.latencyMicros.p99) } ?? "-" }))
+            rows.append(("warm-up max", runs.map { $0.warmup.map { millis($0.latencyMicros.max) } ?? "-" }))
+        }
         if let perConnection = main.rssBytesPerConnection {
             rows.append(("RSS/connection", [String(format: "%.0f B", perConnection)]))
         }
@@ -93,6 +102,15 @@ public struct BenchReport: Encodable, Sendable {
         }
         for note in main.notes { text += "note: \(note)\n" }
         if roomsRuns.count > 1 { text += spreadTable }
+        if !probes.isEmpty {
+            text += "\nrates tried (p99 target \(main.config.sloP99Millis.map { "\($0)" } ?? "?") ms):\n"
+            for probe in probes {
+                text += "  \(probe.target.padding(toLength: 8, withPad: " ", startingAt: 0)) "
+                    + String(format: "%8.0f msg/s asked, %8.0f achieved, p99 %8.2f ms, %d errors: ", probe.rate,
+                             probe.messagesPerSecond, Double(probe.p99Micros) / 1000, probe.errors)
+                    + (probe.held ? "held" : "not held") + "\n"
+            }
+        }
         return text
     }
 

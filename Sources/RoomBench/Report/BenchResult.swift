@@ -27,6 +27,8 @@ public struct BenchResult: Encodable, Sendable {
     public var rssBytesPerConnection: Double?
     /// Anything else worth saying.
     public var notes: [String]
+    /// The warm-up, measured on its own (scenarios under steady load).
+    public var warmup: WarmupSummary?
 
     public init(
         scenario: Scenario, config: BenchOptions, target: String, messagesPerSecond: Double,

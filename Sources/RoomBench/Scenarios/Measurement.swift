@@ -9,13 +9,26 @@ struct Measurement {
     let seconds: Double
     let serverCpuPercent: Double?
     let serverPeakRSS: Int?
+    /// The warm-up, measured on its own (nil when there was none).
+    var warmup: WarmupSummary? = nil
 
-    /// Waits out the warm-up, then measures for the duration.
+    /// Measures the warm-up, then the duration, as two windows.
     static func run(client: LoadClient, target: BenchTarget, options: BenchOptions) async throws -> Measurement {
-        try await Task.sleep(for: .milliseconds(Int64(options.warmup * 1000)))
-        return try await window(client: client, target: target) {
+        var warmup: WarmupSummary?
+        if options.warmup > 0 {
+            let first = try await window(client: client, target: target) {
+                try await Task.sleep(for: .milliseconds(Int64(options.warmup * 1000)))
+            }
+            warmup = WarmupSummary(
+                seconds: first.seconds, messagesPerSecond: Double(first.stats.acknowledged) / first.seconds,
+                deliveriesPerSecond: Double(first.stats.deliveries) / first.seconds,
+                latencyMicros: LatencySummary(first.stats.latency), errors: first.stats.errors)
+        }
+        var measured = try await window(client: client, target: target) {
             try await Task.sleep(for: .milliseconds(Int64(options.duration * 1000)))
         }
+        measured.warmup = warmup
+        return measured
     }
 
     /// Measures while `body` runs.
@@ -38,11 +51,13 @@ struct Measurement {
         _ options: BenchOptions, target: BenchTarget, messages: Int? = nil, latency: Histogram<UInt64>? = nil,
         notes: [String] = []
     ) -> BenchResult {
-        BenchResult(
+        var result = BenchResult(
             scenario: options.scenario, config: options, target: target.name,
             messagesPerSecond: Double(messages ?? stats.acknowledged) / seconds,
             deliveriesPerSecond: Double(stats.deliveries) / seconds,
             latencyMicros: LatencySummary(latency ?? stats.latency), serverCpuPercent: serverCpuPercent,
             serverRssBytes: serverPeakRSS, errors: stats.errors, seconds: seconds, notes: notes)
+        result.warmup = warmup
+        return result
     }
 }
