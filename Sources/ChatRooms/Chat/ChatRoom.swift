@@ -267,9 +267,10 @@ public final class ChatRoom: Room {
     /// turn that stored it (nothing in an `open` room). A class composing the chat that stores
     /// messages with ``ChatLog`` itself calls it after each.
     public func didStore(_ message: ChatMessage, context: isolated RoomContext) throws {
-        let members = try context.members()
-        guard !members.isEmpty else { return }
+        guard try context.hasMembers() else { return }
         try oweEveryInbox(context: context)
-        try owePushes(for: message, members: members, context: context)
+        if context.services[PushService.self] != nil {
+            try owePushes(for: message, members: try context.members(), context: context)
+        }
     }
 }

@@ -91,8 +91,10 @@ extension ChatRoom {
             }
             var failed = false
             var delivered: [String] = []
+            // The room's last message as it stands now, for every update of the round.
+            let last = try log.recent(upTo: .max, limit: 1, context: context).first
             for user in targets {
-                let update = try inboxUpdate(for: user, context: context)
+                let update = try inboxUpdate(for: user, last: last, context: context)
                 do {
                     _ = try await context.call(
                         try .json(method: "POST", path: ["update"], update),
@@ -127,13 +129,12 @@ extension ChatRoom {
         } while inboxesOwedAgain
     }
 
-    /// The room as `user` sees it now, or their removal.
-    func inboxUpdate(for user: String, context: isolated RoomContext) throws -> InboxUpdate {
-        guard let role = try context.members().first(where: { $0.user == user }) else {
+    /// The room as `user` sees it now, its last message being `last`, or their removal.
+    func inboxUpdate(for user: String, last: ChatMessage?, context: isolated RoomContext) throws -> InboxUpdate {
+        guard let role = try context.member(user) else {
             return InboxUpdate(room: nil, removed: true)
         }
         let readSeq = try ReadCursors.readSeq(of: user, context: context)
-        let last = try log.recent(upTo: .max, limit: 1, context: context).first
         return InboxUpdate(
             room: InboxEntry(
                 kind: context.kind, id: context.id, lastSeq: context.lastSequence, readSeq: readSeq,

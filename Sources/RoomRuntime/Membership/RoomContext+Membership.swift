@@ -24,6 +24,20 @@ extension RoomContext {
         try memberList().role(of: user)
     }
 
+    /// `user` as a member of this room (role, when added), or nil when they are not one.
+    ///
+    /// - Throws: when the room's file cannot be read.
+    public func member(_ user: String) throws -> Member? {
+        try memberList().byUser[user]
+    }
+
+    /// Whether the room has members (false in an `open` room), without listing them.
+    ///
+    /// - Throws: when the room's file cannot be read.
+    public func hasMembers() throws -> Bool {
+        try !memberList().byUser.isEmpty
+    }
+
     /// The members, read from storage on first use after activation.
     func memberList() throws -> MemberList {
         if let memberCache { return memberCache }
