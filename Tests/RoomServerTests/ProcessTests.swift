@@ -90,7 +90,7 @@ struct ProcessTests {
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any] ?? [:]
         for key in [
             "scenario", "config", "messagesPerSecond", "deliveriesPerSecond", "latencyMicros", "serverCpuPercent",
-            "serverRssBytes", "errors",
+            "serverRssBytes", "errors", "clientCpuPercent", "warmup",
         ] {
             #expect(report[key] != nil, "missing \(key)")
         }

@@ -78,6 +78,7 @@ public struct BenchReport: Encodable, Sendable {
             ("latency max", runs.map { millis($0.latencyMicros.max) }),
             ("samples", runs.map { "\($0.latencyMicros.count)" }),
             ("server CPU", runs.map { $0.serverCpuPercent.map { String(format: "%.0f%%", $0) } ?? "?" }),
+            ("harness CPU", runs.map { $0.clientCpuPercent.map { String(format: "%.0f%%", $0) } ?? "?" }),
             ("server peak RSS", runs.map { $0.serverRssBytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "?" }),
             ("errors", runs.map { "\($0.errors)" }),
         ]

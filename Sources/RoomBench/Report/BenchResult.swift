@@ -29,6 +29,8 @@ public struct BenchResult: Encodable, Sendable {
     public var notes: [String]
     /// The warm-up, measured on its own (scenarios under steady load).
     public var warmup: WarmupSummary?
+    /// The harness's own CPU use during the measurement, in percent of one core.
+    public var clientCpuPercent: Double?
 
     public init(
         scenario: Scenario, config: BenchOptions, target: String, messagesPerSecond: Double,
