@@ -248,13 +248,17 @@ struct DeliveryTests {
     func inboxAcrossKill() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-inbox-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        // Inbox updates wait 3 s after a change: long enough to kill the node in between.
-        let kinds = #"{"team": {"class": "chat", "access": "members", "inboxDelayMilliseconds": 3000}}"#
+        // Inbox updates wait a minute after a change, so that only the room's durable schedule
+        // delivers them: it fires 5 s after it is set, which leaves 5 s to kill the node between
+        // the message's commit and its delivery (a shorter delay raced the kill on a loaded machine).
+        let kinds = #"{"team": {"class": "chat", "access": "members", "inboxDelayMilliseconds": 60000}}"#
         var server = try await ServerProcess.start(kinds: kinds, dataDirectory: directory)
         let created = try await server.http(
             .post, "/rooms/team/k?user=ann", body: #"{"members": [{"user": "bob", "role": "member"}]}"#)
         #expect(created.status == 201)
-        try await eventually("bob's inbox lists the room") { try await Self.inbox(server, "bob")["team/k"] != nil }
+        try await eventually("bob's inbox lists the room", timeout: .seconds(30)) {
+            try await Self.inbox(server, "bob")["team/k"] != nil
+        }
         #expect(try await server.http(.post, "/rooms/team/k/messages?user=ann", body: #"{"text": "after"}"#).status == 201)
         #expect(try await server.stop(signal: SIGKILL) == SIGKILL)
 
