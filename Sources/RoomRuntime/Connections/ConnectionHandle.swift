@@ -9,25 +9,37 @@ public struct ConnectionHandle: Sendable {
     let slot: RoomSlot
     let runtime: RoomRuntime
 
-    /// A message arrived from the client. It is queued in the room's mailbox; the call returns
-    /// when the connection may send more: at once, unless the connection has
-    /// `maxFramesInFlight` frames unanswered or the room's mailbox is full, in which case it
-    /// returns once the room has caught up. A server that reads the next message only after this
-    /// returns stops reading a socket that writes faster than its room commits, and TCP slows the
-    /// client down: nothing is buffered without bound, and nothing is dropped.
+    /// A message arrived from the client. It is queued in the room's mailbox; the result says
+    /// whether the connection may send more: true at once, unless the connection has
+    /// `maxFramesInFlight` frames unanswered or the room's mailbox is full, in which case it is
+    /// false and `ready` is called (once, from any thread) when the room has caught up. A server
+    /// that reads the socket only while it may send more stops reading a client that writes faster
+    /// than its room commits, and TCP slows the client down: nothing is buffered without bound, and
+    /// nothing is dropped.
     ///
     /// A heartbeat (`{"type": "ping"}`) is answered here with `{"type": "pong"}`, without
     /// reaching (or waking) the room.
-    public func receive(_ message: ClientMessage) async {
+    public func offer(_ message: ClientMessage, whenReady ready: @escaping @Sendable () -> Void) -> Bool {
         if case .text(let text) = message, let pong = Heartbeat.pong(answering: text) {
             connection.notePing(at: WallClock.millisecondsSince1970())
             connection.transport.send(pong)
-            return
+            return true
         }
         connection.startFrame()
         let routed = runtime.deliver(.message(connection, message), to: slot)
-        await connection.waitForFewerInFlight(than: runtime.configuration.maxFramesInFlight)
-        if routed.mailboxFull { await routed.slot.waitForSpace() }
+        let limit = runtime.configuration.maxFramesInFlight
+        guard routed.mailboxFull else { return connection.whenFewerInFlight(than: limit, ready) }
+        // Rare: wait for the connection's frames, then for room in the mailbox.
+        let slot = routed.slot
+        return connection.whenFewerInFlight(than: limit) { if slot.whenSpace(ready) { ready() } }
+            && slot.whenSpace(ready)
+    }
+
+    /// ``offer(_:whenReady:)``, returning once the connection may send more.
+    public func receive(_ message: ClientMessage) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            if offer(message, whenReady: { continuation.resume() }) { continuation.resume() }
+        }
     }
 
     /// The client refreshed its token: `identity` (for the same user) replaces the connection's.

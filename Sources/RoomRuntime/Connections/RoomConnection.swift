@@ -39,11 +39,11 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
     private let labels: Mutex<Labels>
 
     /// The frames of this connection queued or running in its room and not yet answered, and the
-    /// reader waiting for that number to drop (see ``ConnectionHandle/receive(_:)``).
+    /// reader to call once that number drops (see ``ConnectionHandle/offer(_:whenReady:)``).
     private struct Flow {
         var inFlight = 0
         var closed = false
-        var reader: CheckedContinuation<Void, Never>?
+        var reader: (@Sendable () -> Void)?
         var readerLimit = 0
     }
 
@@ -98,39 +98,34 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
 
     /// A frame of this connection was answered (acked, refused or dropped).
     func finishFrame() {
-        let reader: CheckedContinuation<Void, Never>? = flow.withLock { flow in
+        let reader: (@Sendable () -> Void)? = flow.withLock { flow in
             flow.inFlight -= 1
             guard let reader = flow.reader, flow.inFlight < flow.readerLimit else { return nil }
             flow.reader = nil
             return reader
         }
-        reader?.resume()
+        reader?()
     }
 
-    /// Returns once fewer than `limit` frames of this connection are in flight (at once if they
-    /// are, or once the connection closed).
-    func waitForFewerInFlight(than limit: Int) async {
-        // The common case, a connection under its bound, costs a lock and no continuation.
-        guard flow.withLock({ $0.inFlight >= limit && !$0.closed }) else { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = flow.withLock { flow in
-                guard flow.inFlight >= limit, !flow.closed else { return true }
-                flow.reader = continuation
-                flow.readerLimit = limit
-                return false
-            }
-            if now { continuation.resume() }
+    /// Whether fewer than `limit` frames of this connection are in flight (or it closed): true at
+    /// once, or false after keeping `ready` to call once they are. One reader waits at a time.
+    func whenFewerInFlight(than limit: Int, _ ready: @escaping @Sendable () -> Void) -> Bool {
+        flow.withLock { flow in
+            guard flow.inFlight >= limit, !flow.closed else { return true }
+            flow.reader = ready
+            flow.readerLimit = limit
+            return false
         }
     }
 
     /// The socket closed: a waiting reader is released, and queued frames will be dropped.
     func markClosed() {
-        let reader: CheckedContinuation<Void, Never>? = flow.withLock { flow in
+        let reader: (@Sendable () -> Void)? = flow.withLock { flow in
             flow.closed = true
             defer { flow.reader = nil }
             return flow.reader
         }
-        reader?.resume()
+        reader?()
     }
 
     /// The number of frames in flight (for tests and metrics).

@@ -18,7 +18,7 @@ final class RoomSlot: Sendable {
     /// What became of an event offered to the slot.
     enum Delivery: Sendable, Equatable {
         /// Queued; the room is live or activating. `full`: the mailbox is at its bound, and the
-        /// sender should wait for ``waitForSpace()`` before offering more.
+        /// sender should wait for ``whenSpace(_:)`` before offering more.
         case queued(full: Bool)
         /// Queued, and the caller must start the room's activation.
         case mustActivate
@@ -48,7 +48,8 @@ final class RoomSlot: Sendable {
         /// The room, waiting in a call, is asked to close its database for another room.
         var releaseRequested = false
         var deletionWaiters: [CheckedContinuation<Bool?, Never>] = []
-        var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Readers to call once the mailbox is below its bound (``whenSpace(_:)``).
+        var spaceWaiters: [@Sendable () -> Void] = []
         var connections: [RoomConnection] = []
         var lastSequence: Int64?
         var keepsActive = false
@@ -113,22 +114,20 @@ final class RoomSlot: Sendable {
         return queued
     }
 
-    /// Returns once the mailbox is below its bound (at once if it is, or if the room is gone).
-    func waitForSpace() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state in
-                guard state.mailbox.count >= mailboxLimit, state.phase != .removed else { return true }
-                state.spaceWaiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
+    /// Whether the mailbox is below its bound (or the room is gone): true at once, or false after
+    /// keeping `ready` to call once it is.
+    func whenSpace(_ ready: @escaping @Sendable () -> Void) -> Bool {
+        state.withLock { state in
+            guard state.mailbox.count >= mailboxLimit, state.phase != .removed else { return true }
+            state.spaceWaiters.append(ready)
+            return false
         }
     }
 
     /// The turn loop's next step: the oldest queued event first, then (unless `inCall`) a pending
     /// hibernation.
     func nextStep(inCall: Bool = false) -> Step {
-        let (step, readers): (Step, [CheckedContinuation<Void, Never>]) = state.withLock { state in
+        let (step, readers): (Step, [@Sendable () -> Void]) = state.withLock { state in
             if let event = state.mailbox.popFirst() {
                 guard !state.spaceWaiters.isEmpty, state.mailbox.count < mailboxLimit else { return (.event(event), []) }
                 defer { state.spaceWaiters.removeAll() }
@@ -146,7 +145,7 @@ final class RoomSlot: Sendable {
             }
             return (.idle, [])
         }
-        for reader in readers { reader.resume() }
+        for reader in readers { reader() }
         return step
     }
 
@@ -283,7 +282,7 @@ final class RoomSlot: Sendable {
             }
             return ((Array(state.mailbox), state.connections, state.deletionWaiters), state.spaceWaiters)
         }
-        for reader in readers { reader.resume() }
+        for reader in readers { reader() }
         return result
     }
 
@@ -296,7 +295,7 @@ final class RoomSlot: Sendable {
             }
             return (Array(state.mailbox), state.spaceWaiters)
         }
-        for reader in readers { reader.resume() }
+        for reader in readers { reader() }
         return events
     }
 

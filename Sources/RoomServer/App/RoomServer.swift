@@ -11,7 +11,6 @@ import CoreMetrics
 public import ServiceLifecycle
 public import UnixSignals
 import Synchronization
-import WSCore
 
 /// A DurableRooms node: the room runtime behind an HTTP and WebSocket server.
 ///
@@ -107,6 +106,7 @@ public final class RoomServer: Service {
     public func run() async throws {
         var group = ServiceGroupConfiguration(
             services: [
+                .init(service: SocketHeartbeat(sockets: sockets, interval: Self.pingInterval)),
                 .init(service: runtime),
                 .init(service: makeApplication()),
                 .init(service: ShutdownGate(server: self)),
@@ -156,7 +156,6 @@ public final class RoomServer: Service {
             server: HTTPServerBuilder { [self] responder in
                 RoomsHTTPChannel(
                     responder: responder, maxFrameSize: configuration.maxFrameBytes,
-                    autoPing: .enabled(timePeriod: Self.pingInterval), closeTimeout: Self.closeTimeout,
                     requestHeaderTimeout: configuration.requestHeaderTimeout,
                     idleTimeout: configuration.httpIdleTimeout, budget: connections,
                     upgrade: { [self] head in await webSocketHandler(for: head) })
@@ -182,9 +181,7 @@ public final class RoomServer: Service {
     /// The handler for a WebSocket upgrade request, or the error that refuses it: everything a
     /// connection may be refused for is decided here, before the upgrade (and before any room
     /// file is created).
-    private func webSocketHandler(for head: HTTPRequestHead) async -> Result<
-        WebSocketDataHandler<RoomsHTTPChannel.Context>, RoomError
-    > {
+    private func webSocketHandler(for head: HTTPRequestHead) async -> Result<WebSocketSession, RoomError> {
         var target: WebSocketTarget
         let identity: Identity
         do throws(RoomError) {
@@ -210,13 +207,10 @@ public final class RoomServer: Service {
         } catch {
             return .failure(error)
         }
-        let session = WebSocketSession(
-            target: target, identity: identity, gatekeeper: gatekeeper, runtime: runtime, sockets: sockets,
-            maxMessageBytes: configuration.maxFrameBytes, maxQueuedFrames: configuration.maxQueuedFrames,
-            closeTimeout: Self.closeTimeout, closeDrainTimeout: Self.closeDrainTimeout)
-        return .success { inbound, outbound, context in
-            try await session.run(
-                inbound: inbound, outbound: outbound, channel: context.channel, logger: context.logger)
-        }
+        return .success(
+            WebSocketSession(
+                target: target, identity: identity, gatekeeper: gatekeeper, runtime: runtime, sockets: sockets,
+                maxMessageBytes: configuration.maxFrameBytes, maxQueuedFrames: configuration.maxQueuedFrames,
+                closeTimeout: Self.closeTimeout, closeDrainTimeout: Self.closeDrainTimeout))
     }
 }

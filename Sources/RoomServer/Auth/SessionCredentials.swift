@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 @_spi(Node) import RoomRuntime
 
@@ -17,6 +18,9 @@ final class SessionCredentials: Sendable {
     private struct State {
         var expiresAt: Int64?
         var expired = false
+        /// The timer that checks the expiry next, while the connection is open.
+        var timer: Scheduled<Void>?
+        var stopped = false
     }
 
     private let state: Mutex<State>
@@ -38,23 +42,34 @@ final class SessionCredentials: Sendable {
     /// Whether the token expired: the connection is closing.
     var hasExpired: Bool { closing.load(ordering: .relaxed) }
 
-    /// Starts the task that closes the connection when its token expires; nil when the
+    /// Closes the connection when its token expires, checking again after each refresh, with a
+    /// timer on `loop` (the socket's event loop: no task per connection); nothing when the
     /// connection's identity has no expiry (no authentication).
-    func watchExpiry() -> Task<Void, Never>? {
-        guard state.withLock({ $0.expiresAt }) != nil, let leeway = gatekeeper.verifier?.leewayMilliseconds else {
-            return nil
+    func watchExpiry(on loop: any EventLoop) {
+        guard let leeway = gatekeeper.verifier?.leewayMilliseconds,
+            let expiresAt = state.withLock({ $0.stopped ? nil : $0.expiresAt })
+        else { return }
+        let deadline = expiresAt + leeway
+        let now = WallClock.millisecondsSince1970()
+        guard now < deadline else { return expire() }
+        let timer = loop.scheduleTask(in: .milliseconds(min(deadline - now, 3_600_000))) { [self] in
+            watchExpiry(on: loop)
         }
-        return Task { [self] in
-            while !Task.isCancelled {
-                let deadline = state.withLock { $0.expiresAt ?? .max } + leeway
-                let now = WallClock.millisecondsSince1970()
-                if now >= deadline {
-                    expire()
-                    return
-                }
-                try? await Task.sleep(for: .milliseconds(min(deadline - now, 3_600_000)))
-            }
+        let stopped = state.withLock { state in
+            if !state.stopped { state.timer = timer }
+            return state.stopped
         }
+        if stopped { timer.cancel() }
+    }
+
+    /// The connection closed: no more expiry checks.
+    func stopWatching() {
+        let timer = state.withLock { state in
+            state.stopped = true
+            defer { state.timer = nil }
+            return state.timer
+        }
+        timer?.cancel()
     }
 
     private func expire() {

@@ -14,9 +14,9 @@ import Synchronization
 /// closed with 1013 (try again later), so that one slow client never holds memory or slows
 /// anyone else. It can reconnect and catch up from history.
 ///
-/// Closes go to the session (`onCloseReady`), which runs the close handshake through the
-/// WebSocket writer; the frames queued before a close are written before it. No task waits per
-/// connection for that: an idle connection costs only its queue.
+/// Closes go to the socket's handler (`onCloseReady`), which runs the close handshake; the frames
+/// queued before a close are written before it. No task waits per connection for that: an idle
+/// connection costs only its queue.
 final class Outbox: ConnectionTransport {
     private struct State {
         var items = Deque<OutboundFrame>()
@@ -31,7 +31,8 @@ final class Outbox: ConnectionTransport {
 
     /// The most frames waiting for one connection.
     let limit: Int
-    private let channel: any Channel
+    /// The socket's channel.
+    let channel: any Channel
     private let state = Mutex(State())
     private let onClose: @Sendable () -> Void
     private let onCloseReady: @Sendable (CloseCode, String) -> Void
@@ -115,7 +116,8 @@ final class Outbox: ConnectionTransport {
                     state.draining = false
                     return nil
                 }
-                defer { state.items.removeAll(keepingCapacity: true) }
+                // Swapped out, not emptied in place: an idle socket keeps no buffer.
+                defer { state.items = Deque() }
                 return state.items
             }
             guard let batch else { return }

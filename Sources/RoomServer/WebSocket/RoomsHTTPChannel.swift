@@ -8,12 +8,13 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
 @_spi(Node) import RoomRuntime
-@_spi(WSInternal) import WSCore
 
 /// An HTTP/1.1 connection that may upgrade to a WebSocket.
 ///
 /// This is Hummingbird's `HTTP1WebSocketUpgradeChannel` with the changes the protocol needs:
 ///
+/// - an upgraded connection is run by a ``RoomSocketHandler`` in its channel, with no task per
+///   connection;
 /// - an upgrade request that is refused (an unknown kind, a malformed room id or user) is answered
 ///   with the documented status and JSON error body, where the stock channel always answers a
 ///   bare `400`;
@@ -23,19 +24,13 @@ import NIOWebSocket
 /// - a connection idle between requests is closed after the configured idle timeout;
 /// - a connection over the node's ``ConnectionBudget`` is refused with `503`.
 struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
-    /// The context a WebSocket handler receives.
-    struct Context: WebSocketContext {
-        let logger: Logger
-        /// The connection's channel, for cutting a client that cannot be closed politely.
-        let channel: any Channel
-    }
-
-    /// Decides an upgrade from the request head: a handler to run on the WebSocket, or the error
+    /// Decides an upgrade from the request head: the session to run on the WebSocket, or the error
     /// that refuses it.
-    typealias Upgrade = @Sendable (HTTPRequestHead) async -> Result<WebSocketDataHandler<Context>, RoomError>
+    typealias Upgrade = @Sendable (HTTPRequestHead) async -> Result<WebSocketSession, RoomError>
 
     enum UpgradeResult: Sendable {
-        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, WebSocketDataHandler<Context>)
+        /// Upgraded: the socket's handler runs it from now on.
+        case websocket
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, RoomError)
     }
@@ -48,7 +43,6 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     /// The HTTP responder for requests that do not upgrade.
     let responder: Responder
     private let upgrade: Upgrade
-    private let webSocket: WebSocketHandler.Configuration
     private let maxFrameSize: Int
     private let http1: HTTP1Channel.Configuration
     /// How long a client has to complete a request head.
@@ -59,7 +53,7 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     private let budget: ConnectionBudget
 
     init(
-        responder: @escaping Responder, maxFrameSize: Int, autoPing: AutoPingSetup, closeTimeout: Duration,
+        responder: @escaping Responder, maxFrameSize: Int,
         requestHeaderTimeout: Duration, idleTimeout: Duration, budget: ConnectionBudget, upgrade: @escaping Upgrade
     ) {
         self.budget = budget
@@ -69,9 +63,6 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         self.requestHeaderTimeout = requestHeaderTimeout
         self.idleTimeout = idleTimeout
         self.http1 = HTTP1Channel.Configuration()
-        self.webSocket = WebSocketHandler.Configuration(
-            extensions: [], autoPing: autoPing, closeTimeout: closeTimeout, validateUTF8: true,
-            maxFrameSize: maxFrameSize)
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -81,7 +72,7 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 HTTPRequestGuard(headerTimeout: requestHeaderTimeout, overBudget: !admitted),
                 eventLoop: channel.eventLoop)
             let refusal = NIOLoopBoundBox<RoomError?>(nil, eventLoop: channel.eventLoop)
-            let chosen = NIOLoopBoundBox<WebSocketDataHandler<Context>?>(nil, eventLoop: channel.eventLoop)
+            let chosen = NIOLoopBoundBox<WebSocketSession?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: maxFrameSize,
                 enableAutomaticErrorHandling: true,
@@ -90,8 +81,8 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                     // decision runs back on the channel's event loop.
                     channel.eventLoop.makeFutureWithTask { await upgrade(head) }.map { decision -> HTTPHeaders? in
                         switch decision {
-                        case .success(let handler):
-                            chosen.value = handler
+                        case .success(let session):
+                            chosen.value = session
                             // The connection stops being HTTP now: the guard goes before the
                             // decoder does, or bytes of WebSocket frames would reach it.
                             channel.pipeline.syncOperations.removeHandler(requestGuard.value, promise: nil)
@@ -105,10 +96,9 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { [budget] channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         budget.webSocketOpened(channel)
-                        let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
-                            wrappingChannelSynchronously: channel,
-                            configuration: .init(isOutboundHalfClosureEnabled: true))
-                        return UpgradeResult.websocket(asyncChannel, chosen.value!)
+                        try channel.pipeline.syncOperations.addHandler(
+                            RoomSocketHandler(session: chosen.value!, logger: logger))
+                        return UpgradeResult.websocket
                     }
                 })
             let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration(
@@ -159,10 +149,9 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 try await http1.executeThenClose { _, outbound in
                     try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
                 }
-            case .websocket(let asyncChannel, let handler):
-                _ = try await WebSocketHandler.handle(
-                    type: .server, configuration: webSocket, asyncChannel: asyncChannel,
-                    context: Context(logger: logger, channel: asyncChannel.channel), handler: handler)
+            case .websocket:
+                // The socket's handler runs the connection; this task ends here.
+                break
             }
         } catch let error as ChannelError where error == .inputClosed {
             logger.trace("connection closed before the upgrade")

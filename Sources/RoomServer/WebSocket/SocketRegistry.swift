@@ -36,6 +36,13 @@ final class SocketRegistry: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Pings every open socket: one timer for the node rather than one per socket (see
+    /// ``RoomSocketHandler``). Each socket answers on its own event loop.
+    func heartbeat() {
+        let open = state.withLock { Array($0.open.values) }
+        for outbox in open { RoomSocketHandler.fire(.heartbeat, on: outbox.channel) }
+    }
+
     /// Refuses new sockets and closes every open one with `code`.
     func closeAll(code: CloseCode, reason: String) {
         let open = state.withLock { state in

@@ -2,8 +2,12 @@ import Foundation
 
 /// A WebSocket frame read off a raw connection (RFC 6455 framing, no extensions).
 struct RawWebSocketFrame: Sendable {
+    static let continuation: UInt8 = 0x0
     static let text: UInt8 = 0x1
+    static let binary: UInt8 = 0x2
     static let close: UInt8 = 0x8
+    static let ping: UInt8 = 0x9
+    static let pong: UInt8 = 0xA
 
     let opcode: UInt8
     let payload: [UInt8]
@@ -50,19 +54,23 @@ struct RawWebSocketFrame: Sendable {
         return frames
     }
 
-    /// A client's frame (final, masked as clients must send) of `opcode` carrying `payload`
-    /// (at most 65,535 bytes). `mask` is the masking key; a key of zeros (valid, since a server
+    /// A client's frame (masked as clients must send) of `opcode` carrying `payload` (at most
+    /// 65,535 bytes); `fin` false for a fragment that more follow, `reserved` the RSV1-3 bits
+    /// (0x70 for all three). `mask` is the masking key; a key of zeros (valid, since a server
     /// cannot tell) leaves the payload as it is, for floods made in bulk.
-    static func client(_ opcode: UInt8, _ payload: [UInt8], mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]) -> [UInt8] {
+    static func client(
+        _ opcode: UInt8, _ payload: [UInt8], fin: Bool = true, reserved: UInt8 = 0,
+        mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+    ) -> [UInt8] {
         let length: [UInt8] =
             payload.count < 126
             ? [0x80 | UInt8(payload.count)] : [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
         let masked = mask == [0, 0, 0, 0] ? payload : payload.enumerated().map { $1 ^ mask[$0 % 4] }
-        return [0x80 | opcode] + length + mask + masked
+        return [(fin ? 0x80 : 0) | reserved | opcode] + length + mask + masked
     }
 
     /// A client's close frame with `code`.
-    static func clientClose(code: Int) -> [UInt8] {
-        client(close, [UInt8(code >> 8), UInt8(code & 0xFF)])
+    static func clientClose(code: Int, reason: [UInt8] = []) -> [UInt8] {
+        client(close, [UInt8(code >> 8), UInt8(code & 0xFF)] + reason)
     }
 }

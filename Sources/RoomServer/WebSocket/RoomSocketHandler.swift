@@ -1,0 +1,376 @@
+import DequeModule
+import Logging
+import NIOCore
+import NIOWebSocket
+@_spi(Node) import RoomRuntime
+
+/// One client's WebSocket once upgraded: the last handler of its channel, after NIO's frame
+/// decoder and encoder. It feeds the client's messages to the room and runs the protocol's control
+/// frames (ping, pong, close) itself.
+///
+/// There is no task, async channel or actor per connection: an idle socket costs its channel, this
+/// handler, its ``Outbox`` and its ``RoomConnection``, and nothing runs for it until bytes arrive
+/// or the node's heartbeat (``SocketRegistry/heartbeat()``) pings it. This is written by hand,
+/// rather than on WSCore's WebSocket handler, for that memory: the async machinery per connection
+/// (a reading task, the async channel's buffers, the handler actor and its ping task) cost about
+/// 25 KiB per idle socket, most of a node's memory when it holds many hibernated rooms.
+///
+/// The rules it keeps (RFC 6455, as the server side):
+/// - a message may arrive in fragments, up to `maxMessageBytes` in all (else 1009); a text
+///   message must be valid UTF-8 (else 1007); reserved bits, reserved opcodes, a continuation
+///   without a start, or a new message inside a fragmented one close with 1002. Frames too large,
+///   fragmented control frames and long control frames are refused by NIO's decoder, whose error
+///   handler closes with 1009 or 1002;
+/// - a ping is answered with a pong carrying its payload; the node pings every socket each
+///   heartbeat, and a socket that has not answered the previous ping is closed with 1001;
+/// - a client's close is answered with a close (1000, or 1002 for an invalid code or reason), then
+///   the connection is closed; a close the server starts (the room asked, the node stops, the
+///   client fell too far behind) goes after the frames queued before it, and the client has
+///   `closeTimeout` to answer once it is sent, `closeDrainTimeout` while it waits behind frames the
+///   client has not read. Either deadline cuts the connection.
+///
+/// Backpressure: a message is handed to the room with ``ConnectionHandle/offer(_:whenReady:)``;
+/// while the room asks the client to wait, the socket is not read (TCP holds the client back) and
+/// messages already read wait here, in order.
+final class RoomSocketHandler: ChannelDuplexHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    /// What reaches the handler through its pipeline from other threads.
+    enum Event: Sendable {
+        /// The room can take more of this client's messages.
+        case resumeReading
+        /// A close was queued behind frames the client has not read yet.
+        case closeQueued
+        /// Every frame before the close is written: send the close frame.
+        case sendClose(CloseCode, String)
+        /// The node's heartbeat: ping the client, or close it if it did not answer the last ping.
+        case heartbeat
+    }
+
+    private enum Phase {
+        case open
+        /// The server sent its close frame and waits for the client's.
+        case closing
+        case closed
+    }
+
+    private let session: WebSocketSession
+    private let logger: Logger
+    private var phase = Phase.open
+    private var outbox: Outbox?
+    private var handle: ConnectionHandle?
+    private var credentials: SessionCredentials?
+    /// Fires ``Event/resumeReading``: made once, since it is handed to the room with every message.
+    private var resume: (@Sendable () -> Void)?
+    /// A message split over frames while its fragments arrive, and whether it is text.
+    private var fragments: ByteBuffer?
+    private var fragmentsAreText = false
+    /// The room asked the client to wait: the socket is not read, and messages already read wait
+    /// in `held`.
+    private var paused = false
+    private var readPending = false
+    private var held = Deque<ClientMessage>()
+    /// The payload of the ping the client has not answered yet.
+    private var unansweredPing: UInt64?
+    /// Cuts the connection when a close does not complete in time.
+    private var closeTimer: Scheduled<Void>?
+    private var ended = false
+
+    init(session: WebSocketSession, logger: Logger) {
+        self.session = session
+        self.logger = logger
+    }
+
+    // MARK: - Opening and ending
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        // The outbox calls from shard threads, sometimes under its lock: its closes always hop.
+        let outbox = Outbox(
+            channel: channel, limit: session.maxQueuedFrames,
+            onClose: { Self.fire(.closeQueued, on: channel) },
+            onCloseReady: { code, reason in Self.fire(.sendClose(code, reason), on: channel) })
+        self.outbox = outbox
+        resume = { Self.fire(.resumeReading, on: channel) }
+        guard session.sockets.add(outbox) else {
+            outbox.close(code: .goingAway, reason: RoomError.Code.shuttingDown.rawValue)
+            return
+        }
+        do {
+            handle = try session.runtime.connect(
+                to: session.target.address, identity: session.identity,
+                parameters: Gatekeeper.withoutToken(session.target.parameters), transport: outbox)
+        } catch {
+            outbox.send(ErrorFrame.frame(for: error))
+            outbox.close(code: CloseCode(closingFor: error), reason: error.code.rawValue)
+            return
+        }
+        let credentials = SessionCredentials(
+            identity: session.identity, address: session.target.address, gatekeeper: session.gatekeeper,
+            handle: handle!, transport: outbox)
+        credentials.watchExpiry(on: context.eventLoop)
+        self.credentials = credentials
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        end()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        end()
+    }
+
+    /// The connection is gone: the room hears of it once; messages still held are dropped (the
+    /// client got no ack for them, and resends by id).
+    private func end() {
+        guard !ended else { return }
+        ended = true
+        phase = .closed
+        closeTimer?.cancel()
+        closeTimer = nil
+        credentials?.stopWatching()
+        held.removeAll()
+        handle?.disconnect()
+        if let outbox {
+            outbox.finish()
+            session.sockets.remove(outbox)
+        }
+    }
+
+    // MARK: - Frames from the client
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary:
+            guard frame.reservedBits.isEmpty, fragments == nil else { return fail(.protocolError, context: context) }
+            guard phase == .open else { return }
+            if frame.fin {
+                received(frame.unmaskedData, isText: frame.opcode == .text, context: context)
+            } else {
+                fragments = frame.unmaskedData
+                fragmentsAreText = frame.opcode == .text
+            }
+        case .continuation:
+            guard frame.reservedBits.isEmpty, var message = fragments else { return fail(.protocolError, context: context) }
+            fragments = nil
+            var data = frame.unmaskedData
+            guard message.readableBytes + data.readableBytes <= session.maxMessageBytes else {
+                return fail(.messageTooLarge, context: context)
+            }
+            message.writeBuffer(&data)
+            if frame.fin {
+                if phase == .open { received(message, isText: fragmentsAreText, context: context) }
+            } else {
+                fragments = message
+            }
+        case .ping:
+            guard phase == .open else { return }
+            context.writeAndFlush(
+                wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+        case .pong:
+            var data = frame.unmaskedData
+            if let ping = unansweredPing, data.readableBytes == 8, data.readInteger(as: UInt64.self) == ping {
+                unansweredPing = nil
+            }
+        case .connectionClose:
+            receivedClose(frame, context: context)
+        default:
+            fail(.protocolError, context: context)
+        }
+    }
+
+    /// A whole message: to the room, or held while the room asks the client to wait.
+    private func received(_ bytes: ByteBuffer, isText: Bool, context: ChannelHandlerContext) {
+        let message: ClientMessage
+        if isText {
+            var bytes = bytes
+            guard let text = try? bytes.readUTF8ValidatedString(length: bytes.readableBytes) else {
+                return fail(.dataInconsistentWithMessage, context: context)
+            }
+            message = .text(text)
+        } else {
+            message = .binary(bytes)
+        }
+        if paused {
+            held.append(message)
+        } else {
+            deliver(message, context: context)
+        }
+    }
+
+    private func deliver(_ message: ClientMessage, context: ChannelHandlerContext) {
+        guard let handle, let credentials, let resume else { return }
+        // Nothing of a client whose token expired reaches its room while it closes.
+        guard !credentials.hasExpired else { return }
+        if case .text(let text) = message, session.gatekeeper.mode == .jwt, let frame = AuthFrame.parse(text) {
+            // Verifying may take a moment: the messages after it wait, in order.
+            paused = true
+            Task {
+                await credentials.refresh(with: frame)
+                resume()
+            }
+            return
+        }
+        if !handle.offer(message, whenReady: resume) { paused = true }
+    }
+
+    /// The room caught up: hand it what waited, then read the socket again.
+    private func resumeReading(context: ChannelHandlerContext) {
+        paused = false
+        while !paused, let message = held.popFirst() {
+            deliver(message, context: context)
+        }
+        if !paused, readPending {
+            readPending = false
+            context.read()
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if paused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: - Closing
+
+    /// The client's close frame: answered, then the connection closes (as RFC 6455 asks of a
+    /// server). An answer to the server's own close just closes.
+    private func receivedClose(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        switch phase {
+        case .open:
+            phase = .closed
+            var data = frame.unmaskedData
+            let size = data.readableBytes
+            let code = data.readWebSocketErrorCode()
+            let reasonIsValid =
+                data.readableBytes == 0 || (try? data.readUTF8ValidatedString(length: data.readableBytes)) != nil
+            let answer: WebSocketErrorCode
+            if !frame.reservedBits.isEmpty || !reasonIsValid || (size > 0 && code == nil) {
+                answer = .protocolError
+            } else if case .unknown(let number) = code, number < 3000 || number > 4999 {
+                // 3000-3999 are for libraries and 4000-4999 private: valid; other unknown codes are not.
+                answer = .protocolError
+            } else {
+                answer = .normalClosure
+            }
+            let channel = context.channel
+            writeClose(answer, reason: nil, context: context).whenComplete { _ in channel.close(promise: nil) }
+        case .closing:
+            phase = .closed
+            context.close(promise: nil)
+        case .closed:
+            break
+        }
+    }
+
+    /// Starts a close from the server's side. The client has `closeTimeout` to answer once the
+    /// close frame is on the wire; until then (it may wait behind frames the client has not read)
+    /// the drain deadline holds.
+    private func startClose(_ code: WebSocketErrorCode, reason: String?, context: ChannelHandlerContext) {
+        guard phase == .open else { return }
+        phase = .closing
+        let channel = context.channel
+        if closeTimer == nil { cut(after: session.closeDrainTimeout, channel: channel) }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let timeout = session.closeTimeout
+        writeClose(code, reason: reason, context: context).whenComplete { [logger] result in
+            switch result {
+            case .success:
+                handler.value.cut(after: timeout, channel: channel)
+            case .failure(let error):
+                logger.trace("socket close failed", metadata: ["error": "\(error)"])
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    @discardableResult
+    private func writeClose(_ code: WebSocketErrorCode, reason: String?, context: ChannelHandlerContext)
+        -> EventLoopFuture<Void>
+    {
+        var data = context.channel.allocator.buffer(capacity: 2 + (reason?.utf8.count ?? 0))
+        data.write(webSocketErrorCode: code)
+        if let reason { data.writeString(reason) }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(
+            wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: promise)
+        return promise.futureResult
+    }
+
+    /// The client broke the protocol: close with `code`.
+    private func fail(_ code: WebSocketErrorCode, context: ChannelHandlerContext) {
+        fragments = nil
+        held.removeAll()
+        guard phase == .open else { return context.close(promise: nil) }
+        startClose(code, reason: nil, context: context)
+    }
+
+    /// Cuts the connection after `timeout` (replacing an earlier deadline).
+    private func cut(after timeout: Duration, channel: any Channel) {
+        guard !ended else { return }
+        closeTimer?.cancel()
+        closeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { channel.close(promise: nil) }
+    }
+
+    // MARK: - Events
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case let event as Event:
+            switch event {
+            case .resumeReading:
+                resumeReading(context: context)
+            case .closeQueued:
+                if phase == .open, closeTimer == nil { cut(after: session.closeDrainTimeout, channel: context.channel) }
+            case .sendClose(let code, let reason):
+                startClose(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason, context: context)
+            case .heartbeat:
+                heartbeat(context: context)
+            }
+        case ChannelEvent.inputClosed:
+            // The client shut its side without a close frame: it is gone.
+            context.close(promise: nil)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    private func heartbeat(context: ChannelHandlerContext) {
+        guard phase == .open else { return }
+        if unansweredPing != nil {
+            logger.debug("closing a WebSocket that did not answer its ping")
+            startClose(.goingAway, reason: "Ping timeout", context: context)
+            context.close(promise: nil)
+            return
+        }
+        let ping = UInt64.random(in: .min ... .max)
+        unansweredPing = ping
+        var data = context.channel.allocator.buffer(capacity: 8)
+        data.writeInteger(ping)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: data)), promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { outbox?.resume() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Protocol errors of the decoder are answered (1009, 1002) by NIO's error handler before
+        // this one; anything else (a reset) ends the connection.
+        logger.trace("WebSocket error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    /// Fires `event` into `channel`'s pipeline from any thread, always after the caller returns.
+    static func fire(_ event: Event, on channel: any Channel) {
+        channel.eventLoop.execute { channel.pipeline.fireUserInboundEventTriggered(event) }
+    }
+}
