@@ -13,12 +13,12 @@ import Testing
 /// and a connection the provider closed after a failed answer.
 @Suite("AI provider faults")
 struct AIProviderFaultTests {
-    /// A loopback port that nothing listens on: bound to get a free one, then closed, so that a
-    /// connection to it is refused.
-    static func refusedPort() throws -> Int {
+    /// A loopback port that nothing listens on, and the socket that holds it: bound but never
+    /// listening, so that a connection to it is refused. Close the socket when done; until then no
+    /// other server (another test's, started at the same time) can be given the port.
+    static func refusedPort() throws -> (port: Int, socket: Int32) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
-        defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -29,13 +29,17 @@ struct AIProviderFaultTests {
                 bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
             }
         }
-        guard bound else { throw TestFailure("bind() failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            close(descriptor)
+            throw TestFailure("bind() failed: errno \(errno)")
+        }
+        return (Int(UInt16(bigEndian: address.sin_port)), descriptor)
     }
 
     @Test("a provider that refuses connections is reported as provider_unreachable within seconds")
     func refusedConnection() async throws {
-        let port = try Self.refusedPort()
+        let (port, held) = try Self.refusedPort()
+        defer { close(held) }
         // A no-progress timeout far above the bound, so that only the connect deadline can answer
         // in time (before the fix: provider_timeout after it, or provider_unreachable after 90 s).
         let (server, provider) = try await AIChatTests.servers(extra: [

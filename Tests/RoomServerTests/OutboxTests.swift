@@ -9,20 +9,19 @@ import Testing
 
 @Suite("Outbox: the bounded queue to one socket")
 struct OutboxTests {
-    /// An outbox on an embedded channel, and the texts written to it.
+    /// An outbox on an embedded channel, the texts written to it, and the closes it hands to the
+    /// socket's handler.
     final class Fixture {
         let channel = EmbeddedChannel()
         let outbox: Outbox
         let log = CloseLog()
 
         init(limit: Int) {
-            let log = log
-            outbox = Outbox(channel: channel, limit: limit) { code, reason in
-                log.closes.withLock { $0.append("\(code.rawValue) \(reason)") }
-            }
+            outbox = Outbox(channel: channel, limit: limit)
+            try! channel.pipeline.syncOperations.addHandler(CloseRecorder(log: log))
         }
 
-        /// The closes handed to the session, as "CODE reason".
+        /// The closes handed over so far, as "CODE reason" (events already run on the loop).
         var closes: [String] { log.closes.withLock { $0 } }
 
         /// Runs the loop and returns the frames written since the last call.
@@ -38,6 +37,21 @@ struct OutboxTests {
 
     final class CloseLog: Sendable {
         let closes = Mutex<[String]>([])
+    }
+
+    /// Records the ``SocketEvent/sendClose(_:_:)`` events the outbox fires, in place of the
+    /// socket's handler.
+    final class CloseRecorder: ChannelInboundHandler {
+        typealias InboundIn = NIOAny
+        let log: CloseLog
+
+        init(log: CloseLog) { self.log = log }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case .sendClose(let code, let reason) = event as? SocketEvent {
+                log.closes.withLock { $0.append("\(code.rawValue) \(reason)") }
+            }
+        }
     }
 
     @Test("frames are written in order, on the socket's loop, in batches")
@@ -70,6 +84,7 @@ struct OutboxTests {
         for index in 0..<3 { fixture.outbox.send(.text("\(index)")) }
         fixture.outbox.send(.text("one too many"))
         fixture.outbox.send(.text("after"))
+        fixture.channel.embeddedEventLoop.run()
         #expect(fixture.closes == ["1013 slow_consumer"])
         fixture.channel.isWritable = true
         fixture.outbox.resume()
@@ -87,6 +102,7 @@ struct OutboxTests {
         #expect(fixture.closes == ["1001 bye"])
         fixture.outbox.finish()
         fixture.outbox.close(code: .normal, reason: "again")
+        fixture.channel.embeddedEventLoop.run()
         #expect(fixture.closes == ["1001 bye"])
     }
 }

@@ -34,6 +34,8 @@ public final class RoomServer: Service {
     public let logger: Logger
 
     let sockets = SocketRegistry()
+    /// What every WebSocket shares (see ``RoomSocketHandler``).
+    private let socketSettings: SocketSettings
     /// Who may reach what: authentication, the token's rooms, admin routes, origins.
     let gatekeeper: Gatekeeper
     /// The node's open connections and how many the descriptor limit lets it take.
@@ -97,6 +99,10 @@ public final class RoomServer: Service {
         runtime = try RoomRuntime(
             configuration: runtimeConfiguration, logger: runtimeLogger, metricsFactory: metricsFactory)
         openSockets = CoreMetrics.Gauge(label: "rooms_websockets_open", factory: metricsFactory)
+        socketSettings = SocketSettings(
+            runtime: runtime, gatekeeper: gatekeeper, sockets: sockets, maxMessageBytes: configuration.maxFrameBytes,
+            maxQueuedFrames: configuration.maxQueuedFrames, closeTimeout: Self.closeTimeout,
+            closeDrainTimeout: Self.closeDrainTimeout, logger: logger)
         // Measured once the runtime holds its own descriptors (the node directory).
         connections = ConnectionBudget.fromDescriptorLimit(
             roomFiles: min(configuration.runtime.maxOpenDatabases, configuration.runtime.maxActiveRooms), logger: logger)
@@ -207,10 +213,6 @@ public final class RoomServer: Service {
         } catch {
             return .failure(error)
         }
-        return .success(
-            WebSocketSession(
-                target: target, identity: identity, gatekeeper: gatekeeper, runtime: runtime, sockets: sockets,
-                maxMessageBytes: configuration.maxFrameBytes, maxQueuedFrames: configuration.maxQueuedFrames,
-                closeTimeout: Self.closeTimeout, closeDrainTimeout: Self.closeDrainTimeout))
+        return .success(WebSocketSession(target: target, identity: identity, settings: socketSettings))
     }
 }

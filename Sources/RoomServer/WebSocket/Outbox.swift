@@ -14,8 +14,10 @@ import Synchronization
 /// closed with 1013 (try again later), so that one slow client never holds memory or slows
 /// anyone else. It can reconnect and catch up from history.
 ///
-/// Closes go to the socket's handler (`onCloseReady`), which runs the close handshake; the frames
-/// queued before a close are written before it. No task waits per connection for that: an idle
+/// Closes go to the socket's handler as ``SocketEvent``s through the channel's pipeline:
+/// ``SocketEvent/closeQueued`` when a close is asked for (or the queue overflowed), so that the
+/// handler can cut a connection whose close cannot be written, and ``SocketEvent/sendClose(_:_:)``
+/// once the frames before it are written. No task waits per connection for that: an idle
 /// connection costs only its queue.
 final class Outbox: ConnectionTransport {
     private struct State {
@@ -34,21 +36,10 @@ final class Outbox: ConnectionTransport {
     /// The socket's channel.
     let channel: any Channel
     private let state = Mutex(State())
-    private let onClose: @Sendable () -> Void
-    private let onCloseReady: @Sendable (CloseCode, String) -> Void
 
-    /// - Parameters:
-    ///   - onClose: called once, when a close is queued (asked for, or after an overflow), so
-    ///     that the session can cut a connection whose close cannot be written.
-    ///   - onCloseReady: called once, when the frames before the close are written: send it.
-    init(
-        channel: any Channel, limit: Int, onClose: @escaping @Sendable () -> Void = {},
-        onCloseReady: @escaping @Sendable (CloseCode, String) -> Void
-    ) {
+    init(channel: any Channel, limit: Int) {
         self.channel = channel
         self.limit = limit
-        self.onClose = onClose
-        self.onCloseReady = onCloseReady
     }
 
     func send(_ frame: OutboundFrame) {
@@ -68,7 +59,7 @@ final class Outbox: ConnectionTransport {
             state.draining = true
             return true
         }
-        if closed { onClose() }
+        if closed { SocketEvent.closeQueued.fire(on: channel) }
         if schedule { channel.eventLoop.execute { self.drain() } }
     }
 
@@ -85,7 +76,7 @@ final class Outbox: ConnectionTransport {
             state.draining = true
             return true
         }
-        onClose()
+        SocketEvent.closeQueued.fire(on: channel)
         if schedule { channel.eventLoop.execute { self.drain() } }
     }
 
@@ -130,10 +121,10 @@ final class Outbox: ConnectionTransport {
         }
     }
 
-    /// Gives the close to the session (with the lock held: the callback only starts its work).
+    /// Gives the close to the socket's handler (with the lock held: the event goes out later).
     private func handOver(_ code: CloseCode, _ reason: String, in state: inout State) {
         guard !state.finished else { return }
-        onCloseReady(code, reason)
+        SocketEvent.sendClose(code, reason).fire(on: channel)
     }
 
     /// Ends the queue: later frames and closes are dropped.

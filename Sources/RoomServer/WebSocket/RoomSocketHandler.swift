@@ -37,18 +37,6 @@ final class RoomSocketHandler: ChannelDuplexHandler {
     typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    /// What reaches the handler through its pipeline from other threads.
-    enum Event: Sendable {
-        /// The room can take more of this client's messages.
-        case resumeReading
-        /// A close was queued behind frames the client has not read yet.
-        case closeQueued
-        /// Every frame before the close is written: send the close frame.
-        case sendClose(CloseCode, String)
-        /// The node's heartbeat: ping the client, or close it if it did not answer the last ping.
-        case heartbeat
-    }
-
     private enum Phase {
         case open
         /// The server sent its close frame and waits for the client's.
@@ -56,14 +44,17 @@ final class RoomSocketHandler: ChannelDuplexHandler {
         case closed
     }
 
-    private let session: WebSocketSession
-    private let logger: Logger
+    private let settings: SocketSettings
     private var phase = Phase.open
     private var outbox: Outbox?
     private var handle: ConnectionHandle?
+    /// The token's expiry and refreshes (with `auth.mode: "jwt"` only).
     private var credentials: SessionCredentials?
-    /// Fires ``Event/resumeReading``: made once, since it is handed to the room with every message.
-    private var resume: (@Sendable () -> Void)?
+    /// Fires ``SocketEvent/resumeReading``: made once, when the client first sends, since it goes
+    /// with every message it sends.
+    private lazy var resume: @Sendable () -> Void = { [channel = outbox?.channel] in
+        if let channel { SocketEvent.resumeReading.fire(on: channel) }
+    }
     /// A message split over frames while its fragments arrive, and whether it is text.
     private var fragments: ByteBuffer?
     private var fragmentsAreText = false
@@ -78,28 +69,21 @@ final class RoomSocketHandler: ChannelDuplexHandler {
     private var closeTimer: Scheduled<Void>?
     private var ended = false
 
-    init(session: WebSocketSession, logger: Logger) {
-        self.session = session
-        self.logger = logger
+    init(settings: SocketSettings) {
+        self.settings = settings
     }
 
-    // MARK: - Opening and ending
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        let channel = context.channel
-        // The outbox calls from shard threads, sometimes under its lock: its closes always hop.
-        let outbox = Outbox(
-            channel: channel, limit: session.maxQueuedFrames,
-            onClose: { Self.fire(.closeQueued, on: channel) },
-            onCloseReady: { code, reason in Self.fire(.sendClose(code, reason), on: channel) })
+    /// Connects the socket to its room: run once the handler is in the channel's pipeline.
+    func open(_ session: WebSocketSession, context: ChannelHandlerContext) {
+        let outbox = Outbox(channel: context.channel, limit: settings.maxQueuedFrames)
         self.outbox = outbox
-        resume = { Self.fire(.resumeReading, on: channel) }
-        guard session.sockets.add(outbox) else {
+        guard settings.sockets.add(outbox) else {
             outbox.close(code: .goingAway, reason: RoomError.Code.shuttingDown.rawValue)
             return
         }
+        let handle: ConnectionHandle
         do {
-            handle = try session.runtime.connect(
+            handle = try settings.runtime.connect(
                 to: session.target.address, identity: session.identity,
                 parameters: Gatekeeper.withoutToken(session.target.parameters), transport: outbox)
         } catch {
@@ -107,11 +91,14 @@ final class RoomSocketHandler: ChannelDuplexHandler {
             outbox.close(code: CloseCode(closingFor: error), reason: error.code.rawValue)
             return
         }
-        let credentials = SessionCredentials(
-            identity: session.identity, address: session.target.address, gatekeeper: session.gatekeeper,
-            handle: handle!, transport: outbox)
-        credentials.watchExpiry(on: context.eventLoop)
-        self.credentials = credentials
+        self.handle = handle
+        if settings.gatekeeper.mode == .jwt {
+            let credentials = SessionCredentials(
+                identity: session.identity, address: session.target.address, gatekeeper: settings.gatekeeper,
+                handle: handle, transport: outbox)
+            credentials.watchExpiry(on: context.eventLoop)
+            self.credentials = credentials
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -136,7 +123,7 @@ final class RoomSocketHandler: ChannelDuplexHandler {
         handle?.disconnect()
         if let outbox {
             outbox.finish()
-            session.sockets.remove(outbox)
+            settings.sockets.remove(outbox)
         }
     }
 
@@ -158,7 +145,7 @@ final class RoomSocketHandler: ChannelDuplexHandler {
             guard frame.reservedBits.isEmpty, var message = fragments else { return fail(.protocolError, context: context) }
             fragments = nil
             var data = frame.unmaskedData
-            guard message.readableBytes + data.readableBytes <= session.maxMessageBytes else {
+            guard message.readableBytes + data.readableBytes <= settings.maxMessageBytes else {
                 return fail(.messageTooLarge, context: context)
             }
             message.writeBuffer(&data)
@@ -203,17 +190,20 @@ final class RoomSocketHandler: ChannelDuplexHandler {
     }
 
     private func deliver(_ message: ClientMessage, context: ChannelHandlerContext) {
-        guard let handle, let credentials, let resume else { return }
-        // Nothing of a client whose token expired reaches its room while it closes.
-        guard !credentials.hasExpired else { return }
-        if case .text(let text) = message, session.gatekeeper.mode == .jwt, let frame = AuthFrame.parse(text) {
-            // Verifying may take a moment: the messages after it wait, in order.
-            paused = true
-            Task {
-                await credentials.refresh(with: frame)
-                resume()
+        guard let handle else { return }
+        let resume = resume
+        if let credentials {
+            // Nothing of a client whose token expired reaches its room while it closes.
+            guard !credentials.hasExpired else { return }
+            if case .text(let text) = message, let frame = AuthFrame.parse(text) {
+                // Verifying may take a moment: the messages after it wait, in order.
+                paused = true
+                Task {
+                    await credentials.refresh(with: frame)
+                    resume()
+                }
+                return
             }
-            return
         }
         if !handle.offer(message, whenReady: resume) { paused = true }
     }
@@ -277,10 +267,10 @@ final class RoomSocketHandler: ChannelDuplexHandler {
         guard phase == .open else { return }
         phase = .closing
         let channel = context.channel
-        if closeTimer == nil { cut(after: session.closeDrainTimeout, channel: channel) }
+        if closeTimer == nil { cut(after: settings.closeDrainTimeout, channel: channel) }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let timeout = session.closeTimeout
-        writeClose(code, reason: reason, context: context).whenComplete { [logger] result in
+        let timeout = settings.closeTimeout
+        writeClose(code, reason: reason, context: context).whenComplete { [logger = settings.logger] result in
             switch result {
             case .success:
                 handler.value.cut(after: timeout, channel: channel)
@@ -323,12 +313,12 @@ final class RoomSocketHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case let event as Event:
+        case let event as SocketEvent:
             switch event {
             case .resumeReading:
                 resumeReading(context: context)
             case .closeQueued:
-                if phase == .open, closeTimer == nil { cut(after: session.closeDrainTimeout, channel: context.channel) }
+                if phase == .open, closeTimer == nil { cut(after: settings.closeDrainTimeout, channel: context.channel) }
             case .sendClose(let code, let reason):
                 startClose(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason, context: context)
             case .heartbeat:
@@ -345,7 +335,7 @@ final class RoomSocketHandler: ChannelDuplexHandler {
     private func heartbeat(context: ChannelHandlerContext) {
         guard phase == .open else { return }
         if unansweredPing != nil {
-            logger.debug("closing a WebSocket that did not answer its ping")
+            settings.logger.debug("closing a WebSocket that did not answer its ping")
             startClose(.goingAway, reason: "Ping timeout", context: context)
             context.close(promise: nil)
             return
@@ -365,12 +355,7 @@ final class RoomSocketHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // Protocol errors of the decoder are answered (1009, 1002) by NIO's error handler before
         // this one; anything else (a reset) ends the connection.
-        logger.trace("WebSocket error", metadata: ["error": "\(error)"])
+        settings.logger.trace("WebSocket error", metadata: ["error": "\(error)"])
         context.close(promise: nil)
-    }
-
-    /// Fires `event` into `channel`'s pipeline from any thread, always after the caller returns.
-    static func fire(_ event: Event, on channel: any Channel) {
-        channel.eventLoop.execute { channel.pipeline.fireUserInboundEventTriggered(event) }
     }
 }

@@ -40,7 +40,7 @@ final class SocketRegistry: Sendable {
     /// ``RoomSocketHandler``). Each socket answers on its own event loop.
     func heartbeat() {
         let open = state.withLock { Array($0.open.values) }
-        for outbox in open { RoomSocketHandler.fire(.heartbeat, on: outbox.channel) }
+        for outbox in open { SocketEvent.heartbeat.fire(on: outbox.channel) }
     }
 
     /// Refuses new sockets and closes every open one with `code`.

@@ -1,0 +1,33 @@
+import Logging
+@_spi(Node) import RoomRuntime
+
+/// What every WebSocket of a node shares: the runtime, the gatekeeper, the open sockets, and the
+/// limits and timeouts. One per server; each socket's handler holds a reference, so that an idle
+/// socket carries none of this itself.
+final class SocketSettings: Sendable {
+    let runtime: RoomRuntime
+    let gatekeeper: Gatekeeper
+    let sockets: SocketRegistry
+    let maxMessageBytes: Int
+    let maxQueuedFrames: Int
+    /// How long a client has to answer a close the server started, once the close frame is on its
+    /// way, before its connection is cut.
+    let closeTimeout: Duration
+    /// How long a close the server started may wait behind frames the client has not read yet.
+    let closeDrainTimeout: Duration
+    let logger: Logger
+
+    init(
+        runtime: RoomRuntime, gatekeeper: Gatekeeper, sockets: SocketRegistry, maxMessageBytes: Int,
+        maxQueuedFrames: Int, closeTimeout: Duration, closeDrainTimeout: Duration, logger: Logger
+    ) {
+        self.runtime = runtime
+        self.gatekeeper = gatekeeper
+        self.sockets = sockets
+        self.maxMessageBytes = maxMessageBytes
+        self.maxQueuedFrames = maxQueuedFrames
+        self.closeTimeout = closeTimeout
+        self.closeDrainTimeout = closeDrainTimeout
+        self.logger = logger
+    }
+}
