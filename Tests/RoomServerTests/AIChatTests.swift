@@ -89,7 +89,7 @@ struct AIChatTests {
     func lateJoiner() async throws {
         let (server, provider) = try await Self.servers()
         let ann = try await server.socket("/rooms/ai/late/ws?user=ann")
-        ann.send(json: ["type": "ai.prompt", "id": "q1", "text": "#slow story"])
+        ann.send(json: ["type": "ai.prompt", "id": "q1", "text": "#slower story"])
         try await ann.waitFor(5, "ai.delta")
         ann.send(json: ["type": "send", "id": "c1", "text": "meanwhile"])
         let chat = try await ann.waitFor(2, "message")[1]
@@ -111,7 +111,7 @@ struct AIChatTests {
         try await ann.waitFor(1, "ai.end")
         let annText = Self.text(of: ann.frames(ofType: "ai.delta"))
         #expect(bobText == annText)
-        #expect(annText == (0..<FakeOpenAIServer.slowDeltas).map { "w\($0) " }.joined())
+        #expect(annText == (0..<FakeOpenAIServer.slowerDeltas).map { "w\($0) " }.joined())
         try await ann.close()
         try await bob.close()
         try await server.stopAndRemove()

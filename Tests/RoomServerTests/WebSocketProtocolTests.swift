@@ -15,8 +15,7 @@ struct WebSocketProtocolTests {
     static func frames(
         _ connection: RawConnection, until match: @escaping @Sendable (RawWebSocketFrame) -> Bool
     ) async -> (frames: [RawWebSocketFrame], closed: Bool) {
-        let (bytes, closed) = await connection.read(timeout: .seconds(15)) { Frame.parseAll($0).contains(where: match) }
-        return (Frame.parseAll(bytes), closed)
+        await connection.readFrames(timeout: .seconds(15), until: match)
     }
 
     static func json(_ frame: RawWebSocketFrame) -> [String: Any] {
@@ -55,6 +54,9 @@ struct WebSocketProtocolTests {
                 ], 1002
             ),
             ("a reserved opcode", [Frame.client(0x3, Array("x".utf8))], 1002),
+            ("a fragmented ping", [Frame.client(Frame.ping, Array("p".utf8), fin: false)], 1002),
+            ("a ping over 125 bytes", [Frame.client(Frame.ping, Array(repeating: 0x70, count: 126))], 1002),
+            ("one frame over the message limit", [Frame.client(Frame.binary, Array(repeating: 0x62, count: 2_100))], 1009),
             ("reserved bits without an extension", [Frame.client(Frame.text, Array(#"{"type":"send","text":"r"}"#.utf8), reserved: 0x40)], 1002),
             (
                 "text that is not UTF-8 once its fragments are joined",

@@ -44,10 +44,13 @@ final class ConnectionBudget: Sendable {
         return true
     }
 
-    /// Counts `channel` as an open WebSocket until it closes.
-    func webSocketOpened(_ channel: any Channel) {
+    /// A WebSocket was upgraded; its handler calls ``webSocketClosed()`` once its connection closes.
+    func webSocketOpened() {
         webSockets.wrappingAdd(1, ordering: .relaxed)
-        channel.closeFuture.whenComplete { [self] _ in webSockets.wrappingSubtract(1, ordering: .relaxed) }
+    }
+
+    func webSocketClosed() {
+        webSockets.wrappingSubtract(1, ordering: .relaxed)
     }
 
     /// The budget the process's descriptor limit leaves once the room files have theirs.

@@ -99,13 +99,13 @@ public final class RoomServer: Service {
         runtime = try RoomRuntime(
             configuration: runtimeConfiguration, logger: runtimeLogger, metricsFactory: metricsFactory)
         openSockets = CoreMetrics.Gauge(label: "rooms_websockets_open", factory: metricsFactory)
-        socketSettings = SocketSettings(
-            runtime: runtime, gatekeeper: gatekeeper, sockets: sockets, maxMessageBytes: configuration.maxFrameBytes,
-            maxQueuedFrames: configuration.maxQueuedFrames, closeTimeout: Self.closeTimeout,
-            closeDrainTimeout: Self.closeDrainTimeout, logger: logger)
         // Measured once the runtime holds its own descriptors (the node directory).
         connections = ConnectionBudget.fromDescriptorLimit(
             roomFiles: min(configuration.runtime.maxOpenDatabases, configuration.runtime.maxActiveRooms), logger: logger)
+        socketSettings = SocketSettings(
+            runtime: runtime, gatekeeper: gatekeeper, sockets: sockets, budget: connections,
+            maxMessageBytes: configuration.maxFrameBytes, maxQueuedFrames: configuration.maxQueuedFrames,
+            closeTimeout: Self.closeTimeout, closeDrainTimeout: Self.closeDrainTimeout, logger: logger)
     }
 
     /// Serves until graceful shutdown, then stops everything.

@@ -18,9 +18,9 @@ import NIOWebSocket
 /// The rules it keeps (RFC 6455, as the server side):
 /// - a message may arrive in fragments, up to `maxMessageBytes` in all (else 1009); a text
 ///   message must be valid UTF-8 (else 1007); reserved bits, reserved opcodes, a continuation
-///   without a start, or a new message inside a fragmented one close with 1002. Frames too large,
-///   fragmented control frames and long control frames are refused by NIO's decoder, whose error
-///   handler closes with 1009 or 1002;
+///   without a start, or a new message inside a fragmented one close with 1002. A frame too large
+///   (1009), a fragmented control frame or a long one (1002) are refused by NIO's decoder, and
+///   this handler closes the connection with the code;
 /// - a ping is answered with a pong carrying its payload; the node pings every socket each
 ///   heartbeat, and a socket that has not answered the previous ping is closed with 1001;
 /// - a client's close is answered with a close (1000, or 1002 for an invalid code or reason), then
@@ -75,6 +75,7 @@ final class RoomSocketHandler: ChannelDuplexHandler {
 
     /// Connects the socket to its room: run once the handler is in the channel's pipeline.
     func open(_ session: WebSocketSession, context: ChannelHandlerContext) {
+        settings.budget.webSocketOpened()
         let outbox = Outbox(channel: context.channel, limit: settings.maxQueuedFrames)
         self.outbox = outbox
         guard settings.sockets.add(outbox) else {
@@ -115,6 +116,7 @@ final class RoomSocketHandler: ChannelDuplexHandler {
     private func end() {
         guard !ended else { return }
         ended = true
+        settings.budget.webSocketClosed()
         phase = .closed
         closeTimer?.cancel()
         closeTimer = nil
@@ -353,9 +355,14 @@ final class RoomSocketHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Protocol errors of the decoder are answered (1009, 1002) by NIO's error handler before
-        // this one; anything else (a reset) ends the connection.
         settings.logger.trace("WebSocket error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+        // The decoder refused a frame: it reads nothing more, so the close goes out and the
+        // connection ends without waiting for an answer (as NIO's own error handler does).
+        // Anything else (a reset) just ends the connection.
+        guard let error = error as? NIOWebSocketError, phase == .open else { return context.close(promise: nil) }
+        phase = .closed
+        let code: WebSocketErrorCode = error == .invalidFrameLength ? .messageTooLarge : .protocolError
+        let channel = context.channel
+        writeClose(code, reason: nil, context: context).whenComplete { _ in channel.close(promise: nil) }
     }
 }

@@ -83,7 +83,8 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             let chosen = NIOLoopBoundBox<WebSocketSession?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: maxFrameSize,
-                enableAutomaticErrorHandling: true,
+                // The socket's handler answers the decoder's errors itself (one handler fewer per socket).
+                enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
                     // Deciding may verify a token and ask the room (async); the rest of the
                     // decision runs back on the channel's event loop.
@@ -101,9 +102,8 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         }
                     }
                 },
-                upgradePipelineHandler: { [budget] channel, _ in
+                upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
-                        budget.webSocketOpened(channel)
                         let session = chosen.value!
                         let handler = RoomSocketHandler(settings: session.settings)
                         try channel.pipeline.syncOperations.addHandler(handler)

@@ -8,6 +8,8 @@ final class SocketSettings: Sendable {
     let runtime: RoomRuntime
     let gatekeeper: Gatekeeper
     let sockets: SocketRegistry
+    /// Counts open WebSockets (the `rooms_websockets_open` gauge).
+    let budget: ConnectionBudget
     let maxMessageBytes: Int
     let maxQueuedFrames: Int
     /// How long a client has to answer a close the server started, once the close frame is on its
@@ -18,12 +20,14 @@ final class SocketSettings: Sendable {
     let logger: Logger
 
     init(
-        runtime: RoomRuntime, gatekeeper: Gatekeeper, sockets: SocketRegistry, maxMessageBytes: Int,
+        runtime: RoomRuntime, gatekeeper: Gatekeeper, sockets: SocketRegistry, budget: ConnectionBudget,
+        maxMessageBytes: Int,
         maxQueuedFrames: Int, closeTimeout: Duration, closeDrainTimeout: Duration, logger: Logger
     ) {
         self.runtime = runtime
         self.gatekeeper = gatekeeper
         self.sockets = sockets
+        self.budget = budget
         self.maxMessageBytes = maxMessageBytes
         self.maxQueuedFrames = maxQueuedFrames
         self.closeTimeout = closeTimeout

@@ -21,13 +21,16 @@ import Synchronization
 /// - contains `#drop`: two deltas, then the connection is cut;
 /// - contains `#resetmid`: two deltas, then the connection is reset (TCP RST);
 /// - contains `#hang`: headers, then nothing for 8 seconds;
-/// - contains `#slow`: ``slowDeltas`` deltas, one every ``slowInterval``;
+/// - contains `#slow`: ``slowDeltas`` deltas, one every ``slowInterval``; `#slower`:
+///   ``slowerDeltas`` of them (for a test that must join while the answer still streams, on a
+///   loaded machine);
 /// - anything else: ``answer``, one event per delta, written in pieces that split events
 ///   mid-line and pack several events together, with comments, keep-alives and CRLF line ends.
 final class FakeOpenAIServer: Sendable {
     /// The deltas of the default answer.
     static let answer = ["Hel", "lo", ", ", "wor", "ld", "! ", "Ünï", "cödé", " ✓", " done."]
     static let slowDeltas = 40
+    static let slowerDeltas = 160
     static let slowInterval = Duration.milliseconds(50)
     /// How long `#500close` waits before its error, so that a prompt sent meanwhile queues behind it.
     static let closingErrorDelay = Duration.milliseconds(300)
@@ -164,7 +167,7 @@ final class FakeOpenAIServer: Sendable {
                 } else if prompt.contains("#hang") {
                     try await Task.sleep(for: .seconds(8))
                 } else if prompt.contains("#slow") {
-                    for index in 0..<slowDeltas {
+                    for index in 0..<(prompt.contains("#slower") ? slowerDeltas : slowDeltas) {
                         try await writer.write(ByteBuffer(string: event("w\(index) ") + "\n\n"))
                         try await Task.sleep(for: slowInterval)
                     }

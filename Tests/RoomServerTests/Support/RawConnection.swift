@@ -102,6 +102,19 @@ final class RawConnection: @unchecked Sendable {
         return (result.0, result.1)
     }
 
+    /// Reads WebSocket frames until one matches `match`, the server closes the connection, or
+    /// `timeout` passes. A frame cut short at the end waits for the next read.
+    ///
+    /// - Returns: the whole frames read, and whether the server closed the connection.
+    func readFrames(timeout: Duration, until match: @escaping @Sendable (RawWebSocketFrame) -> Bool) async
+        -> (frames: [RawWebSocketFrame], closed: Bool)
+    {
+        let (bytes, closed) = await read(timeout: timeout) { RawWebSocketFrame.parseAll($0).contains(where: match) }
+        let (frames, consumed) = RawWebSocketFrame.parse(bytes)
+        leftover = Array(bytes[consumed...])
+        return (frames, closed)
+    }
+
     /// Reads an HTTP response head (up to its blank line) and keeps what followed it for later reads.
     func readHead(timeout: Duration) async throws -> String {
         let (bytes, _) = await read(timeout: timeout) { $0.firstRange(of: Array("\r\n\r\n".utf8)) != nil }

@@ -23,6 +23,11 @@ struct RawWebSocketFrame: Sendable {
 
     /// The complete frames at the start of `bytes`, in order.
     static func parseAll(_ bytes: [UInt8]) -> [RawWebSocketFrame] {
+        parse(bytes).frames
+    }
+
+    /// The complete frames at the start of `bytes`, and how many bytes they take.
+    static func parse(_ bytes: [UInt8]) -> (frames: [RawWebSocketFrame], consumed: Int) {
         var frames: [RawWebSocketFrame] = []
         var index = 0
         while bytes.count - index >= 2 {
@@ -51,7 +56,7 @@ struct RawWebSocketFrame: Sendable {
             frames.append(RawWebSocketFrame(opcode: opcode, payload: payload))
             index = cursor + length
         }
-        return frames
+        return (frames, index)
     }
 
     /// A client's frame (masked as clients must send) of `opcode` carrying `payload` (at most
