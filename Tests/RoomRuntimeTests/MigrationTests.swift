@@ -93,4 +93,38 @@ struct MigrationTests {
             migrations.add("v1") { _ in }
         }
     }
+
+    @Test("a file stamped with the class's steps opens without the migrator; a new step unstamps it")
+    func currentFileSkipsTheMigrator() throws {
+        try open(Self.steps(2)).close()
+        // GRDB's record of the steps is gone: the migrator would run every step again (and fail:
+        // the table exists). A current stamp means it is not consulted.
+        let raw = try DatabaseQueue(path: file.path)
+        try raw.write { db in try db.execute(sql: "DELETE FROM grdb_migrations") }
+        try raw.close()
+        let current = try open(Self.steps(2))
+        #expect(try current.fetchOne("SELECT count(*) AS n FROM grdb_migrations")?["n"] == 0)
+        current.close()
+        // A class with one more step runs the migrator, which (with its record gone) fails on
+        // the first step: the stamp no longer matches.
+        #expect(throws: StorageError.self) { try open(Self.steps(3)) }
+    }
+
+    @Test("the -wal and -shm files stay when a room's file closes, and the data is read back through them")
+    func persistentWAL() throws {
+        do {
+            let storage = try open(Self.steps(1))
+            storage.beginTurn()
+            try storage.execute("INSERT INTO moves (n) VALUES (7)")
+            try storage.endTurn(keep: true)
+            try storage.commit()
+            storage.close()
+        }
+        for suffix in ["-wal", "-shm"] {
+            #expect(FileManager.default.fileExists(atPath: file.path + suffix), "\(suffix) was deleted at close")
+        }
+        let storage = try open(Self.steps(1))
+        defer { storage.close() }
+        #expect(try storage.fetchOne("SELECT n FROM moves")?["n"] == 7)
+    }
 }

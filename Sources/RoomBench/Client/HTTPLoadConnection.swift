@@ -51,6 +51,11 @@ final class HTTPLoadConnection: ChannelDuplexHandler, @unchecked Sendable {
         -> EventLoopFuture<(status: Int, body: ByteBuffer)>
     {
         guard let channel else { fatalError("not connected") }
+        // A connection the server closed while it was idle (its HTTP idle timeout) fails at once,
+        // rather than waiting for an answer that cannot come.
+        guard channel.isActive else {
+            return channel.eventLoop.makeFailedFuture(BenchError("the server closed an idle HTTP connection"))
+        }
         let promise = channel.eventLoop.makePromise(of: (status: Int, body: ByteBuffer).self)
         precondition(pending == nil, "one request at a time")
         pending = promise

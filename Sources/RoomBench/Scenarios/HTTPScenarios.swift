@@ -119,8 +119,11 @@ enum HTTPScenarios {
                 }
             }
         }
-        let activations = Int((try await metric("rooms_activations_total", prober) ?? 0) - before)
-        for connection in creators + [prober] { connection.close() }
+        // A new connection: the prober idled through the window, longer than the server's HTTP
+        // idle timeout when the window is long.
+        let counter = try await HTTPLoadConnection.connect(host: target.host, port: target.port, on: client.group.next())
+        let activations = Int((try await metric("rooms_activations_total", counter) ?? 0) - before)
+        for connection in creators + [prober, counter] { connection.close() }
         var result = measurement.result(
             options, target: target, messages: activations, latency: latency.histogram,
             notes: [
