@@ -234,16 +234,20 @@ struct ConfigurationTests {
         configuration.port = 0
         configuration.runtime.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "rooms-keys-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: configuration.runtime.dataDirectory) }
+        // The key set, when the case writes one, goes beside the data directory.
+        let keyFile = configuration.runtime.dataDirectory.appendingPathExtension("jwks.json")
+        defer {
+            try? FileManager.default.removeItem(at: configuration.runtime.dataDirectory)
+            try? FileManager.default.removeItem(at: keyFile)
+        }
         configuration.auth.mode = .jwt
         configuration.auth.secretEnv = variable
         if let keySet {
             if keySet.hasPrefix("/") {
                 configuration.auth.jwksFile = keySet
             } else {
-                let file = configuration.runtime.dataDirectory.appendingPathExtension("jwks.json")
-                try Data(keySet.utf8).write(to: file)
-                configuration.auth.jwksFile = file.path
+                try Data(keySet.utf8).write(to: keyFile)
+                configuration.auth.jwksFile = keyFile.path
             }
         }
         let environment = variable.flatMap { name in secret.map { [name: $0] } } ?? [:]

@@ -141,7 +141,12 @@ struct WebSocketProtocolTests {
         lively.send(Frame.client(Frame.pong, ping.payload))
         // A pong with another payload is not an answer (it would be for the quiet client).
         quiet.send(Frame.client(Frame.pong, Array("not the ping".utf8)))
-        try await Task.sleep(for: .milliseconds(200))
+        // Frames of a socket are handled in order: once the heartbeat sent after each pong is
+        // answered, the server has seen the pong.
+        for connection in [lively, quiet] {
+            connection.send(Frame.client(Frame.text, Array(#"{"type":"ping","id":"after-pong"}"#.utf8)))
+            _ = await Self.frames(connection) { Self.json($0)["id"] as? String == "after-pong" }
+        }
 
         server.server.sockets.heartbeat()
         let (closing, _) = await Self.frames(quiet) { $0.opcode == Frame.close }

@@ -59,7 +59,7 @@ extension RoomStorage {
 
     /// Every schedule, soonest first.
     func schedules() throws -> [Schedule] {
-        try read { db in
+        try readOwnQuery { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM _rooms_schedules ORDER BY due_at, name")).map {
                 row in
                 let stored = ScheduleRow(row: row)
@@ -73,7 +73,7 @@ extension RoomStorage {
 
     /// The schedules due at `now`, soonest first.
     func dueSchedules(at now: Int64, limit: Int) throws -> [ScheduleRow] {
-        try read { db in
+        try readOwnQuery { db in
             try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT * FROM _rooms_schedules WHERE due_at <= ? ORDER BY due_at LIMIT ?"),
                 arguments: [now, limit]
@@ -83,7 +83,7 @@ extension RoomStorage {
 
     /// The schedule `name` as it is now (seeing this turn's writes), if it exists.
     func scheduleRow(named name: String) throws -> ScheduleRow? {
-        try read { db in
+        try readOwnQuery { db in
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM _rooms_schedules WHERE name = ?"), arguments: [name]
             ).map(ScheduleRow.init(row:))
@@ -92,7 +92,7 @@ extension RoomStorage {
 
     /// The earliest due time of any schedule, seeing this turn's writes.
     func nextScheduleDue() throws -> Int64? {
-        try read { db in
+        try readOwnQuery { db in
             try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(due_at) FROM _rooms_schedules"))
         }
     }

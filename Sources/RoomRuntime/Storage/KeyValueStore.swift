@@ -14,7 +14,7 @@ public struct KeyValueStore {
 
     /// The value stored under `key`, or nil.
     public func get<T: Decodable>(_ key: String, as type: T.Type) throws -> T? {
-        let data = try storage.read { db in
+        let data = try storage.readOwnQuery { db in
             try Data.fetchOne(db.cachedStatement(sql: "SELECT value FROM _rooms_kv WHERE key = ?"), arguments: [key])
         }
         guard let data else { return nil }
@@ -39,7 +39,7 @@ public struct KeyValueStore {
 
     /// Every key starting with `prefix`, sorted.
     public func keys(prefix: String = "") throws -> [String] {
-        try storage.read { db in
+        try storage.readOwnQuery { db in
             try String.fetchAll(
                 db.cachedStatement(sql: "SELECT key FROM _rooms_kv WHERE substr(key, 1, ?) = ? ORDER BY key"),
                 arguments: [prefix.unicodeScalars.count, prefix])

@@ -183,7 +183,11 @@ public final class RoomStorage {
     /// a database that has no such table yet.
     private static func readMeta(_ database: DatabaseQueue) throws -> [String: String] {
         try database.inDatabase { db in
-            guard try db.tableExists("_rooms_meta") else { return [:] }
+            // Not `db.tableExists`: GRDB loads and caches the whole schema for it, which cost a
+            // wake more than the rest of this read.
+            let exists = try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_rooms_meta'")
+            guard exists != nil else { return [:] }
             var meta: [String: String] = [:]
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT key, CAST(value AS TEXT) FROM _rooms_meta WHERE key IN ('sequence', 'epoch', 'migrations')")
@@ -298,6 +302,13 @@ public final class RoomStorage {
     /// write (SQLite refuses: the connection is read-only for the call).
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         try database.inDatabase { db in try db.readOnly { try body(db) } }
+    }
+
+    /// ``read(_:)`` for the runtime's own fixed `SELECT`s (schedules, the key-value store): without
+    /// the read-only guard, which costs two `PRAGMA query_only` statements per call, several per
+    /// activation. Room code goes through ``read(_:)``.
+    func readOwnQuery<T>(_ body: (Database) throws -> T) throws -> T {
+        try database.inDatabase(body)
     }
 
     /// Gives `body` the database for writing, inside the current turn's transaction.
