@@ -8,10 +8,6 @@ import NIOWebSocket
 /// The harness's connections: many per event-loop thread, never a thread per connection.
 final class LoadClient: Sendable {
     let group: MultiThreadedEventLoopGroup
-    /// A loop of its own for a scenario's lone sender (fan-out): its acknowledgements, which
-    /// release its window, do not wait behind the listeners' deliveries on a shared loop.
-    let senderLoop: any EventLoop
-    private let senderGroup: MultiThreadedEventLoopGroup
     let host: String
     let port: Int
     /// One stats object per event loop, recorded without locks on that loop.
@@ -19,31 +15,24 @@ final class LoadClient: Sendable {
 
     init(host: String, port: Int, threads: Int) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        senderGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        senderLoop = senderGroup.next()
         self.host = host
         self.port = port
         var stats: [ObjectIdentifier: LoopStats] = [:]
-        for loop in Array(group.makeIterator()) + [senderLoop] { stats[ObjectIdentifier(loop)] = LoopStats() }
+        for loop in group.makeIterator() { stats[ObjectIdentifier(loop)] = LoopStats() }
         self.stats = stats
     }
 
-    /// The listeners' loops and the sender's.
-    private var allLoops: [any EventLoop] { Array(group.makeIterator()) + [senderLoop] }
-
     func shutdown() async {
         try? await group.shutdownGracefully()
-        try? await senderGroup.shutdownGracefully()
     }
 
     func stats(for loop: any EventLoop) -> LoopStats {
         stats[ObjectIdentifier(loop)]!
     }
 
-    /// Opens a WebSocket to `path` (on `loop`, or the next of the listeners' loops) and returns its
-    /// handler once upgraded.
-    func connect(path: String, mode: LoadSocket.Mode, on loop: (any EventLoop)? = nil) async throws -> LoadSocket {
-        let loop = loop ?? group.next()
+    /// Opens a WebSocket to `path` and returns its handler once upgraded.
+    func connect(path: String, mode: LoadSocket.Mode) async throws -> LoadSocket {
+        let loop = group.next()
         let socket = LoadSocket(stats: stats(for: loop), mode: mode)
         let host = host
         let upgraded = try await ClientBootstrap(group: loop)
@@ -94,7 +83,7 @@ final class LoadClient: Sendable {
 
     /// Runs `body` on every event loop and waits.
     func onEveryLoop(_ body: @escaping @Sendable (LoopStats) -> Void) async throws {
-        for loop in allLoops {
+        for loop in group.makeIterator() {
             let stats = stats(for: loop)
             try await loop.submit { body(stats) }.get()
         }
@@ -111,7 +100,7 @@ final class LoadClient: Sendable {
     /// The loops' stats merged (after the window closed).
     func merged() async throws -> LoopStats {
         let total = LoopStats()
-        for loop in allLoops {
+        for loop in group.makeIterator() {
             let stats = stats(for: loop)
             let copy = try await loop.submit {
                 (stats.latency, stats.deliveries, stats.acknowledged, stats.sent, stats.errors)

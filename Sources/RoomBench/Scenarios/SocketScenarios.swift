@@ -2,13 +2,13 @@ import Foundation
 
 /// The scenarios made of WebSocket clients: `fanout`, `rooms` and `ai`.
 enum SocketScenarios {
-    /// One room: `clients` listeners and one sender, on a loop of its own.
+    /// One room: `clients` listeners and one sender.
     static func fanout(_ options: BenchOptions, target: BenchTarget, client: LoadClient) async throws -> BenchResult {
         let mode: LoadSocket.Mode = options.raw ? .raw : .chat
         let room = "fanout-\(UUID().uuidString.prefix(8))"
         let path = "/rooms/\(options.raw ? "relay" : "chat")/\(room)/ws"
         _ = try await client.connect(options.clients, mode: mode) { "\(path)?user=l\($0)" }
-        let sender = try await client.connect(path: "\(path)?user=sender", mode: mode, on: client.senderLoop)
+        let sender = try await client.connect(path: "\(path)?user=sender", mode: mode)
         let driver = SendDriver(senders: [sender], rate: options.rate, size: options.size, window: 32)
         try await driver.start()
         let measurement = try await Measurement.run(client: client, target: target, options: options)
