@@ -241,10 +241,12 @@ struct ScheduleTests {
         defer { fixture.directory.remove() }
         let id = uniqueID("cancel")
         let (handle, client) = try fixture.connect(id)
+        // Far enough ahead that the five round trips before the listing end first, even on a
+        // loaded machine (a CI run once took over 6 s for them, and "kept" had fired already).
         try await send(
-            ["type": "schedule", "name": "doomed", "afterMs": 6000], on: handle, to: client, awaiting: "scheduled")
+            ["type": "schedule", "name": "doomed", "afterMs": 12_000], on: handle, to: client, awaiting: "scheduled")
         try await send(
-            ["type": "schedule", "name": "kept", "afterMs": 6100], on: handle, to: client, awaiting: "scheduled")
+            ["type": "schedule", "name": "kept", "afterMs": 12_100], on: handle, to: client, awaiting: "scheduled")
         let first = try await send(["type": "cancel", "name": "doomed"], on: handle, to: client, awaiting: "cancelled")
         #expect(first["result"] as? Bool == true)
         let again = try await send(["type": "cancel", "name": "doomed"], on: handle, to: client, awaiting: "cancelled")
@@ -254,7 +256,7 @@ struct ScheduleTests {
         #expect(unknown["result"] as? Bool == false)
         #expect(try await list(on: handle, to: client) == ["kept"])
 
-        try await client.waitFor(1, ofType: "fired")
+        try await client.waitFor(1, ofType: "fired", timeout: .seconds(30))
         try await Task.sleep(for: .milliseconds(300))
         #expect(client.objects(ofType: "fired").map { $0["name"] as? String } == ["kept"])
         #expect(ScheduleRoom.log.entries(for: id).map(\.name) == ["kept"])

@@ -75,9 +75,9 @@ final class RoomSocketHandler: ChannelDuplexHandler {
 
     /// Connects the socket to its room: run once the handler is in the channel's pipeline.
     func open(_ session: WebSocketSession, context: ChannelHandlerContext) {
-        settings.budget.webSocketOpened()
         let outbox = Outbox(channel: context.channel, limit: settings.maxQueuedFrames)
         self.outbox = outbox
+        settings.budget.webSocketOpened()
         guard settings.sockets.add(outbox) else {
             outbox.close(code: .goingAway, reason: RoomError.Code.shuttingDown.rawValue)
             return
@@ -116,16 +116,17 @@ final class RoomSocketHandler: ChannelDuplexHandler {
     private func end() {
         guard !ended else { return }
         ended = true
-        settings.budget.webSocketClosed()
         phase = .closed
         closeTimer?.cancel()
         closeTimer = nil
         credentials?.stopWatching()
         held.removeAll()
         handle?.disconnect()
+        // Counted (and registered) from `open`, which made the outbox.
         if let outbox {
             outbox.finish()
             settings.sockets.remove(outbox)
+            settings.budget.webSocketClosed()
         }
     }
 
