@@ -188,11 +188,11 @@ final class RoomSocketHandler: ChannelDuplexHandler {
         if paused {
             held.append(message)
         } else {
-            deliver(message, context: context)
+            deliver(message)
         }
     }
 
-    private func deliver(_ message: ClientMessage, context: ChannelHandlerContext) {
+    private func deliver(_ message: ClientMessage) {
         guard let handle else { return }
         let resume = resume
         if let credentials {
@@ -215,7 +215,7 @@ final class RoomSocketHandler: ChannelDuplexHandler {
     private func resumeReading(context: ChannelHandlerContext) {
         paused = false
         while !paused, let message = held.popFirst() {
-            deliver(message, context: context)
+            deliver(message)
         }
         if !paused, readPending {
             readPending = false
