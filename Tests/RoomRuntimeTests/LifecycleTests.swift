@@ -9,7 +9,8 @@ import Testing
 struct LifecycleTests {
     @Test("an idle room hibernates with its socket open, and the next frame wakes it from its file")
     func hibernateAndRehydrate() async throws {
-        let fixture = try RuntimeFixture(idleTimeout: .milliseconds(100))
+        // No warm databases: hibernation closes the file (WarmDatabaseTests covers the other way).
+        let fixture = try RuntimeFixture(idleTimeout: .milliseconds(100), warmDatabases: 0)
         defer { fixture.directory.remove() }
         let (handle, client) = try fixture.connect("r1")
         let welcome = try await client.waitFor(1, ofType: "welcome")[0]

@@ -25,6 +25,7 @@ struct ConfigurationTests {
         #expect(configuration.runtime.dataDirectory.lastPathComponent == "data")
         #expect(configuration.runtime.idleTimeout == .seconds(30))
         #expect(configuration.runtime.synchronous == .normal)
+        #expect(configuration.runtime.warmDatabases == 256)
         #expect(configuration.runtime.kinds["chat"]?.roomClass.name == "chat")
         #expect(configuration.runtime.kinds["counter"]?.snapshotInterval == .seconds(60))
         #expect(configuration.runtime.kinds["game"]?.snapshotInterval == .seconds(30))
@@ -75,6 +76,8 @@ struct ConfigurationTests {
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"httpIdleTimeoutSeconds": -1}}"#, "server.httpIdleTimeoutSeconds: must be a number from 0.1 to 86400"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"httpIdleTimeoutSeconds": 100000}}"#, "server.httpIdleTimeoutSeconds"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"synchronous": "sometimes"}}"#, "storage.synchronous"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmDatabases": -1}}"#, "storage.warmDatabases"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmDatabases": "many"}}"#, "storage.warmDatabases"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt"}}"#, "jwt mode needs \"secretEnv\" or \"jwksFile\""),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "sso"}}"#, "auth.mode"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt", "secret": "s3cr3t"}}"#, "auth.secret: unknown key"),

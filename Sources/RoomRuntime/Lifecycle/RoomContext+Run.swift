@@ -2,23 +2,27 @@ import Logging
 extension RoomContext {
     /// What ended a run of the room.
     enum Ending {
-        /// It hibernated; its file is closed.
+        /// It hibernated, with everything committed.
         case hibernated
-        /// A commit failed; its file is closed, and it starts again from it if events wait.
+        /// A commit failed; it starts again from its file if events wait.
         case restarted
         /// `onStart` failed, or its commit did; the queued events are to be refused with the error.
         case failedToStart(RoomError)
     }
 
     /// Runs the room from activation to hibernation: `onStart`, then the mailbox until the room is
-    /// asked to leave, then its snapshot and hibernate hooks. Closes the storage.
+    /// asked to leave, then its snapshot and hibernate hooks. The host then closes the storage, or
+    /// keeps it open for the room's next activation.
     func run(_ activation: Activation) async -> Ending {
-        defer {
-            work.cancelAll()
-            cancelTimers()
-            storage.close()
-            slot.keepsActive = false
-        }
+        let ending = await serve(activation)
+        work.cancelAll()
+        cancelTimers()
+        slot.keepsActive = false
+        host.roomDidStop(slot, storage: storage, ending: ending)
+        return ending
+    }
+
+    private func serve(_ activation: Activation) async -> Ending {
         await turn(.start) {
             try ensureSnapshotSchedule()
             try await room.onStart(activation, context: self)

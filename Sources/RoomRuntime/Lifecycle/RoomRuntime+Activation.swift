@@ -84,11 +84,16 @@ extension RoomRuntime {
         guard !quarantine.isHeld(address) else { return .failedToStart(Self.quarantined) }
         let roomClass = slot.kind.roomClass
         let file = roomClass.isEphemeral ? nil : layout.file(of: address)
+        closeWarmDatabasesOverBudget()
         let storage: RoomStorage
         do {
-            storage = try RoomStorage(
-                file: file, synchronous: configuration.synchronous, className: roomClass.name,
-                migrations: roomClass.migrations, deferringCreation: true, openFiles: openDatabases)
+            if let warm = warmDatabases.take(address) {
+                storage = warm.storage
+            } else {
+                storage = try RoomStorage(
+                    file: file, synchronous: configuration.synchronous, className: roomClass.name,
+                    migrations: roomClass.migrations, deferringCreation: true, openFiles: openDatabases)
+            }
         } catch {
             if quarantine.recordFailure(address) {
                 metrics.quarantined.increment()
@@ -118,6 +123,29 @@ extension RoomRuntime {
         }
         roomsLeftSinceTrim.add(1, ordering: .relaxed)
         return ending
+    }
+
+    /// Closes the storage of `slot`'s room, which left memory, or parks it open for the room's next
+    /// activation when the room hibernated with everything committed (see `WarmDatabases`).
+    /// Runs on the room's shard, as the room's last act.
+    func roomDidStop(_ slot: RoomSlot, storage: RoomStorage, ending: RoomContext.Ending) {
+        guard case .hibernated = ending, slot.phase != .deleting, !isStopping, storage.canStayOpen else {
+            storage.close()
+            return
+        }
+        storage.prepareToStayOpen()
+        warmDatabases.park(storage, of: slot.address)?.storage.close()
+    }
+
+    /// Closes the least recently parked warm databases until every room holding a place under the
+    /// cap could hold a file within the open-file budget: parked files give way to rooms that
+    /// need one. Called whenever a room takes a place (activating, or back from a call that gave
+    /// its place up), before it opens its file.
+    func closeWarmDatabasesOverBudget() {
+        let budget = configuration.activeRoomCapacity
+        while warmDatabases.count > budget - activeRooms.placesHeld, let oldest = warmDatabases.takeOldest() {
+            oldest.storage.close()
+        }
     }
 
     /// Asks every room idle for the idle timeout to hibernate.

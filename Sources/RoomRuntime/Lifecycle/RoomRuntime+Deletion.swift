@@ -29,6 +29,7 @@ extension RoomRuntime {
         let address = slot.address
         let file = layout.file(of: address)
         let existed = existed ?? FileManager.default.fileExists(atPath: file.path)
+        warmDatabases.take(address)?.storage.close()
         for suffix in ["", "-wal", "-shm", "-journal"] {
             try? FileManager.default.removeItem(atPath: file.path + suffix)
         }

@@ -17,6 +17,7 @@ public final class RuntimeMetrics: Sendable {
     private let activeRooms: Gauge
     private let hibernatedRooms: Gauge
     private let openDatabases: Gauge
+    private let warmDatabases: Gauge
     private let pendingAlarms: Gauge
     private let waitingActivations: Gauge
     private let scheduleLateness: CoreMetrics.Timer
@@ -34,6 +35,7 @@ public final class RuntimeMetrics: Sendable {
         activeRooms = Gauge(label: "rooms_active", factory: factory)
         hibernatedRooms = Gauge(label: "rooms_hibernated_with_connections", factory: factory)
         openDatabases = Gauge(label: "rooms_open_databases", factory: factory)
+        warmDatabases = Gauge(label: "rooms_warm_databases", factory: factory)
         pendingAlarms = Gauge(label: "rooms_schedules_pending_rooms", factory: factory)
         waitingActivations = Gauge(label: "rooms_activations_waiting", factory: factory)
         scheduleLateness = Timer(
@@ -69,6 +71,7 @@ public final class RuntimeMetrics: Sendable {
     public func refresh(from runtime: RoomRuntime) {
         activeRooms.record(runtime.activeRooms.count)
         openDatabases.record(runtime.openDatabases.open)
+        warmDatabases.record(runtime.warmDatabases.count)
         quarantinedNow.record(runtime.quarantine.count)
         deepestMailbox.record(runtime.deepestMailbox)
         hibernatedRooms.record(runtime.hibernatedRoomsWithConnections)

@@ -27,6 +27,9 @@ protocol RoomHost: AnyObject, Sendable {
 
     /// Records that `slot`'s room was just used (its idle timer and its place in the LRU order).
     func touch(_ slot: RoomSlot)
+    /// `slot`'s room left memory (`ending`): its `storage` is closed, or kept open for the room's
+    /// next activation.
+    func roomDidStop(_ slot: RoomSlot, storage: RoomStorage, ending: RoomContext.Ending)
     /// `slot`'s room starts waiting in a call to another room.
     func beginCall(_ slot: RoomSlot)
     /// `slot`'s room stopped waiting in a call.

@@ -109,6 +109,7 @@ extension RoomRuntime {
             if done { continuation.resume() }
         }
         deadline.cancel()
+        for warm in warmDatabases.takeAll() { warm.storage.close() }
         flushDirectory()
         try? directory.close()
         router.shutdown()

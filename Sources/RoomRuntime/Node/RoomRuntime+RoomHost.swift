@@ -26,6 +26,7 @@ extension RoomRuntime: RoomHost {
 
     func reacquirePlace(_ slot: RoomSlot) async {
         await activeRooms.reacquire(slot)
+        closeWarmDatabasesOverBudget()
     }
 
     func register(_ address: RoomAddress, nextAlarm: Int64?) throws {

@@ -42,6 +42,8 @@ public final class RoomRuntime: Service {
     let alarms = AlarmClock()
     let quarantine: Quarantine
     let openDatabases = OpenDatabases()
+    /// Open databases of hibernated rooms, for their next activation.
+    let warmDatabases: WarmDatabases
     let nodeLock: NodeLock
     let slots = Mutex<[RoomAddress: RoomSlot]>([:])
     let lifecycle = Mutex(Lifecycle())
@@ -89,6 +91,7 @@ public final class RoomRuntime: Service {
             throw error
         }
         activeRooms = ActiveRooms(capacity: configuration.activeRoomCapacity)
+        warmDatabases = WarmDatabases(capacity: configuration.warmDatabases)
         quarantine = Quarantine(initialBackoff: configuration.quarantineBackoff)
         router = Router(shardCount: configuration.shardCount)
         metrics = RuntimeMetrics(factory: metricsFactory, shards: configuration.shardCount)
@@ -226,6 +229,10 @@ public final class RoomRuntime: Service {
 
     /// The number of room database files open now.
     public var openDatabaseCount: Int { openDatabases.open }
+
+    /// The number of hibernated rooms whose database is kept open for their next activation
+    /// (`storage.warmDatabases`); they are among ``openDatabaseCount``.
+    public var warmDatabaseCount: Int { warmDatabases.count }
 
     /// The most room database files that were open at once since the node started.
     public var peakOpenDatabaseCount: Int { openDatabases.peak }

@@ -16,6 +16,10 @@ public struct RuntimeConfiguration: Sendable {
     /// The most room databases open at once. Each holds 3 file descriptors (WAL mode), so keep
     /// `3 × maxOpenDatabases` well under the process's descriptor limit, which sockets share.
     public var maxOpenDatabases: Int = 2_000
+    /// The most databases of hibernated rooms kept open, so that waking one of them skips opening
+    /// its file (see `WarmDatabases`); 0 closes every file at hibernation. They count against
+    /// `maxOpenDatabases` and give way to rooms that need a file.
+    public var warmDatabases: Int = 256
     /// The durability of commits (`PRAGMA synchronous`).
     public var synchronous: SynchronousMode = .normal
     /// The most turns that share one commit when events queue up.
@@ -64,6 +68,9 @@ public struct RuntimeConfiguration: Sendable {
         }
         guard maxActiveRooms >= 1 else {
             throw ConfigurationError(key: "runtime.maxActiveRooms", "must be at least 1")
+        }
+        guard warmDatabases >= 0 else {
+            throw ConfigurationError(key: "storage.warmDatabases", "must be 0 or more")
         }
         guard maxOpenDatabases >= 1 else {
             throw ConfigurationError(key: "storage.maxOpenDatabases", "must be at least 1")

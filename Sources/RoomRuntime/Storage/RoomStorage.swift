@@ -1,6 +1,7 @@
 public import Foundation
 public import GRDB
 import GRDBSQLite
+import SQLiteShim
 
 /// A room's private SQLite database: a key-value store, direct SQL, and the room's sequence.
 ///
@@ -120,6 +121,12 @@ public final class RoomStorage {
             // A room that is deleted removes them with its file. In memory, this is a no-op.
             var persist: Int32 = 1
             _ = sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
+            // Nor does closing checkpoint: a hibernation would otherwise copy the WAL into the
+            // database and fsync it on the shard thread, between other rooms' turns (the largest
+            // cost of a hibernation). The WAL is checkpointed by SQLite's automatic checkpoint,
+            // when a commit finds it longer than 1,000 pages; the next open reads the frames
+            // written since (WAL recovery), which for a room that wrote little is a few pages.
+            _ = rooms_sqlite3_skip_checkpoint_on_close(db.sqliteConnection)
             // Set WAL here rather than with `configuration.journalMode`: GRDB's WAL set-up forces
             // synchronous=NORMAL and writes a probe table whenever the -wal file is absent.
             try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -131,8 +138,10 @@ public final class RoomStorage {
         let name = file?.path ?? "the in-memory database of an ephemeral room"
         do {
             if let file, !isProvisional {
-                try FileManager.default.createDirectory(
-                    at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                if !onDisk {
+                    try FileManager.default.createDirectory(
+                        at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                }
                 database = try DatabaseQueue(path: file.path, configuration: configuration)
             } else {
                 database = try DatabaseQueue(configuration: configuration)
@@ -201,10 +210,13 @@ public final class RoomStorage {
     /// Whether the room has no file and never will (an ephemeral room).
     var isEphemeral: Bool { file == nil }
 
-    /// Opens the room's file with the room's configuration (creating its folders).
-    private func openFile() throws -> DatabaseQueue {
+    /// Opens the room's file with the room's configuration, creating its folders first when it
+    /// is `new`.
+    private func openFile(new: Bool) throws -> DatabaseQueue {
         guard let file else { preconditionFailure("an ephemeral room has no file") }
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if new {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        }
         return try DatabaseQueue(path: file.path, configuration: configuration)
     }
 
@@ -218,7 +230,7 @@ public final class RoomStorage {
         precondition(isProvisional && !inTurn && !transactionOpen, "materialize between turns, once")
         guard let file else { return }
         do {
-            let onDisk = try openFile()
+            let onDisk = try openFile(new: true)
             do {
                 try database.backup(to: onDisk)
                 // The copy carries the in-memory database's header: make the file WAL again.
@@ -256,7 +268,7 @@ public final class RoomStorage {
     func reopenFile() throws(StorageError) {
         guard isClosed else { return }
         do {
-            database = try openFile()
+            database = try openFile(new: false)
         } catch {
             throw StorageError(.open, "cannot reopen \(file?.path ?? "the room's file")", cause: error)
         }
@@ -403,6 +415,17 @@ public final class RoomStorage {
         transactionOpen = false
         savepointOpen = false
         sequence = committedSequence
+    }
+
+    /// Whether the database can stay open after the room hibernates (see `WarmDatabases`): it is
+    /// the room's file, open, with nothing uncommitted.
+    var canStayOpen: Bool { file != nil && !isProvisional && !isClosed && !transactionOpen && !inTurn }
+
+    /// Readies the database to wait, open, for the room's next activation: SQLite gives back the
+    /// memory of its page cache (the schema and the compiled statements stay).
+    func prepareToStayOpen() {
+        precondition(canStayOpen, "only an open room file with nothing uncommitted stays open")
+        try? database.inDatabase { db in _ = sqlite3_db_release_memory(db.sqliteConnection) }
     }
 
     /// Rolls back what is uncommitted and closes the file (releasing its descriptors).

@@ -168,6 +168,7 @@ public struct ServerConfiguration: Sendable {
 
         runtime.synchronous = try storage.choice("synchronous", of: SynchronousMode.self) ?? runtime.synchronous
         runtime.maxOpenDatabases = try storage.integer("maxOpenDatabases", in: 1...1_000_000) ?? runtime.maxOpenDatabases
+        runtime.warmDatabases = try storage.integer("warmDatabases", in: 0...1_000_000) ?? runtime.warmDatabases
         try storage.finish()
 
         if let shards = try runtimeSection.integer("shards", in: 0...1_024), shards > 0 {
