@@ -35,6 +35,22 @@ struct WarmDatabaseTests {
         #expect(descriptors(under: rooms).isEmpty, "stopping closes every database, warm ones included")
     }
 
+    @Test("a warm database closes warmSeconds after its room hibernated, and the room still wakes from its file")
+    func expires() async throws {
+        let fixture = try RuntimeFixture(idleTimeout: .milliseconds(50), warmTimeout: .milliseconds(300))
+        defer { fixture.directory.remove() }
+        let rooms = fixture.directory.url.appendingPathComponent("rooms")
+        _ = try await fixture.request("sleepy", "POST", [], body: "zz")
+        let address = try fixture.address("sleepy")
+        try await eventually("room hibernated") { try !fixture.runtime.info(for: address).active }
+        #expect(fixture.runtime.warmDatabaseCount == 1)
+        try await eventually("the warm database closed") { fixture.runtime.warmDatabaseCount == 0 }
+        #expect(fixture.runtime.openDatabaseCount == 0)
+        #expect(descriptors(under: rooms).isEmpty)
+        #expect(try await fixture.request("sleepy", "GET", []) == #"["zz"]"#)
+        await fixture.stop()
+    }
+
     @Test("at most warmDatabases stay open; the others close at hibernation")
     func boundedByCapacity() async throws {
         let fixture = try RuntimeFixture(idleTimeout: .milliseconds(50), warmDatabases: 2)

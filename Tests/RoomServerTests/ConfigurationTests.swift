@@ -26,6 +26,7 @@ struct ConfigurationTests {
         #expect(configuration.runtime.idleTimeout == .seconds(30))
         #expect(configuration.runtime.synchronous == .normal)
         #expect(configuration.runtime.warmDatabases == 256)
+        #expect(configuration.runtime.warmTimeout == .seconds(60))
         #expect(configuration.runtime.kinds["chat"]?.roomClass.name == "chat")
         #expect(configuration.runtime.kinds["counter"]?.snapshotInterval == .seconds(60))
         #expect(configuration.runtime.kinds["game"]?.snapshotInterval == .seconds(30))
@@ -78,6 +79,7 @@ struct ConfigurationTests {
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"synchronous": "sometimes"}}"#, "storage.synchronous"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmDatabases": -1}}"#, "storage.warmDatabases"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmDatabases": "many"}}"#, "storage.warmDatabases"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmSeconds": 0}}"#, "storage.warmSeconds"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt"}}"#, "jwt mode needs \"secretEnv\" or \"jwksFile\""),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "sso"}}"#, "auth.mode"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt", "secret": "s3cr3t"}}"#, "auth.secret: unknown key"),

@@ -148,10 +148,14 @@ extension RoomRuntime {
         }
     }
 
-    /// Asks every room idle for the idle timeout to hibernate.
+    /// Asks every room idle for the idle timeout to hibernate, and closes the warm databases of
+    /// rooms asleep for longer than `warmTimeout`.
     func hibernateIdleRooms() {
         for slot in activeRooms.unused(since: .now - configuration.idleTimeout) {
             slot.requestHibernation(.idle)
         }
+        let expired = warmDatabases.takeParked(before: .now - configuration.warmTimeout)
+        for warm in expired { warm.storage.close() }
+        if !expired.isEmpty { roomsLeftSinceTrim.add(expired.count, ordering: .relaxed) }
     }
 }

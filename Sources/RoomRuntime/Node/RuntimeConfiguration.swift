@@ -20,6 +20,8 @@ public struct RuntimeConfiguration: Sendable {
     /// its file (see `WarmDatabases`); 0 closes every file at hibernation. They count against
     /// `maxOpenDatabases` and give way to rooms that need a file.
     public var warmDatabases: Int = 256
+    /// How long a hibernated room's database stays open at most, waiting for the room to wake.
+    public var warmTimeout: Duration = .seconds(60)
     /// The durability of commits (`PRAGMA synchronous`).
     public var synchronous: SynchronousMode = .normal
     /// The most turns that share one commit when events queue up.
@@ -68,6 +70,9 @@ public struct RuntimeConfiguration: Sendable {
         }
         guard maxActiveRooms >= 1 else {
             throw ConfigurationError(key: "runtime.maxActiveRooms", "must be at least 1")
+        }
+        guard warmTimeout > .zero else {
+            throw ConfigurationError(key: "storage.warmSeconds", "must be positive")
         }
         guard warmDatabases >= 0 else {
             throw ConfigurationError(key: "storage.warmDatabases", "must be 0 or more")

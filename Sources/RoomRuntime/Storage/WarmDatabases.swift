@@ -9,10 +9,11 @@ import Synchronization
 /// compiled statements. The room object itself is gone: only SQLite's connection is kept.
 ///
 /// Parked databases hold file descriptors and memory (about 100 KB each), so the pool is bounded
-/// twice: by `storage.warmDatabases`, and by the open-file budget, which every open counts
-/// against (`RoomRuntime.makeRoomForFile()` closes the oldest parked databases before a room
-/// opens a file). A deleted room's parked database is closed before its files are removed; the
-/// node closes them all when it stops.
+/// three times: by `storage.warmDatabases`; by the open-file budget, which every open counts
+/// against (`RoomRuntime.closeWarmDatabasesOverBudget()` closes the oldest parked databases
+/// whenever a room takes a place); and in time, `storage.warmSeconds` after parking (a room that
+/// stays asleep that long gives its memory back). A deleted room's parked database is closed
+/// before its files are removed; the node closes them all when it stops.
 final class WarmDatabases: Sendable {
     /// A room's storage in transit between a hibernated room and its next activation.
     ///
@@ -21,6 +22,7 @@ final class WarmDatabases: Sendable {
     /// room's next activation (on the same shard), or whoever closes it.
     struct Parked: @unchecked Sendable {
         let storage: RoomStorage
+        let since: ContinuousClock.Instant
     }
 
     private struct State {
@@ -43,7 +45,7 @@ final class WarmDatabases: Sendable {
     /// Returns what the caller must close: `storage` itself when the pool is off, or the oldest
     /// parked database when the pool is full.
     func park(_ storage: RoomStorage, of address: RoomAddress) -> Parked? {
-        let parked = Parked(storage: storage)
+        let parked = Parked(storage: storage, since: .now)
         guard capacity > 0 else { return parked }
         return state.withLock { state in
             var evicted = state.parked.updateValue(parked, forKey: address)
@@ -70,6 +72,19 @@ final class WarmDatabases: Sendable {
             guard let oldest = state.order.oldest else { return nil }
             state.order.remove(oldest)
             return state.parked.removeValue(forKey: oldest)
+        }
+    }
+
+    /// Takes the databases parked before `instant`, oldest first.
+    func takeParked(before instant: ContinuousClock.Instant) -> [Parked] {
+        state.withLock { state in
+            var expired: [Parked] = []
+            while let oldest = state.order.oldest, let parked = state.parked[oldest], parked.since < instant {
+                state.order.remove(oldest)
+                state.parked.removeValue(forKey: oldest)
+                expired.append(parked)
+            }
+            return expired
         }
     }
 

@@ -169,6 +169,9 @@ public struct ServerConfiguration: Sendable {
         runtime.synchronous = try storage.choice("synchronous", of: SynchronousMode.self) ?? runtime.synchronous
         runtime.maxOpenDatabases = try storage.integer("maxOpenDatabases", in: 1...1_000_000) ?? runtime.maxOpenDatabases
         runtime.warmDatabases = try storage.integer("warmDatabases", in: 0...1_000_000) ?? runtime.warmDatabases
+        if let seconds = try storage.number("warmSeconds", in: 0.001...86_400) {
+            runtime.warmTimeout = .milliseconds(Int64(seconds * 1000))
+        }
         try storage.finish()
 
         if let shards = try runtimeSection.integer("shards", in: 0...1_024), shards > 0 {
