@@ -25,7 +25,7 @@ struct ConfigurationTests {
         #expect(configuration.runtime.dataDirectory.lastPathComponent == "data")
         #expect(configuration.runtime.idleTimeout == .seconds(30))
         #expect(configuration.runtime.synchronous == .normal)
-        #expect(configuration.runtime.warmDatabases == 256)
+        #expect(configuration.runtime.warmDatabases == 64)
         #expect(configuration.runtime.warmTimeout == .seconds(60))
         #expect(configuration.runtime.kinds["chat"]?.roomClass.name == "chat")
         #expect(configuration.runtime.kinds["counter"]?.snapshotInterval == .seconds(60))

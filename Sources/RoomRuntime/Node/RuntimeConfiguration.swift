@@ -19,7 +19,7 @@ public struct RuntimeConfiguration: Sendable {
     /// The most databases of hibernated rooms kept open, so that waking one of them skips opening
     /// its file (see `WarmDatabases`); 0 closes every file at hibernation. They count against
     /// `maxOpenDatabases` and give way to rooms that need a file.
-    public var warmDatabases: Int = 256
+    public var warmDatabases: Int = 64
     /// How long a hibernated room's database stays open at most, waiting for the room to wake.
     public var warmTimeout: Duration = .seconds(60)
     /// The durability of commits (`PRAGMA synchronous`).

@@ -16,7 +16,7 @@ struct RuntimeFixture {
     /// for expired rooms at the interval it derives from the shortest TTL.
     init(
         directory: TemporaryDirectory? = nil, idleTimeout: Duration = .seconds(60), maxActiveRooms: Int = 100,
-        maxOpenDatabases: Int = 2_000, warmDatabases: Int = 256, warmTimeout: Duration = .seconds(60), logger: Logger = Logger(label: "rooms.runtime"), shards: Int = 2, kind: String = "notes", roomClass: RoomClass = RoomClass(NotesRoom.self),
+        maxOpenDatabases: Int = 2_000, warmDatabases: Int = 64, warmTimeout: Duration = .seconds(60), logger: Logger = Logger(label: "rooms.runtime"), shards: Int = 2, kind: String = "notes", roomClass: RoomClass = RoomClass(NotesRoom.self),
         ttl: Duration? = nil, snapshotInterval: Duration? = nil, extraKinds: [RoomKind] = []
     ) throws {
         let directory = try directory ?? TemporaryDirectory()
