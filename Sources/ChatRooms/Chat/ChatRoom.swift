@@ -234,7 +234,12 @@ public final class ChatRoom: Room {
             if !duplicate {
                 context.broadcast(MessageFrame(stored).frame)
             }
-            return try .json(PostResult(seq: stored.seq, id: stored.id, duplicate: duplicate), status: duplicate ? 200 : 201)
+            // Every posted message is answered: written directly rather than through JSONEncoder.
+            return .jsonObject(status: duplicate ? 200 : 201) { object in
+                object.integer("seq", stored.seq)
+                object.string("id", stored.id)
+                object.bool("duplicate", duplicate ? true : nil)
+            }
         default:
             throw RoomError(.methodNotAllowed, .methodNotAllowed, "/messages takes GET or POST")
         }

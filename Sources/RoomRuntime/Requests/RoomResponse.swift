@@ -25,4 +25,12 @@ public struct RoomResponse: Sendable {
     public static func json(_ value: some Encodable, status: Int = 200) throws(RoomError) -> RoomResponse {
         RoomResponse(status: status, body: try OutboundFrame.json(value).payload)
     }
+
+    /// A response whose body is the flat JSON object `build` writes: the fast way to answer a
+    /// request that every message makes (see ``JSONObjectWriter``).
+    public static func jsonObject(
+        status: Int = 200, capacity: Int = 96, _ build: (inout JSONObjectWriter) -> Void
+    ) -> RoomResponse {
+        RoomResponse(status: status, body: OutboundFrame.jsonObject(capacity: capacity, build).payload)
+    }
 }

@@ -45,10 +45,10 @@ struct WebSocketTarget: Sendable {
 enum RoomPath {
     /// The address named by the raw path components `kind` and `id` (percent-encoded).
     static func address(kind: Substring, id: Substring, runtime: RoomRuntime) throws(RoomError) -> RoomAddress {
-        guard let id = String(id).removingPercentEncoding else {
+        guard let id = decoded(id) else {
             throw .badRequest(.invalidRoomID, "the room id is not valid percent-encoded UTF-8")
         }
-        guard let kind = String(kind).removingPercentEncoding else {
+        guard let kind = decoded(kind) else {
             throw .badRequest(.invalidKind, "the kind is not valid percent-encoded UTF-8")
         }
         let address = try runtime.address(kind: kind, id: id)
@@ -56,6 +56,13 @@ enum RoomPath {
             throw .notFound(.unknownKind, "kind '\(kind)' is not configured on this node")
         }
         return address
+    }
+
+    /// `component` percent-decoded; nil when that is not valid UTF-8. Most ids have no `%`, and
+    /// Foundation's `removingPercentEncoding` costs a few microseconds even then.
+    private static func decoded(_ component: Substring) -> String? {
+        guard component.utf8.contains(UInt8(ascii: "%")) else { return String(component) }
+        return String(component).removingPercentEncoding
     }
 
     /// The query parameters of `uri`, percent-decoded; a repeated name keeps its last value.
