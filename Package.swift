@@ -179,6 +179,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "RoomBenchTests",
+            dependencies: [
+                "RoomBench",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ExampleRoomsTests",
             dependencies: ["ExampleRooms", "RoomTesting", "RoomRuntime"],
             swiftSettings: swiftSettings

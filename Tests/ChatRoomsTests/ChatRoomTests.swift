@@ -81,7 +81,9 @@ struct ChatRoomTests {
     func scheduledMessage() async throws {
         let rooms = try TestRuntime(ChatRoom.self) { $0.idleTimeout = .milliseconds(50) }
         let ann = try rooms.connect("later", user: "ann")
-        let at = Int64(Date().timeIntervalSince1970 * 1000) + 400
+        // Far enough ahead that a loaded machine (the test suite runs in parallel) still gets the
+        // frame to the room before the time: 400 ms was once 78 ms too few.
+        let at = Int64(Date().timeIntervalSince1970 * 1000) + 1_500
         await ann.send(Self.send("wake up", id: "w", deliverAt: at))
         let ack = try await ann.waitFor(ofType: "ack")[0]
         #expect(ack["scheduled"] as? Bool == true)

@@ -39,9 +39,16 @@ final class LoadClient: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(maxFrameSize: 1 << 20) { channel, _ in
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(
+                        maxFrameSize: LoadSocket.maxFrameSize, enableAutomaticErrorHandling: false
+                    ) { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(socket)
+                            // The socket reads frames itself (see LoadSocket); the frame encoder
+                            // stays, for its pongs and sends.
+                            let pipeline = channel.pipeline.syncOperations
+                            let decoder = try pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+                            _ = pipeline.removeHandler(decoder)
+                            try pipeline.addHandler(socket)
                             return true
                         }
                     }

@@ -84,10 +84,12 @@ extension RoomRuntime {
         guard !quarantine.isHeld(address) else { return .failedToStart(Self.quarantined) }
         let roomClass = slot.kind.roomClass
         let file = roomClass.isEphemeral ? nil : layout.file(of: address)
+        // Its own warm database first, so that making room for files never closes it.
+        let warm = warmDatabases.take(address)
         closeWarmDatabasesOverBudget()
         let storage: RoomStorage
         do {
-            if let warm = warmDatabases.take(address) {
+            if let warm {
                 storage = warm.storage
             } else {
                 storage = try RoomStorage(
