@@ -7,6 +7,14 @@ import Testing
 
 @Suite("Warm databases: hibernated rooms keep their file open for the next activation")
 struct WarmDatabaseTests {
+    /// Posts `text` to room `id` (creating it) and waits until the room hibernated.
+    func storeAndHibernate(_ text: String, in id: String, _ fixture: RuntimeFixture) async throws -> RoomAddress {
+        _ = try await fixture.request(id, "POST", [], body: text)
+        let address = try fixture.address(id)
+        try await eventually("room hibernated") { try !fixture.runtime.info(for: address).active }
+        return address
+    }
+
     @Test("a hibernated room keeps its database open, and wakes from it as a new room object with its state")
     func wakesFromWarmDatabase() async throws {
         let fixture = try RuntimeFixture(idleTimeout: .milliseconds(100))
@@ -40,9 +48,7 @@ struct WarmDatabaseTests {
         let fixture = try RuntimeFixture(idleTimeout: .milliseconds(50), warmTimeout: .milliseconds(300))
         defer { fixture.directory.remove() }
         let rooms = fixture.directory.url.appendingPathComponent("rooms")
-        _ = try await fixture.request("sleepy", "POST", [], body: "zz")
-        let address = try fixture.address("sleepy")
-        try await eventually("room hibernated") { try !fixture.runtime.info(for: address).active }
+        _ = try await storeAndHibernate("zz", in: "sleepy", fixture)
         #expect(fixture.runtime.warmDatabaseCount == 1)
         try await eventually("the warm database closed") { fixture.runtime.warmDatabaseCount == 0 }
         #expect(fixture.runtime.openDatabaseCount == 0)
@@ -98,9 +104,7 @@ struct WarmDatabaseTests {
         let fixture = try RuntimeFixture(idleTimeout: .milliseconds(50))
         defer { fixture.directory.remove() }
         let rooms = fixture.directory.url.appendingPathComponent("rooms")
-        _ = try await fixture.request("gone", "POST", [], body: "bye")
-        let address = try fixture.address("gone")
-        try await eventually("room hibernated") { try !fixture.runtime.info(for: address).active }
+        let address = try await storeAndHibernate("bye", in: "gone", fixture)
         #expect(fixture.runtime.warmDatabaseCount == 1)
 
         #expect(try await fixture.runtime.delete(address))

@@ -195,6 +195,17 @@ public final class ChatRoom: Room {
         }
     }
 
+    /// The answer to a posted message that is stored: `201`, or `200` with `"duplicate": true` for
+    /// an id the room already has. Every post gets one, so it is written directly rather than
+    /// through `JSONEncoder`.
+    private static func posted(seq: Int64, id: String, duplicate: Bool) -> RoomResponse {
+        .jsonObject(status: duplicate ? 200 : 201) { object in
+            object.integer("seq", seq)
+            object.string("id", id)
+            object.bool("duplicate", duplicate ? true : nil)
+        }
+    }
+
     public func onRequest(_ request: RoomRequest, context: isolated RoomContext) async throws -> RoomResponse {
         if request.path == ["receipts"] {
             guard request.method == "GET" else {
@@ -224,7 +235,7 @@ public final class ChatRoom: Room {
             let id = try log.validID(posted.id)
             if let deliverAt = posted.deliverAt {
                 if let delivered = try log.message(user: user, id: id, context: context) {
-                    return try .json(PostResult(seq: delivered.seq, id: delivered.id, duplicate: true))
+                    return Self.posted(seq: delivered.seq, id: delivered.id, duplicate: true)
                 }
                 let (scheduled, duplicate) = try schedule(
                     user: user, id: id, text: text, deliverAt: deliverAt, context: context)
@@ -234,12 +245,7 @@ public final class ChatRoom: Room {
             if !duplicate {
                 context.broadcast(MessageFrame(stored).frame)
             }
-            // Every posted message is answered: written directly rather than through JSONEncoder.
-            return .jsonObject(status: duplicate ? 200 : 201) { object in
-                object.integer("seq", stored.seq)
-                object.string("id", stored.id)
-                object.bool("duplicate", duplicate ? true : nil)
-            }
+            return Self.posted(seq: stored.seq, id: stored.id, duplicate: duplicate)
         default:
             throw RoomError(.methodNotAllowed, .methodNotAllowed, "/messages takes GET or POST")
         }

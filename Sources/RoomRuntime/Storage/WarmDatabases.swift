@@ -28,6 +28,11 @@ final class WarmDatabases: Sendable {
     private struct State {
         var order = LRUList<RoomAddress>()
         var parked: [RoomAddress: Parked] = [:]
+
+        mutating func remove(_ address: RoomAddress) -> Parked? {
+            order.remove(address)
+            return parked.removeValue(forKey: address)
+        }
     }
 
     /// The most databases parked at once; 0 turns the pool off.
@@ -51,8 +56,7 @@ final class WarmDatabases: Sendable {
             var evicted = state.parked.updateValue(parked, forKey: address)
             state.order.touch(address)
             if evicted == nil, state.parked.count > capacity, let oldest = state.order.oldest {
-                state.order.remove(oldest)
-                evicted = state.parked.removeValue(forKey: oldest)
+                evicted = state.remove(oldest)
             }
             return evicted
         }
@@ -60,19 +64,12 @@ final class WarmDatabases: Sendable {
 
     /// Takes the parked database of the room at `address`, if there is one.
     func take(_ address: RoomAddress) -> Parked? {
-        state.withLock { state in
-            state.order.remove(address)
-            return state.parked.removeValue(forKey: address)
-        }
+        state.withLock { $0.remove(address) }
     }
 
     /// Takes the least recently parked database, if any.
     func takeOldest() -> Parked? {
-        state.withLock { state in
-            guard let oldest = state.order.oldest else { return nil }
-            state.order.remove(oldest)
-            return state.parked.removeValue(forKey: oldest)
-        }
+        state.withLock { state in state.order.oldest.flatMap { state.remove($0) } }
     }
 
     /// Takes the databases parked before `instant`, oldest first.
@@ -80,8 +77,7 @@ final class WarmDatabases: Sendable {
         state.withLock { state in
             var expired: [Parked] = []
             while let oldest = state.order.oldest, let parked = state.parked[oldest], parked.since < instant {
-                state.order.remove(oldest)
-                state.parked.removeValue(forKey: oldest)
+                _ = state.remove(oldest)
                 expired.append(parked)
             }
             return expired
