@@ -75,9 +75,13 @@ struct ScheduleTests {
         let wait = dueAt + 100 - WallClock.millisecondsSince1970()
         if wait > 0 { try await Task.sleep(for: .milliseconds(wait)) }
 
+        // Read from the file before the second runtime starts: once it runs, the schedule may
+        // fire at any moment.
+        let file = StorageLayout(root: directory.url).file(of: try RoomAddress(kind: "sched", id: id))
+        #expect(try RoomStorage.peekSequence(file: file) == 0)
+
         let fixture = try Self.fixture(directory: directory)
         let address = try fixture.address(id)
-        #expect(try fixture.runtime.info(for: address).lastSeq == 0)
         try await eventually("the overdue schedule ran") { try fixture.runtime.info(for: address).lastSeq == 1 }
         let attempts = ScheduleRoom.log.entries(for: id)
         #expect(attempts.map(\.name) == ["overdue"])

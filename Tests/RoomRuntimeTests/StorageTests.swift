@@ -170,4 +170,55 @@ struct StorageTests {
         try storage.commit()
         #expect(try committedItems() == [1])
     }
+
+    /// Stores one item in the room file `name` and closes it, leaving the WAL behind.
+    func storeOneItem(_ name: String = "room") throws {
+        let storage = try open(name, migrations: Self.itemsTable)
+        storage.beginTurn()
+        _ = try storage.nextSequence()
+        try storage.execute("INSERT INTO items (n) VALUES (1)")
+        try storage.endTurn(keep: true)
+        try storage.commit()
+        storage.close()
+    }
+
+    @Test("opening a room file waits for a lock another connection holds for a moment, instead of failing")
+    func openWaitsForLock() throws {
+        try storeOneItem()
+        // Another connection holds the file's exclusive lock (as the one recovering the WAL
+        // does) and lets go 300 ms later.
+        let holder = try DatabaseQueue(path: directory.url.appendingPathComponent("room.sqlite").path)
+        try holder.inDatabase { db in
+            try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
+            try db.execute(sql: "BEGIN EXCLUSIVE; COMMIT")
+        }
+        let released = Thread {
+            Thread.sleep(forTimeInterval: 0.3)
+            try? holder.close()
+        }
+        let start = ContinuousClock.now
+        released.start()
+        let storage = try open(migrations: Self.itemsTable)
+        defer { storage.close() }
+        #expect(ContinuousClock.now - start >= .milliseconds(250), "the lock was held while the room opened")
+        #expect(storage.committedSequence == 1)
+        #expect(try storage.fetchAll("SELECT n FROM items").map { $0["n"] as Int } == [1])
+    }
+
+    @Test("peeking at a room file while the room opens never makes the opening fail")
+    func peekBesideOpening() async throws {
+        try storeOneItem()
+        let file = directory.url.appendingPathComponent("room.sqlite")
+        for _ in 0..<40 {
+            // Each round the room closes without a checkpoint, so the next connection to the file
+            // recovers its WAL, while a peek opens and closes it over and over.
+            let peeking = Task.detached {
+                for _ in 0..<20 { _ = try RoomStorage.peekSequence(file: file) }
+            }
+            let storage = try open(migrations: Self.itemsTable)
+            #expect(storage.committedSequence == 1)
+            storage.close()
+            try await peeking.value
+        }
+    }
 }

@@ -114,6 +114,7 @@ public final class RoomStorage {
         // The runtime keeps one transaction open across the calls of a turn (and of a group of
         // turns), committing it when the group ends; GRDB checks for the opposite by default.
         configuration.allowsUnsafeTransactions = true
+        configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.prepareDatabase { db in
             // The -wal and -shm files outlive the connection (SQLITE_FCNTL_PERSIST_WAL): closing
             // at hibernation still checkpoints, but no longer deletes them, and the next activation
@@ -457,6 +458,15 @@ public final class RoomStorage {
 }
 
 extension RoomStorage {
+    /// How long a connection to a room file waits for a lock another connection holds before it
+    /// fails with `SQLITE_BUSY`. The runtime is a room file's only writer, but not its only
+    /// reader: a peek (``peekSequence(file:)``, for `GET /rooms/{kind}/{id}` on a hibernated room),
+    /// a backup or an operator's `sqlite3` opens it too, and the first connection to open a file
+    /// whose last one closed without a checkpoint recovers the WAL under an exclusive lock. An
+    /// activation that met such a lock would otherwise fail and put the room in quarantine; it
+    /// waits instead (on the shard thread, which only a lock held this long can make it do).
+    static let busyTimeout: TimeInterval = 1
+
     /// The last committed sequence number in the room file `file`, read without activating the
     /// room; nil when the file does not exist.
     static func peekSequence(file: URL) throws -> Int64? {
@@ -464,7 +474,11 @@ extension RoomStorage {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.label = "peek"
-        configuration.busyMode = .timeout(1)
+        configuration.busyMode = .timeout(busyTimeout)
+        // Closing as the file's last connection would take the file's exclusive lock to try a
+        // checkpoint (which a read-only connection then cannot do): an activation opening the
+        // room at that moment would find it locked. A peek takes shared locks only.
+        configuration.prepareDatabase { db in _ = rooms_sqlite3_skip_checkpoint_on_close(db.sqliteConnection) }
         let database = try DatabaseQueue(path: file.path, configuration: configuration)
         defer { try? database.close() }
         return try database.inDatabase { db in
