@@ -5,12 +5,16 @@ import Testing
 @_spi(Node) @testable import RoomRuntime
 
 @Suite("Migrations")
-struct MigrationTests {
+final class MigrationTests {
     let directory: TemporaryDirectory
     var file: URL { directory.url.appendingPathComponent("room.sqlite") }
 
     init() throws {
         directory = try TemporaryDirectory()
+    }
+
+    deinit {
+        directory.remove()
     }
 
     static func steps(_ count: Int, failing: Int? = nil) -> RoomMigrations {

@@ -5,11 +5,15 @@ import Testing
 @_spi(Node) @testable import RoomRuntime
 
 @Suite("Room storage")
-struct StorageTests {
+final class StorageTests {
     let directory: TemporaryDirectory
 
     init() throws {
         directory = try TemporaryDirectory()
+    }
+
+    deinit {
+        directory.remove()
     }
 
     func open(_ name: String = "room", migrations: RoomMigrations = RoomMigrations(), synchronous: SynchronousMode = .normal)
