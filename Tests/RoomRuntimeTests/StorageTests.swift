@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
@@ -224,5 +225,101 @@ final class StorageTests {
             storage.close()
             try await peeking.value
         }
+    }
+
+    /// A room that does not exist yet, at `file`: in memory until ``RoomStorage/materialize()``,
+    /// holding item 1 committed.
+    func provisionalRoom(at file: URL) throws -> RoomStorage {
+        let storage = try RoomStorage(
+            file: file, synchronous: .normal, className: "test", migrations: Self.itemsTable, deferringCreation: true)
+        #expect(storage.isProvisional)
+        storage.beginTurn()
+        _ = try storage.nextSequence()
+        try storage.execute("INSERT INTO items (n) VALUES (1)")
+        try storage.endTurn(keep: true)
+        try storage.commit()
+        return storage
+    }
+
+    @Test("a room created on its first commit is written whole, in WAL mode, into folders made for it, with nothing left beside it")
+    func creationWritesTheImage() throws {
+        let file = directory.url.appendingPathComponent("rooms/ab/cd/new.sqlite")
+        // A creation a crash interrupted elsewhere left a half-written image: it is overwritten.
+        let leftover = directory.url.appendingPathComponent("rooms/ab/cd/new.sqlite" + RoomFileImage.temporarySuffix)
+        try FileManager.default.createDirectory(at: leftover.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("half a database".utf8).write(to: leftover)
+        let storage = try provisionalRoom(at: file)
+        #expect(!FileManager.default.fileExists(atPath: file.path), "nothing is on disk before the creation")
+        try storage.materialize()
+        #expect(!storage.isProvisional)
+        let header = try #require(FileManager.default.contents(atPath: file.path)).prefix(20)
+        #expect(header.starts(with: Data("SQLite format 3\0".utf8)))
+        #expect(Array(header.suffix(2)) == [2, 2], "the file says WAL from its first byte")
+
+        storage.beginTurn()
+        _ = try storage.nextSequence()
+        try storage.execute("INSERT INTO items (n) VALUES (2)")
+        try storage.endTurn(keep: true)
+        try storage.commit()
+        #expect(try committedItems("rooms/ab/cd/new") == [1, 2])
+        storage.close()
+        #expect(Set(directory.files()) == ["rooms/ab/cd/new.sqlite", "rooms/ab/cd/new.sqlite-wal", "rooms/ab/cd/new.sqlite-shm"])
+
+        let reopened = try RoomStorage(file: file, synchronous: .normal, className: "test", migrations: Self.itemsTable)
+        defer { reopened.close() }
+        #expect(reopened.committedSequence == 2)
+        #expect(try reopened.database.inDatabase { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+    }
+
+    @Test("a creation that cannot write the file fails as create, leaves nothing on disk, and keeps the room in memory")
+    func creationFailure() throws {
+        // A regular file stands where the room's folder should be.
+        let blocker = directory.url.appendingPathComponent("blocked")
+        try Data("x".utf8).write(to: blocker)
+        let storage = try provisionalRoom(at: blocker.appendingPathComponent("room.sqlite"))
+        defer { storage.close() }
+        let error = try #require(throws: StorageError.self) { try storage.materialize() }
+        #expect(error.kind == .create)
+        #expect(error.isEnvironmental)
+        #expect(storage.isProvisional)
+        #expect(try storage.fetchAll("SELECT n FROM items").map { $0["n"] as Int } == [1])
+        #expect(directory.files() == ["blocked"])
+    }
+
+    @Test("rooms created from nothing start from one template: the steps run once, each room has its own epoch")
+    func creationFromTemplate() throws {
+        let runs = Atomic(0)
+        var migrations = RoomMigrations()
+        migrations.add("v1") { db in
+            runs.add(1, ordering: .relaxed)
+            try db.execute(sql: "CREATE TABLE items (n INTEGER NOT NULL)")
+        }
+        var epochs: Set<String> = []
+        for index in 0..<3 {
+            let storage = try RoomStorage(
+                file: directory.url.appendingPathComponent("t\(index).sqlite"), synchronous: .normal, className: "test",
+                migrations: migrations, deferringCreation: true)
+            defer { storage.close() }
+            epochs.insert(storage.epoch)
+            storage.beginTurn()
+            _ = try storage.nextSequence()
+            try storage.execute("INSERT INTO items (n) VALUES (?)", arguments: [index])
+            try storage.endTurn(keep: true)
+            try storage.commit()
+            try storage.materialize()
+            #expect(try committedItems("t\(index)") == [index], "each room holds only its own rows")
+        }
+        #expect(runs.load(ordering: .relaxed) == 1)
+        #expect(epochs.count == 3)
+        #expect(epochs.allSatisfy { $0.count == 16 })
+
+        // A step added later is a new template (and files created before run only that step).
+        migrations.add("v2") { db in try db.execute(sql: "CREATE TABLE more (n INTEGER)") }
+        let reopened = try RoomStorage(
+            file: directory.url.appendingPathComponent("t0.sqlite"), synchronous: .normal, className: "test",
+            migrations: migrations)
+        defer { reopened.close() }
+        #expect(try reopened.fetchAll("SELECT count(*) AS n FROM more").first?["n"] as Int? == 0)
+        #expect(runs.load(ordering: .relaxed) == 1)
     }
 }

@@ -20,6 +20,11 @@ public import GRDB
 ///
 /// Steps run inside a transaction of their own with GRDB's `Database`; a step that throws leaves
 /// the room unable to activate (clients get `room_unavailable`) and its file unchanged.
+///
+/// A room created from nothing does not run the steps itself: it starts from a copy of the
+/// database the steps built once in the process (only files created before a step was added run
+/// it). So a step must build the same thing every time: no times, random values or outside state
+/// in the rows it writes (fill those in the room, in `onStart`).
 public struct RoomMigrations: Sendable {
     /// One named step.
     public struct Step: Sendable {
@@ -31,11 +36,15 @@ public struct RoomMigrations: Sendable {
     /// The steps, in order.
     public private(set) var steps: [Step] = []
 
+    /// The database these steps build from nothing, once built.
+    private(set) var template = RoomTemplate()
+
     public init() {}
 
     /// Appends a step named `name`.
     public mutating func add(_ name: String, _ body: @escaping @Sendable (Database) throws -> Void) {
         precondition(!steps.contains { $0.name == name }, "migration '\(name)' is registered twice")
         steps.append(Step(name: name, body: body))
+        template = RoomTemplate()
     }
 }

@@ -157,23 +157,24 @@ public final class RoomStorage {
             let identifiers =
                 Self.runtimeMigrations.steps.map { "_rooms.\($0.name)" } + migrations.steps.map { "\(className).\($0.name)" }
             let stamp = identifiers.joined(separator: "\n")
+            if isProvisional || file == nil {
+                // A room that does not exist yet starts from the class's template, already current.
+                let template = try migrations.template.image {
+                    let scratch = try DatabaseQueue()
+                    defer { try? scratch.close() }
+                    try Self.migrate(scratch, to: migrations, className: className, stamp: stamp, name: name)
+                    return try scratch.inDatabase { db in try RoomFileImage(serializing: db) }
+                }
+                try database.inDatabase { db in
+                    try template.load(into: db)
+                    db.clearSchemaCache()
+                    // Every room has an epoch of its own, not the template's.
+                    try db.execute(sql: "UPDATE _rooms_meta SET value = lower(hex(randomblob(8))) WHERE key = 'epoch'")
+                }
+            }
             var meta = try Self.readMeta(database)
             if meta["migrations"] != stamp {
-                var migrator = DatabaseMigrator()
-                for step in Self.runtimeMigrations.steps {
-                    migrator.registerMigration("_rooms.\(step.name)", foreignKeyChecks: .immediate, migrate: step.body)
-                }
-                for step in migrations.steps {
-                    migrator.registerMigration("\(className).\(step.name)", foreignKeyChecks: .immediate, migrate: step.body)
-                }
-                if try database.read({ try migrator.hasBeenSuperseded($0) }) {
-                    throw StorageError(.migration, "\(name) was migrated by a newer version of class '\(className)'")
-                }
-                try migrator.migrate(database)
-                try database.write { db in
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO _rooms_meta (key, value) VALUES ('migrations', ?)", arguments: [stamp])
-                }
+                try Self.migrate(database, to: migrations, className: className, stamp: stamp, name: name)
                 meta = try Self.readMeta(database)
             }
             committedSequence = meta["sequence"].flatMap { Int64($0) } ?? 0
@@ -187,6 +188,30 @@ public final class RoomStorage {
             throw StorageError(.migration, "cannot migrate \(name)", cause: error)
         }
         if !isProvisional, file != nil { openFiles?.opened() }
+    }
+
+    /// Runs the runtime's and the class's steps that `database` has not had, then records
+    /// `stamp` (every step's name) as its migrations.
+    ///
+    /// - Throws: ``StorageError`` `migration` when a newer version of the class migrated the file,
+    ///   or what a step threw.
+    private static func migrate(
+        _ database: DatabaseQueue, to migrations: RoomMigrations, className: String, stamp: String, name: String
+    ) throws {
+        var migrator = DatabaseMigrator()
+        for step in runtimeMigrations.steps {
+            migrator.registerMigration("_rooms.\(step.name)", foreignKeyChecks: .immediate, migrate: step.body)
+        }
+        for step in migrations.steps {
+            migrator.registerMigration("\(className).\(step.name)", foreignKeyChecks: .immediate, migrate: step.body)
+        }
+        if try database.read({ try migrator.hasBeenSuperseded($0) }) {
+            throw StorageError(.migration, "\(name) was migrated by a newer version of class '\(className)'")
+        }
+        try migrator.migrate(database)
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO _rooms_meta (key, value) VALUES ('migrations', ?)", arguments: [stamp])
+        }
     }
 
     /// The runtime's rows of `_rooms_meta` (sequence, epoch, migrations stamp) as text; empty for
@@ -211,13 +236,9 @@ public final class RoomStorage {
     /// Whether the room has no file and never will (an ephemeral room).
     var isEphemeral: Bool { file == nil }
 
-    /// Opens the room's file with the room's configuration, creating its folders first when it
-    /// is `new`.
-    private func openFile(new: Bool) throws -> DatabaseQueue {
+    /// Opens the room's existing file with the room's configuration.
+    private func openFile() throws -> DatabaseQueue {
         guard let file else { preconditionFailure("an ephemeral room has no file") }
-        if new {
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        }
         return try DatabaseQueue(path: file.path, configuration: configuration)
     }
 
@@ -231,21 +252,14 @@ public final class RoomStorage {
         precondition(isProvisional && !inTurn && !transactionOpen, "materialize between turns, once")
         guard let file else { return }
         do {
-            let onDisk = try openFile(new: true)
-            do {
-                try database.backup(to: onDisk)
-                // The copy carries the in-memory database's header: make the file WAL again.
-                try onDisk.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
-            } catch {
-                try? onDisk.close()
-                throw error
-            }
+            try database.inDatabase { db in try RoomFileImage(serializing: db).store(as: file) }
+            let onDisk = try openFile()
             try? database.close()
             database = onDisk
             isProvisional = false
             openFiles?.opened()
         } catch {
-            for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: file.path + suffix) }
+            for suffix in StorageLayout.fileSuffixes { try? FileManager.default.removeItem(atPath: file.path + suffix) }
             throw StorageError(.create, "cannot create \(file.path)", cause: error)
         }
     }
@@ -269,7 +283,7 @@ public final class RoomStorage {
     func reopenFile() throws(StorageError) {
         guard isClosed else { return }
         do {
-            database = try openFile(new: false)
+            database = try openFile()
         } catch {
             throw StorageError(.open, "cannot reopen \(file?.path ?? "the room's file")", cause: error)
         }

@@ -43,6 +43,11 @@ public struct StorageLayout: Sendable {
         return "rooms/\(address.kind)/\(aa)/\(bb)/\(digest).sqlite"
     }
 
+    /// What a room's state may occupy beside its file (whose own suffix is ""): SQLite's WAL, its
+    /// shared-memory index and its rollback journal, and the image of a creation a crash
+    /// interrupted (``RoomFileImage``). Deleting a room removes them all.
+    static let fileSuffixes = ["", "-wal", "-shm", "-journal", RoomFileImage.temporarySuffix]
+
     /// The room's file.
     public func file(of address: RoomAddress) -> URL {
         root.appendingPathComponent(Self.relativePath(of: address))
