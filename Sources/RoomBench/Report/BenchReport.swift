@@ -87,8 +87,9 @@ public struct BenchReport: Encodable, Sendable {
             rows.append(("warm-up p99", runs.map { $0.warmup.map { millis($0.latencyMicros.p99) } ?? "-" }))
             rows.append(("warm-up max", runs.map { $0.warmup.map { millis($0.latencyMicros.max) } ?? "-" }))
         }
-        if let perConnection = main.rssBytesPerConnection {
-            rows.append(("RSS/connection", [String(format: "%.0f B", perConnection)]))
+        if runs.contains(where: { $0.rssBytesPerConnection != nil }) {
+            rows.append(
+                ("RSS/connection", runs.map { $0.rssBytesPerConnection.map { String(format: "%.0f B", $0) } ?? "-" }))
         }
         if let ratio = deliveriesRatioToPeer {
             rows.append(("ratio to peer", [String(format: "%.2fx", ratio)]))
@@ -131,6 +132,9 @@ public struct BenchReport: Encodable, Sendable {
             ("server CPU %", summary.map { $0.serverCpuPercent.map { figure($0, count) } ?? "?" }),
             ("errors", summary.map { "\($0.errors)" }),
         ]
+        if summary.contains(where: { $0.rssBytesPerConnection != nil }) {
+            rows.append(("RSS/conn. B", summary.map { $0.rssBytesPerConnection.map { figure($0, count) } ?? "-" }))
+        }
         if !deliveriesRatiosToPeer.isEmpty {
             rows.append(("ratio to peer", [figure(RunSpread(deliveriesRatiosToPeer)) { String(format: "%.2fx", $0) }]))
         }

@@ -8,6 +8,8 @@ public struct TargetSummary: Encodable, Sendable {
     public let latencyP50Micros: RunSpread
     public let latencyP99Micros: RunSpread
     public let serverCpuPercent: RunSpread?
+    /// Server RSS per connection (the `idle` scenario).
+    public let rssBytesPerConnection: RunSpread?
     public let errors: Int
 
     init(_ results: [BenchResult]) {
@@ -19,6 +21,8 @@ public struct TargetSummary: Encodable, Sendable {
         latencyP99Micros = RunSpread(results.map { Double($0.latencyMicros.p99) })
         let cpu = results.compactMap(\.serverCpuPercent)
         serverCpuPercent = cpu.count == results.count ? RunSpread(cpu) : nil
+        let perConnection = results.compactMap(\.rssBytesPerConnection)
+        rssBytesPerConnection = perConnection.count == results.count ? RunSpread(perConnection) : nil
         errors = results.reduce(0) { $0 + $1.errors }
     }
 }
