@@ -10,16 +10,7 @@ import Testing
 
 @Suite("Authentication from outside the process")
 struct AuthProcessTests {
-    static var hasPyJWT: Bool {
-        guard let python = RoomsBinary.which("python3") else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", "import jwt"]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
+    static var hasPyJWT: Bool { RoomsBinary.pythonCanImport("jwt") }
 
     @Test(
         "a Python client signing with PyJWT: refusals, members, removal, a direct room, expiry, refresh, rooms token",

@@ -58,6 +58,9 @@ struct ConfigurationTests {
             #"{"kinds": {"chat": {"class": "chat"}}, "server": {"requestHeaderTimeoutSeconds": 2.5, "httpIdleTimeoutSeconds": 0.5}}"#)
         #expect(configuration.requestHeaderTimeout == .milliseconds(2_500))
         #expect(configuration.httpIdleTimeout == .milliseconds(500))
+        #expect(configuration.eventStreamKeepAlive == .seconds(15))
+        let keepAlive = try Self.parse(#"{"kinds": {"chat": {"class": "chat"}}, "server": {"sseKeepAliveSeconds": 2.5}}"#)
+        #expect(keepAlive.eventStreamKeepAlive == .milliseconds(2_500))
     }
 
     @Test(
@@ -76,6 +79,8 @@ struct ConfigurationTests {
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"requestHeaderTimeoutSeconds": "10"}}"#, "server.requestHeaderTimeoutSeconds"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"httpIdleTimeoutSeconds": -1}}"#, "server.httpIdleTimeoutSeconds: must be a number from 0.1 to 86400"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"httpIdleTimeoutSeconds": 100000}}"#, "server.httpIdleTimeoutSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"sseKeepAliveSeconds": 0}}"#, "server.sseKeepAliveSeconds: must be a number from 0.1 to 3600"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"sseKeepAliveSeconds": "15"}}"#, "server.sseKeepAliveSeconds"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"synchronous": "sometimes"}}"#, "storage.synchronous"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmDatabases": -1}}"#, "storage.warmDatabases"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmDatabases": "many"}}"#, "storage.warmDatabases"),

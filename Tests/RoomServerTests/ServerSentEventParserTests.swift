@@ -17,7 +17,7 @@ struct ServerSentEventParserTests {
 
     static let expected = [
         ServerSentEvent(data: "{\"a\":1}"), ServerSentEvent(event: "message", data: "two\nlines"),
-        ServerSentEvent(data: "no-space"), ServerSentEvent(data: "ünïcödé ✓"), ServerSentEvent(data: "[DONE]"),
+        ServerSentEvent(data: "no-space", id: "7"), ServerSentEvent(data: "ünïcödé ✓"), ServerSentEvent(data: "[DONE]"),
     ]
 
     @Test("comments, CRLF, CR, multi-line data, event names and other fields")

@@ -19,13 +19,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import jwt  # PyJWT
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rooms_client import Closed, RoomSocket, http  # noqa: E402
+from rooms_client import Closed, RoomSocket, http, start_server  # noqa: E402
 
 SECRET = secrets.token_urlsafe(48)
 
@@ -67,32 +66,15 @@ def until_closed(socket):
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
+    server, port, data = start_server(sys.argv[1], {
+        "auth": {"mode": "jwt", "secretEnv": "ROOMS_TEST_SECRET", "leewaySeconds": 0},
+        "log": {"level": "trace"},
+        "kinds": {"chat": {"class": "chat"}, "team": {"class": "chat", "access": "members"},
+                  "dm": {"class": "chat", "access": "direct"}},
+    }, environment := dict(os.environ, ROOMS_TEST_SECRET=SECRET))
     binary = os.path.abspath(sys.argv[1])
-    data = tempfile.mkdtemp(prefix="rooms-auth-")
-    config = os.path.join(data, "rooms.json")
-    with open(config, "w") as file:
-        json.dump({
-            "server": {"host": "127.0.0.1", "port": 0},
-            "storage": {"directory": os.path.join(data, "rooms-data")},
-            "auth": {"mode": "jwt", "secretEnv": "ROOMS_TEST_SECRET", "leewaySeconds": 0},
-            "log": {"level": "trace"},
-            "kinds": {"chat": {"class": "chat"}, "team": {"class": "chat", "access": "members"},
-                      "dm": {"class": "chat", "access": "direct"}},
-        }, file)
-    log = open(os.path.join(data, "server.log"), "wb")
-    environment = dict(os.environ, ROOMS_TEST_SECRET=SECRET)
-    server = subprocess.Popen([binary, "serve", "--config", config], stdout=log, stderr=subprocess.STDOUT,
-                              env=environment)
+    config, log = os.path.join(data, "rooms.json"), os.path.join(data, "server.log")
     try:
-        port = None
-        deadline = time.time() + 60
-        while port is None:
-            if time.time() > deadline or server.poll() is not None:
-                raise RuntimeError("the server did not start; see " + log.name)
-            with open(log.name, "rb") as text:
-                found = re.findall(rb"listening on http://127\.0\.0\.1:(\d+)", text.read())
-            port = int(found[-1]) if found else None
-            time.sleep(0.05)
         base, ws = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
 
         # Refused, then accepted.
@@ -168,7 +150,7 @@ def main():
               "its rooms claim limits it to chat rooms")
         server.send_signal(signal.SIGTERM)
         check(server.wait(timeout=30) == 0, "the server stops cleanly")
-        with open(log.name, "rb") as text:
+        with open(log, "rb") as text:
             logged = text.read()
         check(forged.encode() not in logged and minted.encode() not in logged, "no token appears in the log")
         print("PASS")

@@ -159,6 +159,36 @@ def http(method, url, body=None, headers=None):
         return error.code, json.loads(error.read() or b"null")
 
 
+def start_server(binary, settings, environment=None):
+    """Starts `binary serve` on a free port with `settings` (a configuration without "server"
+    and "storage", which this fills in) in a new temporary directory. Returns the process, its
+    port and the directory; the caller kills the process and removes the directory."""
+    import re
+    import subprocess
+    import tempfile
+    import time
+
+    data = tempfile.mkdtemp(prefix="rooms-check-")
+    config = os.path.join(data, "rooms.json")
+    with open(config, "w") as file:
+        json.dump({"server": {"host": "127.0.0.1", "port": 0},
+                   "storage": {"directory": os.path.join(data, "rooms-data")}, **settings}, file)
+    log = os.path.join(data, "server.log")
+    with open(log, "wb") as output:
+        server = subprocess.Popen([os.path.abspath(binary), "serve", "--config", config], stdout=output,
+                                  stderr=subprocess.STDOUT, env=environment)
+    deadline = time.time() + 60
+    while True:
+        if time.time() > deadline or server.poll() is not None:
+            server.kill()
+            raise RuntimeError("the server did not start; see " + log)
+        with open(log, "rb") as text:
+            found = re.findall(rb"listening on http://127\.0\.0\.1:(\d+)", text.read())
+        if found:
+            return server, int(found[-1]), data
+        time.sleep(0.05)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)

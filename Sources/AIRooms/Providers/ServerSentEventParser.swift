@@ -2,7 +2,7 @@
 ///
 /// Feed it the body's bytes in whatever pieces the network delivers: events split across chunks,
 /// several events in one chunk, lines ending in `\n`, `\r\n` or `\r` (also split between chunks),
-/// comments (`: keep-alive`) and fields other than `data` and `event` are all handled.
+/// comments (`: keep-alive`) and fields other than `data`, `event` and `id` are all handled.
 public struct ServerSentEventParser: Sendable {
     /// The longest line accepted, in bytes; a longer one is a `provider_invalid_response`.
     public static let maxLineBytes = 1 << 20
@@ -11,6 +11,7 @@ public struct ServerSentEventParser: Sendable {
     private var data: [UInt8] = []
     private var hasData = false
     private var event: String?
+    private var id: String?
     private var lastWasCR = false
 
     public init() {}
@@ -46,6 +47,7 @@ public struct ServerSentEventParser: Sendable {
         data.removeAll()
         hasData = false
         event = nil
+        id = nil
     }
 
     /// Handles the line just completed; returns an event when it was the blank line ending one.
@@ -56,9 +58,10 @@ public struct ServerSentEventParser: Sendable {
                 data.removeAll(keepingCapacity: true)
                 hasData = false
                 event = nil
+                id = nil
             }
             guard hasData else { return nil }
-            return ServerSentEvent(event: event, data: String(decoding: data, as: UTF8.self))
+            return ServerSentEvent(event: event, data: String(decoding: data, as: UTF8.self), id: id)
         }
         if line[0] == UInt8(ascii: ":") { return nil }  // a comment
         let colon = line.firstIndex(of: UInt8(ascii: ":"))
@@ -72,8 +75,10 @@ public struct ServerSentEventParser: Sendable {
             hasData = true
         case "event":
             event = String(decoding: value, as: UTF8.self)
+        case "id":
+            id = String(decoding: value, as: UTF8.self)
         default:
-            break  // id, retry and unknown fields do not matter here
+            break  // retry and unknown fields do not matter here
         }
         return nil
     }

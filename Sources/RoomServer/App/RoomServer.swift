@@ -152,7 +152,10 @@ public final class RoomServer: Service {
         RoomRoutes(
             runtime: runtime, gatekeeper: gatekeeper, maxBodyBytes: configuration.maxBodyBytes,
             isStopping: { [weak self] in self?.isStopping ?? true },
-            metrics: { [weak self] in self?.renderMetrics() ?? ByteBuffer() }
+            metrics: { [weak self] in self?.renderMetrics() ?? ByteBuffer() },
+            eventStreams: EventStreamRoute(
+                runtime: runtime, connections: sockets, maxQueuedFrames: configuration.maxQueuedFrames,
+                keepAlive: configuration.eventStreamKeepAlive)
         ).register(on: router)
         let configuration = configuration
         let logger = logger

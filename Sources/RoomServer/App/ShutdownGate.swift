@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// 2. Rooms finish the turns already queued; their acks and broadcasts go out, then the rooms
 ///    snapshot, run their hibernate hooks and close their files (``RoomRuntime/shutdown(within:)``).
 ///    Rooms get most of the shutdown timeout for this; what is still queued after it is refused.
-/// 3. Every WebSocket is closed with 1001 after the frames queued for it, and the node waits
+/// 3. Every WebSocket and event stream is closed with 1001 after the frames queued for it, and the node waits
 ///    (each client has the close timeout to answer) until they are all closed.
 ///
 /// Closing sockets here, rather than leaving it to the WebSocket handler, is what makes the close

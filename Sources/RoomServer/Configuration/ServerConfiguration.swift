@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     /// The most frames queued for one WebSocket; a client that falls this far behind is closed
     /// with 1013 (default 4096).
     public var maxQueuedFrames = 4_096
+    /// How often a quiet Server-Sent Events stream sends a `: keep-alive` comment (default 15 s).
+    public var eventStreamKeepAlive: Duration = .seconds(15)
     /// The largest HTTP request body, in bytes; a larger one is refused with 413 (default 1 MiB).
     public var maxBodyBytes = 1 << 20
     /// How long a graceful shutdown may take before connections are cut (default 10 s).
@@ -148,6 +150,9 @@ public struct ServerConfiguration: Sendable {
         configuration.maxBodyBytes = try server.integer("maxBodyBytes", in: 1_024...(64 << 20)) ?? configuration.maxBodyBytes
         configuration.maxQueuedFrames =
             try server.integer("maxQueuedFrames", in: 16...1_000_000) ?? configuration.maxQueuedFrames
+        if let seconds = try server.number("sseKeepAliveSeconds", in: 0.1...3_600) {
+            configuration.eventStreamKeepAlive = .milliseconds(Int64(seconds * 1000))
+        }
         if let seconds = try server.number("shutdownTimeoutSeconds", in: 0.1...3_600) {
             configuration.shutdownTimeout = .milliseconds(Int64(seconds * 1000))
         }

@@ -14,6 +14,8 @@ struct RoomRoutes: Sendable {
     let isStopping: @Sendable () -> Bool
     /// The metrics in Prometheus text format.
     let metrics: @Sendable () -> ByteBuffer
+    /// `GET /rooms/{kind}/{id}/events`.
+    let eventStreams: EventStreamRoute
 
     /// The methods a room's `onRequest` hook can receive.
     static let roomMethods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
@@ -74,6 +76,15 @@ struct RoomRoutes: Sendable {
             _ = try await room(request, context)
             throw RoomError(
                 .upgradeRequired, .upgradeRequired, "this route takes a WebSocket upgrade request on a new connection")
+        }
+        router.get("/rooms/{kind}/{id}/events") { request, context -> Response in
+            let (caller, address) = try await room(request, context)
+            let identity = try Self.requireUser(caller)
+            guard !isStopping() else { throw RoomError.unavailable(.shuttingDown, "the server is shutting down") }
+            try await runtime.admit(identity, to: address)
+            return try eventStreams.response(
+                for: identity, at: address, query: Gatekeeper.withoutToken(RoomPath.query(request.uri)),
+                headers: request.headers)
         }
         for method in Self.roomMethods {
             router.on("/rooms/{kind}/{id}/**", method: method) { request, context in

@@ -19,7 +19,7 @@ import Synchronization
 /// handler can cut a connection whose close cannot be written, and ``SocketEvent/sendClose(_:_:)``
 /// once the frames before it are written. No task waits per connection for that: an idle
 /// connection costs only its queue.
-final class Outbox: ConnectionTransport {
+final class Outbox: OpenConnection {
     private struct State {
         var items = Deque<OutboundFrame>()
         /// A drain is scheduled on the event loop (or running).
@@ -138,6 +138,11 @@ final class Outbox: ConnectionTransport {
     /// Frames waiting to be written (for tests).
     var queued: Int { state.withLock { $0.items.count } }
 
-    /// Whether a close was asked for or the queue overflowed (for tests).
+    /// Whether a close was asked for or the queue overflowed.
     var isClosing: Bool { state.withLock { $0.closing } }
+
+    /// Pings the client, on the socket's event loop (see ``RoomSocketHandler``).
+    func heartbeat() {
+        SocketEvent.heartbeat.fire(on: channel)
+    }
 }

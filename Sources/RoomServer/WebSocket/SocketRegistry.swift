@@ -1,10 +1,11 @@
 @_spi(Node) import RoomRuntime
 import Synchronization
 
-/// The node's open WebSockets, so that a shutdown can close each with 1001 and wait for them.
+/// The node's open WebSockets and Server-Sent Events streams, so that a shutdown can close each
+/// with 1001 and wait for them.
 final class SocketRegistry: Sendable {
     private struct State {
-        var open: [ObjectIdentifier: Outbox] = [:]
+        var open: [ObjectIdentifier: any OpenConnection] = [:]
         var refusing = false
         var emptied: [CheckedContinuation<Void, Never>] = []
     }
@@ -17,18 +18,18 @@ final class SocketRegistry: Sendable {
     /// The number of open sockets whose close has started (for tests).
     var closing: Int { state.withLock { $0.open.values.filter(\.isClosing).count } }
 
-    /// Records `outbox`; false when the node is shutting down (the socket must close).
-    func add(_ outbox: Outbox) -> Bool {
+    /// Records `connection`; false when the node is shutting down (it must close).
+    func add(_ connection: any OpenConnection) -> Bool {
         state.withLock { state in
             guard !state.refusing else { return false }
-            state.open[ObjectIdentifier(outbox)] = outbox
+            state.open[ObjectIdentifier(connection)] = connection
             return true
         }
     }
 
-    func remove(_ outbox: Outbox) {
+    func remove(_ connection: any OpenConnection) {
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
-            state.open.removeValue(forKey: ObjectIdentifier(outbox))
+            state.open.removeValue(forKey: ObjectIdentifier(connection))
             guard state.open.isEmpty else { return [] }
             defer { state.emptied.removeAll() }
             return state.emptied
@@ -40,7 +41,7 @@ final class SocketRegistry: Sendable {
     /// ``RoomSocketHandler``). Each socket answers on its own event loop.
     func heartbeat() {
         let open = state.withLock { Array($0.open.values) }
-        for outbox in open { SocketEvent.heartbeat.fire(on: outbox.channel) }
+        for connection in open { connection.heartbeat() }
     }
 
     /// Refuses new sockets and closes every open one with `code`.
@@ -49,7 +50,7 @@ final class SocketRegistry: Sendable {
             state.refusing = true
             return Array(state.open.values)
         }
-        for outbox in open { outbox.close(code: code, reason: reason) }
+        for connection in open { connection.close(code: code, reason: reason) }
     }
 
     /// Returns once every socket has closed.

@@ -22,6 +22,18 @@ enum RoomsBinary {
         return nil
     }
 
+    /// Whether `python3` is on `PATH` and can import `module` (what an outside-client test needs).
+    static func pythonCanImport(_ module: String) -> Bool {
+        guard let python = which("python3") else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", "import \(module)"]
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
     /// Runs `executable` with `arguments` to completion; returns its status and combined output.
     static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws
         -> (status: Int32, output: String)
