@@ -79,6 +79,8 @@ struct ConfigurationTests {
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"requestHeaderTimeoutSeconds": "10"}}"#, "server.requestHeaderTimeoutSeconds"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"httpIdleTimeoutSeconds": -1}}"#, "server.httpIdleTimeoutSeconds: must be a number from 0.1 to 86400"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"httpIdleTimeoutSeconds": 100000}}"#, "server.httpIdleTimeoutSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"maxWaitingPolls": 0}}"#, "server.maxWaitingPolls"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"maxWaitingPolls": 1.5}}"#, "server.maxWaitingPolls"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"sseKeepAliveSeconds": 0}}"#, "server.sseKeepAliveSeconds: must be a number from 0.1 to 3600"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"sseKeepAliveSeconds": "15"}}"#, "server.sseKeepAliveSeconds"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"synchronous": "sometimes"}}"#, "storage.synchronous"),

@@ -89,10 +89,10 @@ struct EventStreamTests {
     static var hasSSEClient: Bool { RoomsBinary.pythonCanImport("sseclient") }
 
     @Test(
-        "a Python client with sseclient-py reads the stream, reconnects with Last-Event-ID and misses nothing",
+        "Python clients: sseclient-py reads the stream and reconnects with Last-Event-ID, long polls follow the room; nothing missed",
         .enabled(if: hasSSEClient, "needs python3 with sseclient-py (.ci/run installs it)"))
     func pythonClient() async throws {
-        let script = RoomsBinary.packageRoot.appendingPathComponent("examples/python/sse_check.py").path
+        let script = RoomsBinary.packageRoot.appendingPathComponent("examples/python/transports_check.py").path
         let (status, output) = try await RoomsBinary.run(
             RoomsBinary.which("python3")!, [script, RoomsBinary.url.path], timeout: .seconds(120))
         #expect(status == 0, "\(output)")

@@ -30,6 +30,7 @@ extension RoomRuntime {
         let file = layout.file(of: address)
         let existed = existed ?? FileManager.default.fileExists(atPath: file.path)
         warmDatabases.take(address)?.storage.close()
+        sequenceWatchers.wakeAll(address)
         for suffix in StorageLayout.fileSuffixes {
             try? FileManager.default.removeItem(atPath: file.path + suffix)
         }

@@ -30,6 +30,8 @@ protocol RoomHost: AnyObject, Sendable {
     /// `slot`'s room left memory (`ending`): its `storage` is closed, or kept open for the room's
     /// next activation.
     func roomDidStop(_ slot: RoomSlot, storage: RoomStorage, ending: RoomContext.Ending)
+    /// The room at `address` committed its sequence up to `sequence` (long polls wake).
+    func sequenceAdvanced(_ address: RoomAddress, to sequence: Int64)
     /// `slot`'s room starts waiting in a call to another room.
     func beginCall(_ slot: RoomSlot)
     /// `slot`'s room stopped waiting in a call.

@@ -23,6 +23,7 @@ extension RoomRuntime {
     /// completes it.
     public func beginShutdown() {
         stopping.store(true, ordering: .releasing)
+        sequenceWatchers.wakeAll()
     }
 
     /// Whether the shutdown stopped waiting for rooms: what is still queued is refused.

@@ -29,6 +29,10 @@ extension RoomRuntime: RoomHost {
         closeWarmDatabasesOverBudget()
     }
 
+    func sequenceAdvanced(_ address: RoomAddress, to sequence: Int64) {
+        sequenceWatchers.advanced(address, to: sequence)
+    }
+
     func register(_ address: RoomAddress, nextAlarm: Int64?) throws {
         try directory.register(
             address, file: StorageLayout.relativePath(of: address), at: WallClock.millisecondsSince1970(),

@@ -40,6 +40,8 @@ public final class RoomRuntime: Service {
 
     let activeRooms: ActiveRooms
     let alarms = AlarmClock()
+    /// Long polls waiting for rooms to store something.
+    public let sequenceWatchers = SequenceWatchers()
     let quarantine: Quarantine
     let openDatabases = OpenDatabases()
     /// Open databases of hibernated rooms, for their next activation.

@@ -135,7 +135,9 @@ extension RoomContext {
                 try create(nextAlarm: nextAlarm)
             }
             alarms.didCommit(nextAlarm)
+            let before = slot.lastSequence
             slot.lastSequence = storage.committedSequence
+            if storage.committedSequence != before { host.sequenceAdvanced(address, to: storage.committedSequence) }
             if gate.usesRoom { host.touch(slot) }
             gate.release(in: slot)
         } catch {

@@ -34,6 +34,11 @@ public final class RoomServer: Service {
     public let logger: Logger
 
     let sockets = SocketRegistry()
+    /// The node's long polls (`GET .../messages?wait=`).
+    let longPolls: LongPolls
+
+    /// The number of long polls waiting now.
+    public var longPollsWaiting: Int { longPolls.count }
     /// What every WebSocket shares (see ``RoomSocketHandler``).
     private let socketSettings: SocketSettings
     /// Who may reach what: authentication, the token's rooms, admin routes, origins.
@@ -99,6 +104,7 @@ public final class RoomServer: Service {
         runtime = try RoomRuntime(
             configuration: runtimeConfiguration, logger: runtimeLogger, metricsFactory: metricsFactory)
         openSockets = CoreMetrics.Gauge(label: "rooms_websockets_open", factory: metricsFactory)
+        longPolls = LongPolls(runtime: runtime, limit: configuration.maxWaitingPolls)
         // Measured once the runtime holds its own descriptors (the node directory).
         connections = ConnectionBudget.fromDescriptorLimit(
             roomFiles: min(configuration.runtime.maxOpenDatabases, configuration.runtime.maxActiveRooms), logger: logger)
@@ -155,7 +161,8 @@ public final class RoomServer: Service {
             metrics: { [weak self] in self?.renderMetrics() ?? ByteBuffer() },
             eventStreams: EventStreamRoute(
                 runtime: runtime, connections: sockets, maxQueuedFrames: configuration.maxQueuedFrames,
-                keepAlive: configuration.eventStreamKeepAlive)
+                keepAlive: configuration.eventStreamKeepAlive),
+            longPolls: longPolls
         ).register(on: router)
         let configuration = configuration
         let logger = logger

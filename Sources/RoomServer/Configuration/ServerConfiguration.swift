@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable {
     /// The most frames queued for one WebSocket; a client that falls this far behind is closed
     /// with 1013 (default 4096).
     public var maxQueuedFrames = 4_096
+    /// The most long polls (`GET .../messages?wait=`) waiting at once on the node; beyond, `503
+    /// too_many_waiters` (default 10,000).
+    public var maxWaitingPolls = 10_000
     /// How often a quiet Server-Sent Events stream sends a `: keep-alive` comment (default 15 s).
     public var eventStreamKeepAlive: Duration = .seconds(15)
     /// The largest HTTP request body, in bytes; a larger one is refused with 413 (default 1 MiB).
@@ -150,6 +153,8 @@ public struct ServerConfiguration: Sendable {
         configuration.maxBodyBytes = try server.integer("maxBodyBytes", in: 1_024...(64 << 20)) ?? configuration.maxBodyBytes
         configuration.maxQueuedFrames =
             try server.integer("maxQueuedFrames", in: 16...1_000_000) ?? configuration.maxQueuedFrames
+        configuration.maxWaitingPolls =
+            try server.integer("maxWaitingPolls", in: 1...1_000_000) ?? configuration.maxWaitingPolls
         if let seconds = try server.number("sseKeepAliveSeconds", in: 0.1...3_600) {
             configuration.eventStreamKeepAlive = .milliseconds(Int64(seconds * 1000))
         }

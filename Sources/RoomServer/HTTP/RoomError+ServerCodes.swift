@@ -10,6 +10,8 @@ extension RoomError.Code {
     static let requestTimeout: Self = "request_timeout"
     /// The node has as many connections open as its descriptor limit allows.
     static let tooManyConnections: Self = "too_many_connections"
+    /// `server.maxWaitingPolls` long polls are already waiting on the node.
+    static let tooManyWaiters: Self = "too_many_waiters"
     /// A path segment under a room is not valid percent-encoded UTF-8.
     static let invalidPath: Self = "invalid_path"
     /// A browser's `Origin` is not in `server.allowedOrigins`.

@@ -16,6 +16,8 @@ struct RoomRoutes: Sendable {
     let metrics: @Sendable () -> ByteBuffer
     /// `GET /rooms/{kind}/{id}/events`.
     let eventStreams: EventStreamRoute
+    /// `GET /rooms/{kind}/{id}/messages?wait=SECONDS`.
+    let longPolls: LongPolls
 
     /// The methods a room's `onRequest` hook can receive.
     static let roomMethods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
@@ -165,11 +167,16 @@ struct RoomRoutes: Sendable {
         }
         var request = request
         let body = try await request.collectBody(upTo: maxBodyBytes)
+        var query = Gatekeeper.withoutToken(RoomPath.query(request.uri))
+        if request.method == .get, path == ["messages"], let seconds = try LongPolls.wait(in: query) {
+            query["wait"] = nil
+            let read = RoomRequest(method: "GET", path: path, query: query, body: body, identity: caller.identity)
+            let after = query["after"].flatMap { Int64($0) } ?? 0
+            return respond(try await longPolls.answer(read, at: address, after: after, seconds: seconds))
+        }
         return respond(
             try await runtime.request(
-                RoomRequest(
-                    method: request.method.rawValue, path: path, query: Gatekeeper.withoutToken(RoomPath.query(request.uri)),
-                    body: body, identity: caller.identity),
+                RoomRequest(method: request.method.rawValue, path: path, query: query, body: body, identity: caller.identity),
                 to: address))
     }
 

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Checks a `rooms` binary's Server-Sent Events with an outside client.
+"""Checks a `rooms` binary's Server-Sent Events and long polling with outside clients.
 
-    python3 examples/python/sse_check.py path/to/rooms
+    python3 examples/python/transports_check.py path/to/rooms
 
 The events are read by sseclient-py (pip install sseclient-py), not by the server's own code.
 Starts `rooms serve` on a free port, posts three messages, then: a stream with `?after=0` gets the
 `welcome` and the three messages as events whose `id` is their `seq`; a second stream reconnects
 with `Last-Event-ID: 2`, as a browser's EventSource does, and gets message 3 and then message 4,
-posted while it listens; a bad `Last-Event-ID` is refused with 400 `invalid_query`. Exits non-zero
-on the first failure.
+posted while it listens; a bad `Last-Event-ID` is refused with 400 `invalid_query`. Then long polls
+in a loop (`urllib`, `?after=SEQ&wait=SECONDS`) follow the room while messages are posted, each
+poll answered by the next commit, and an idle poll ends empty after its wait. Exits non-zero on
+the first failure.
 """
 import http.client
 import json
@@ -88,6 +90,32 @@ def main():
         body = json.loads(refused.read())
         check(refused.status == 400 and body["error"]["code"] == "invalid_query", "a bad Last-Event-ID: 400 invalid_query")
         connection.close()
+        # Long polling in a loop, from the last seq received.
+        posted = ["p5", "p6", "p7"]
+
+        def post_slowly():
+            for text in posted:
+                time.sleep(0.3)
+                send("POST", f"{base}/rooms/chat/sse/messages", {"user": "bob", "text": text})
+
+        poster = threading.Thread(target=post_slowly)
+        poster.start()
+        after, received = 4, []
+        deadline = time.time() + 30
+        while len(received) < len(posted) and time.time() < deadline:
+            status, page = send("GET", f"{base}/rooms/chat/sse/messages?after={after}&wait=10")
+            check(status == 200, f"a long poll after {after} answers 200")
+            for message in page["messages"]:
+                received.append(message["text"])
+                after = message["seq"]
+        poster.join()
+        check(received == posted and after == 7, "the polls got every message once, in order")
+        started = time.time()
+        status, page = send("GET", f"{base}/rooms/chat/sse/messages?after=7&wait=1")
+        check(status == 200 and page["messages"] == [] and time.time() - started >= 0.9,
+              "an idle poll answers an empty page after its wait")
+        status, page = send("GET", f"{base}/rooms/chat/sse/messages?after=7&wait=60")
+        check(status == 400 and page["error"]["code"] == "invalid_query", "wait=60: 400 invalid_query")
         print("PASS")
     finally:
         server.terminate()
