@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 @_spi(Node) import RoomRuntime
 import RoomServer
+import RoomTesting
 import Synchronization
 import Testing
 
@@ -65,12 +66,8 @@ final class EventStreamClient: Sendable {
     /// Waits until `count` events named `name` arrived.
     @discardableResult
     func waitFor(_ count: Int, _ name: String, timeout: Duration = .seconds(10)) async throws -> [ServerSentEvent] {
-        let deadline = ContinuousClock.now + timeout
-        while events.filter({ $0.event == name }).count < count {
-            guard ContinuousClock.now < deadline else {
-                throw StreamTimedOut(description: "\(count) '\(name)' events; got \(events.map { $0.event ?? "-" })")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        try await eventually("\(count) '\(name)' events; got \(events.map { $0.event ?? "-" })", timeout: timeout) {
+            events.filter { $0.event == name }.count >= count
         }
         return events.filter { $0.event == name }
     }
@@ -78,10 +75,6 @@ final class EventStreamClient: Sendable {
     func close() {
         reader.cancel()
     }
-}
-
-struct StreamTimedOut: Error, CustomStringConvertible {
-    let description: String
 }
 
 @Suite("Server-Sent Events")
@@ -143,23 +136,17 @@ struct EventStreamTests {
         defer { Task { try? await server.stopAndRemove() } }
         let stream = try await EventStreamClient.open(port: server.port, "/rooms/chat/nap/events?user=ann")
         try await stream.waitFor(1, "welcome")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await server.http(.get, "/rooms/chat/nap").json["active"] as? Bool != false {
-            guard ContinuousClock.now < deadline else { throw StreamTimedOut(description: "the room hibernated") }
-            try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the room hibernated") {
+            try await server.http(.get, "/rooms/chat/nap").json["active"] as? Bool == false
         }
         #expect(try await server.http(.get, "/rooms/chat/nap").json["connections"] as? Int == 1)
         _ = try await server.http(.post, "/rooms/chat/nap/messages", body: #"{"user": "bob", "text": "wake"}"#)
         try await stream.waitFor(1, "message")
-        while !stream.raw.contains(": keep-alive\n\n") {
-            guard ContinuousClock.now < deadline else { throw StreamTimedOut(description: "a keep-alive comment") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await eventually("a keep-alive comment") { stream.raw.contains(": keep-alive\n\n") }
         // A client that goes away is noticed at the next keep-alive at the latest.
         stream.close()
-        while try await server.http(.get, "/rooms/chat/nap").json["connections"] as? Int != 0 {
-            guard ContinuousClock.now < deadline else { throw StreamTimedOut(description: "the stream left the room") }
-            try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the stream left the room") {
+            try await server.http(.get, "/rooms/chat/nap").json["connections"] as? Int == 0
         }
     }
 
@@ -178,9 +165,7 @@ struct EventStreamTests {
         #expect(doomed.objects("close").first?["code"] as? Int == 4404)
         #expect(doomed.objects("error").first?["code"] as? String == "room_deleted")
         #expect(deleted.count == 1)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !doomed.ended, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(doomed.ended, "the response ends after the close event")
+        try await eventually("the response ends after the close event") { doomed.ended }
 
         try await server.stop()
         #expect(kept.objects("close").first?["code"] as? Int == 1001)
@@ -202,8 +187,7 @@ struct EventStreamTests {
         ]
         for item in cases {
             let stream = try await EventStreamClient.open(port: server.port, item.path, headers: item.headers)
-            let deadline = ContinuousClock.now + .seconds(10)
-            while !stream.ended, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try await eventually("the refusal was read") { stream.ended }
             #expect(stream.status == item.status, "\(item.path) \(item.headers)")
             let body = try? JSONSerialization.jsonObject(with: Data(stream.raw.utf8)) as? [String: Any]
             #expect((body?["error"] as? [String: Any])?["code"] as? String == item.code, "\(item.path): \(stream.raw)")

@@ -73,6 +73,9 @@ struct LongPollTests {
             #expect((refused.json["error"] as? [String: Any])?["code"] as? String == "invalid_query", "wait=\(wait)")
         }
         #expect(try await server.http(.get, "/rooms/chat/bad").json["exists"] as? Bool == false)
+        let files = FileManager.default.enumerator(atPath: server.dataDirectory.appendingPathComponent("rooms").path)?
+            .allObjects as? [String] ?? []
+        #expect(!files.contains { $0.hasSuffix(".sqlite") }, "refused polls create no room file: \(files)")
 
         try await Self.post(server, "full", "one")
         let first = Task { try await server.http(.get, "/rooms/chat/full/messages?after=1&wait=30") }
