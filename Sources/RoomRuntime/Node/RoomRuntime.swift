@@ -162,6 +162,23 @@ public final class RoomRuntime: Service {
         return try result.get()
     }
 
+    /// Sends `request` to the room at `address` now, and calls `answer` (once, from any thread)
+    /// with its response once committed, or with the error of ``request(_:to:)``.
+    ///
+    /// Unlike ``request(_:to:)`` it queues the request before it returns: requests submitted one
+    /// after another from one thread reach their room in that order, as a socket's frames do (a
+    /// STOMP connection's `SEND`s).
+    ///
+    /// - Throws: ``RoomError`` `unknown_kind`, without calling `answer`; every other failure goes
+    ///   to `answer`.
+    @_spi(Node)
+    public func submit(
+        _ request: RoomRequest, to address: RoomAddress,
+        answer: @escaping @Sendable (Result<RoomResponse, RoomError>) -> Void
+    ) throws(RoomError) {
+        deliver(.request(request, ResponseHandler(deliver: answer)), to: try slot(for: address))
+    }
+
     // MARK: - Reading the node's state
 
     /// What is known about the room at `address`, without waking it.

@@ -111,7 +111,9 @@ public final class RoomServer: Service {
         socketSettings = SocketSettings(
             runtime: runtime, gatekeeper: gatekeeper, sockets: sockets, budget: connections,
             maxMessageBytes: configuration.maxFrameBytes, maxQueuedFrames: configuration.maxQueuedFrames,
-            closeTimeout: Self.closeTimeout, closeDrainTimeout: Self.closeDrainTimeout, logger: logger)
+            closeTimeout: Self.closeTimeout, closeDrainTimeout: Self.closeDrainTimeout,
+            stompConnectTimeout: configuration.requestHeaderTimeout, stompHeartBeat: configuration.stompHeartBeat,
+            logger: logger)
     }
 
     /// Serves until graceful shutdown, then stops everything.
@@ -171,7 +173,8 @@ public final class RoomServer: Service {
             router: router,
             server: HTTPServerBuilder { [self] responder in
                 RoomsHTTPChannel(
-                    responder: responder, maxFrameSize: configuration.maxFrameBytes,
+                    // A STOMP frame may carry a body of maxFrameBytes and its headers.
+                    responder: responder, maxFrameSize: configuration.maxFrameBytes + StompApplication.headerAllowance,
                     requestHeaderTimeout: configuration.requestHeaderTimeout,
                     idleTimeout: configuration.httpIdleTimeout, budget: connections,
                     upgrade: { [self] head in await webSocketHandler(for: head) })
@@ -198,6 +201,7 @@ public final class RoomServer: Service {
     /// connection may be refused for is decided here, before the upgrade (and before any room
     /// file is created).
     private func webSocketHandler(for head: HTTPRequestHead) async -> Result<WebSocketSession, RoomError> {
+        if URI(head.uri).path == "/stomp" { return stompSession(for: head) }
         var target: WebSocketTarget
         let identity: Identity
         do throws(RoomError) {
@@ -223,6 +227,28 @@ public final class RoomServer: Service {
         } catch {
             return .failure(error)
         }
-        return .success(WebSocketSession(target: target, identity: identity, settings: socketSettings))
+        return .success(WebSocketSession(speaks: .room(target, identity), settings: socketSettings))
+    }
+
+    /// A STOMP connection at `/stomp`: who connects is said in its `CONNECT` frame, after the
+    /// upgrade. The subprotocol is the first of `v12.stomp`, `v11.stomp`, `v10.stomp` the client
+    /// offers (none when it offers none of them: STOMP's own version negotiation still runs).
+    private func stompSession(for head: HTTPRequestHead) -> Result<WebSocketSession, RoomError> {
+        guard head.method == .GET else {
+            return .failure(RoomError(.methodNotAllowed, .methodNotAllowed, "a WebSocket upgrade is a GET request"))
+        }
+        do throws(RoomError) {
+            try gatekeeper.checkOrigins(head.headers["origin"], host: head.headers.first(name: "host"))
+        } catch {
+            return .failure(error)
+        }
+        guard !isStopping else { return .failure(.unavailable(.shuttingDown, "the server is shutting down")) }
+        let offered = Set(
+            head.headers["sec-websocket-protocol"].flatMap { $0.split(separator: ",") }
+                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        return .success(
+            WebSocketSession(
+                speaks: .stomp, subprotocol: StompVersion.subprotocols.first(where: offered.contains),
+                settings: socketSettings))
     }
 }

@@ -32,6 +32,9 @@ public struct ServerConfiguration: Sendable {
     public var maxWaitingPolls = 10_000
     /// How often a quiet Server-Sent Events stream sends a `: keep-alive` comment (default 15 s).
     public var eventStreamKeepAlive: Duration = .seconds(15)
+    /// The heart-beat a STOMP connection's `CONNECTED` offers, each way (default 10 s; zero offers
+    /// none).
+    public var stompHeartBeat: Duration = .seconds(10)
     /// The largest HTTP request body, in bytes; a larger one is refused with 413 (default 1 MiB).
     public var maxBodyBytes = 1 << 20
     /// How long a graceful shutdown may take before connections are cut (default 10 s).
@@ -157,6 +160,9 @@ public struct ServerConfiguration: Sendable {
             try server.integer("maxWaitingPolls", in: 1...1_000_000) ?? configuration.maxWaitingPolls
         if let seconds = try server.number("sseKeepAliveSeconds", in: 0.1...3_600) {
             configuration.eventStreamKeepAlive = .milliseconds(Int64(seconds * 1000))
+        }
+        if let seconds = try server.number("stompHeartBeatSeconds", in: 0...3_600) {
+            configuration.stompHeartBeat = .milliseconds(Int64(seconds * 1000))
         }
         if let seconds = try server.number("shutdownTimeoutSeconds", in: 0.1...3_600) {
             configuration.shutdownTimeout = .milliseconds(Int64(seconds * 1000))

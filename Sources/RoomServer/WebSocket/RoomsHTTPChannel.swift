@@ -13,8 +13,8 @@ import NIOWebSocket
 ///
 /// This is Hummingbird's `HTTP1WebSocketUpgradeChannel` with the changes the protocol needs:
 ///
-/// - an upgraded connection is run by a ``RoomSocketHandler`` in its channel, with no task per
-///   connection;
+/// - an upgraded connection is run by a ``WebSocketHandler`` in its channel, with no task per
+///   connection, speaking the room protocol or STOMP (the subprotocol it chose is answered);
 /// - an upgrade request that is refused (an unknown kind, a malformed room id or user) is answered
 ///   with the documented status and JSON error body, where the stock channel always answers a
 ///   bare `400`;
@@ -95,7 +95,11 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                             // The connection stops being HTTP now: the guard goes before the
                             // decoder does, or bytes of WebSocket frames would reach it.
                             channel.pipeline.syncOperations.removeHandler(requestGuard.value, promise: nil)
-                            return HTTPHeaders()
+                            var headers = HTTPHeaders()
+                            if let subprotocol = session.subprotocol {
+                                headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
+                            }
+                            return headers
                         case .failure(let error):
                             refusal.value = error
                             return nil
@@ -105,9 +109,10 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         let session = chosen.value!
-                        let handler = RoomSocketHandler(settings: session.settings)
+                        let handler = WebSocketHandler(settings: session.settings)
                         try channel.pipeline.syncOperations.addHandler(handler)
-                        handler.open(session, context: try channel.pipeline.syncOperations.context(handler: handler))
+                        handler.open(
+                            session.makeApplication(), context: try channel.pipeline.syncOperations.context(handler: handler))
                         return UpgradeResult.websocket
                     }
                 })

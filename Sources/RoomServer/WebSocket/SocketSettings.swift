@@ -17,12 +17,17 @@ final class SocketSettings: Sendable {
     let closeTimeout: Duration
     /// How long a close the server started may wait behind frames the client has not read yet.
     let closeDrainTimeout: Duration
+    /// How long a STOMP client has, once upgraded, to send `CONNECT`.
+    let stompConnectTimeout: Duration
+    /// The heart-beat STOMP's `CONNECTED` offers each way, in milliseconds (0 for none).
+    let stompHeartBeatMilliseconds: Int
     let logger: Logger
 
     init(
         runtime: RoomRuntime, gatekeeper: Gatekeeper, sockets: SocketRegistry, budget: ConnectionBudget,
         maxMessageBytes: Int,
-        maxQueuedFrames: Int, closeTimeout: Duration, closeDrainTimeout: Duration, logger: Logger
+        maxQueuedFrames: Int, closeTimeout: Duration, closeDrainTimeout: Duration, stompConnectTimeout: Duration,
+        stompHeartBeat: Duration, logger: Logger
     ) {
         self.runtime = runtime
         self.gatekeeper = gatekeeper
@@ -32,6 +37,8 @@ final class SocketSettings: Sendable {
         self.maxQueuedFrames = maxQueuedFrames
         self.closeTimeout = closeTimeout
         self.closeDrainTimeout = closeDrainTimeout
+        self.stompConnectTimeout = stompConnectTimeout
+        self.stompHeartBeatMilliseconds = Int(stompHeartBeat.components.seconds * 1000 + stompHeartBeat.components.attoseconds / 1_000_000_000_000_000)
         self.logger = logger
     }
 }

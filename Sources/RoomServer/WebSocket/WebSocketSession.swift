@@ -1,10 +1,28 @@
 @_spi(Node) import RoomRuntime
 
-/// An upgrade the server accepted: the room, who connected, and the node's socket settings.
-/// ``RoomSocketHandler/open(_:context:)`` connects it.
+/// An upgrade the server accepted: what the socket will speak, and the node's socket settings.
+/// ``WebSocketHandler/open(_:context:)`` starts it.
 struct WebSocketSession: Sendable {
-    let target: WebSocketTarget
-    /// Who connected, as the gatekeeper verified it.
-    let identity: Identity
+    enum Speaks: Sendable {
+        /// DurableRooms' own frames, to the room of `target`, for `identity` as the gatekeeper
+        /// verified it.
+        case room(WebSocketTarget, Identity)
+        /// STOMP at `/stomp`: the client names itself in its `CONNECT` frame.
+        case stomp
+    }
+
+    let speaks: Speaks
+    /// The subprotocol the server chose from the client's `Sec-WebSocket-Protocol`, if any.
+    var subprotocol: String?
     let settings: SocketSettings
+
+    /// The application that runs the socket.
+    func makeApplication() -> any SocketApplication {
+        switch speaks {
+        case .room(let target, let identity):
+            RoomSocketApplication(target: target, identity: identity, settings: settings)
+        case .stomp:
+            StompApplication(settings: settings, connectTimeout: settings.stompConnectTimeout)
+        }
+    }
 }

@@ -5,18 +5,19 @@ import NIOWebSocket
 @_spi(Node) import RoomRuntime
 
 /// One client's WebSocket once upgraded: the last handler of its channel, after NIO's frame
-/// decoder and encoder. It feeds the client's messages to the room and runs the protocol's control
-/// frames (ping, pong, close) itself.
+/// decoder and encoder. It runs the WebSocket's control frames (ping, pong, close) itself and
+/// hands each whole message to its ``SocketApplication``: the room protocol
+/// (``RoomSocketApplication``) or STOMP (``StompApplication``).
 ///
 /// There is no task, async channel or actor per connection: an idle socket costs its channel, this
-/// handler, its ``Outbox`` and its ``RoomConnection``, and nothing runs for it until bytes arrive
+/// handler, its ``Outbox``, its application and its ``RoomConnection``, and nothing runs for it until bytes arrive
 /// or the node's heartbeat (``SocketRegistry/heartbeat()``) pings it. This is written by hand,
 /// rather than on WSCore's WebSocket handler, for that memory: the async machinery per connection
 /// (a reading task, the async channel's buffers, the handler actor and its ping task) cost about
 /// 25 KiB per idle socket, most of a node's memory when it holds many hibernated rooms.
 ///
 /// The rules it keeps (RFC 6455, as the server side):
-/// - a message may arrive in fragments, up to `maxMessageBytes` in all (else 1009); a text
+/// - a message may arrive in fragments, up to the application's `maxMessageBytes` in all (else 1009); a text
 ///   message must be valid UTF-8 (else 1007); reserved bits, reserved opcodes, a continuation
 ///   without a start, or a new message inside a fragmented one close with 1002. A frame too large
 ///   (1009), a fragmented control frame or a long one (1002) are refused by NIO's decoder, and
@@ -29,10 +30,9 @@ import NIOWebSocket
 ///   `closeTimeout` to answer once it is sent, `closeDrainTimeout` while it waits behind frames the
 ///   client has not read. Either deadline cuts the connection.
 ///
-/// Backpressure: a message is handed to the room with ``ConnectionHandle/offer(_:whenReady:)``;
-/// while the room asks the client to wait, the socket is not read (TCP holds the client back) and
-/// messages already read wait here, in order.
-final class RoomSocketHandler: ChannelDuplexHandler {
+/// Backpressure: while the application asks the client to wait (its room has not caught up), the
+/// socket is not read (TCP holds the client back) and messages already read wait here, in order.
+final class WebSocketHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -47,9 +47,7 @@ final class RoomSocketHandler: ChannelDuplexHandler {
     private let settings: SocketSettings
     private var phase = Phase.open
     private var outbox: Outbox?
-    private var handle: ConnectionHandle?
-    /// The token's expiry and refreshes (with `auth.mode: "jwt"` only).
-    private var credentials: SessionCredentials?
+    private var application: (any SocketApplication)?
     /// Fires ``SocketEvent/resumeReading``: made once, when the client first sends, since it goes
     /// with every message it sends.
     private lazy var resume: @Sendable () -> Void = { [channel = outbox?.channel] in
@@ -73,8 +71,8 @@ final class RoomSocketHandler: ChannelDuplexHandler {
         self.settings = settings
     }
 
-    /// Connects the socket to its room: run once the handler is in the channel's pipeline.
-    func open(_ session: WebSocketSession, context: ChannelHandlerContext) {
+    /// Starts `application` on the socket: run once the handler is in the channel's pipeline.
+    func open(_ application: any SocketApplication, context: ChannelHandlerContext) {
         let outbox = Outbox(channel: context.channel, limit: settings.maxQueuedFrames)
         self.outbox = outbox
         settings.budget.webSocketOpened()
@@ -82,24 +80,8 @@ final class RoomSocketHandler: ChannelDuplexHandler {
             outbox.close(code: .goingAway, reason: RoomError.Code.shuttingDown.rawValue)
             return
         }
-        let handle: ConnectionHandle
-        do {
-            handle = try settings.runtime.connect(
-                to: session.target.address, identity: session.identity,
-                parameters: Gatekeeper.withoutToken(session.target.parameters), transport: outbox)
-        } catch {
-            outbox.send(ErrorFrame.frame(for: error))
-            outbox.close(code: CloseCode(closingFor: error), reason: error.code.rawValue)
-            return
-        }
-        self.handle = handle
-        if settings.gatekeeper.mode == .jwt {
-            let credentials = SessionCredentials(
-                identity: session.identity, address: session.target.address, gatekeeper: settings.gatekeeper,
-                handle: handle, transport: outbox)
-            credentials.watchExpiry(on: context.eventLoop)
-            self.credentials = credentials
-        }
+        self.application = application
+        application.open(outbox: outbox, context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -111,17 +93,16 @@ final class RoomSocketHandler: ChannelDuplexHandler {
         end()
     }
 
-    /// The connection is gone: the room hears of it once; messages still held are dropped (the
-    /// client got no ack for them, and resends by id).
+    /// The connection is gone: the application hears of it once; messages still held are dropped
+    /// (the client got no ack for them, and resends by id).
     private func end() {
         guard !ended else { return }
         ended = true
         phase = .closed
         closeTimer?.cancel()
         closeTimer = nil
-        credentials?.stopWatching()
         held.removeAll()
-        handle?.disconnect()
+        application?.end()
         // Counted (and registered) from `open`, which made the outbox.
         if let outbox {
             outbox.finish()
@@ -138,6 +119,7 @@ final class RoomSocketHandler: ChannelDuplexHandler {
         case .text, .binary:
             guard frame.reservedBits.isEmpty, fragments == nil else { return fail(.protocolError, context: context) }
             guard phase == .open else { return }
+            guard frame.length <= maxMessageBytes else { return fail(.messageTooLarge, context: context) }
             if frame.fin {
                 received(frame.unmaskedData, isText: frame.opcode == .text, context: context)
             } else {
@@ -148,7 +130,7 @@ final class RoomSocketHandler: ChannelDuplexHandler {
             guard frame.reservedBits.isEmpty, var message = fragments else { return fail(.protocolError, context: context) }
             fragments = nil
             var data = frame.unmaskedData
-            guard message.readableBytes + data.readableBytes <= settings.maxMessageBytes else {
+            guard message.readableBytes + data.readableBytes <= maxMessageBytes else {
                 return fail(.messageTooLarge, context: context)
             }
             message.writeBuffer(&data)
@@ -193,23 +175,12 @@ final class RoomSocketHandler: ChannelDuplexHandler {
     }
 
     private func deliver(_ message: ClientMessage) {
-        guard let handle else { return }
-        let resume = resume
-        if let credentials {
-            // Nothing of a client whose token expired reaches its room while it closes.
-            guard !credentials.hasExpired else { return }
-            if case .text(let text) = message, let frame = AuthFrame.parse(text) {
-                // Verifying may take a moment: the messages after it wait, in order.
-                paused = true
-                Task {
-                    await credentials.refresh(with: frame)
-                    resume()
-                }
-                return
-            }
-        }
-        if !handle.offer(message, whenReady: resume) { paused = true }
+        guard let application else { return }
+        if !application.receive(message, resume: resume) { paused = true }
     }
+
+    /// The largest message the application takes (the node's frame limit until it is open).
+    private var maxMessageBytes: Int { application?.maxMessageBytes ?? settings.maxMessageBytes }
 
     /// The room caught up: hand it what waited, then read the socket again.
     private func resumeReading(context: ChannelHandlerContext) {

@@ -1,0 +1,34 @@
+@_spi(Node) import RoomRuntime
+
+/// STOMP destinations name rooms: `/topic/rooms/{kind}/{id}`.
+///
+/// The id is the rest of the destination after the kind's `/`, as is: a destination is an opaque
+/// string in STOMP, so nothing is percent-decoded (an id may hold `/`).
+enum StompDestination {
+    static let prefix = "/topic/rooms/"
+
+    /// The room `destination` names.
+    ///
+    /// - Throws: ``RoomError`` `invalid_destination`; `invalid_kind`, `invalid_room_id` or
+    ///   `unknown_kind` for a room this node does not serve.
+    static func address(_ destination: String, runtime: RoomRuntime) throws(RoomError) -> RoomAddress {
+        guard destination.hasPrefix(prefix) else {
+            throw .badRequest(.invalidDestination, "a destination is \(prefix){kind}/{id}; got '\(destination)'")
+        }
+        let rest = destination.dropFirst(prefix.count)
+        guard let slash = rest.firstIndex(of: "/") else {
+            throw .badRequest(.invalidDestination, "a destination is \(prefix){kind}/{id}: it names no room id")
+        }
+        let kind = String(rest[..<slash])
+        let address = try runtime.address(kind: kind, id: String(rest[rest.index(after: slash)...]))
+        guard runtime.kind(named: kind)?.hasRoomRoutes != false else {
+            throw .notFound(.unknownKind, "kind '\(kind)' is not configured on this node")
+        }
+        return address
+    }
+
+    /// The destination of the room at `address`.
+    static func name(of address: RoomAddress) -> String {
+        prefix + address.kind + "/" + address.id
+    }
+}
