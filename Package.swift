@@ -23,7 +23,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         // The tests' WebSocket client (HummingbirdWSClient) and its message types (WSCore). The
-        // server runs its sockets as NIO channel handlers of its own (RoomSocketHandler).
+        // server runs its sockets as NIO channel handlers of its own (WebSocketHandler).
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),

@@ -61,6 +61,8 @@ struct ConfigurationTests {
         #expect(configuration.eventStreamKeepAlive == .seconds(15))
         let keepAlive = try Self.parse(#"{"kinds": {"chat": {"class": "chat"}}, "server": {"sseKeepAliveSeconds": 2.5}}"#)
         #expect(keepAlive.eventStreamKeepAlive == .milliseconds(2_500))
+        let heartBeat = try Self.parse(#"{"kinds": {"chat": {"class": "chat"}}, "server": {"stompHeartBeatSeconds": 0.5}}"#)
+        #expect(heartBeat.stompHeartBeat == .milliseconds(500))
     }
 
     @Test(
@@ -83,6 +85,8 @@ struct ConfigurationTests {
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"maxWaitingPolls": 1.5}}"#, "server.maxWaitingPolls"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"sseKeepAliveSeconds": 0}}"#, "server.sseKeepAliveSeconds: must be a number from 0.1 to 3600"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"sseKeepAliveSeconds": "15"}}"#, "server.sseKeepAliveSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"stompHeartBeatSeconds": -1}}"#, "server.stompHeartBeatSeconds: must be a number from 0 to 3600"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"stompHeartBeatSeconds": "10"}}"#, "server.stompHeartBeatSeconds"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"synchronous": "sometimes"}}"#, "storage.synchronous"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmDatabases": -1}}"#, "storage.warmDatabases"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmDatabases": "many"}}"#, "storage.warmDatabases"),

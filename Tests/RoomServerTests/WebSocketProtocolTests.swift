@@ -5,7 +5,7 @@ import Testing
 
 @testable import RoomServer
 
-/// The server's side of RFC 6455, which `RoomSocketHandler` speaks by hand: fragments, control
+/// The server's side of RFC 6455, which `WebSocketHandler` speaks by hand: fragments, control
 /// frames, the close handshake, the heartbeat, and framing a client gets wrong.
 @Suite("The WebSocket protocol, as the server speaks it")
 struct WebSocketProtocolTests {

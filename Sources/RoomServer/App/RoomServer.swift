@@ -39,7 +39,7 @@ public final class RoomServer: Service {
 
     /// The number of long polls waiting now.
     public var longPollsWaiting: Int { longPolls.count }
-    /// What every WebSocket shares (see ``RoomSocketHandler``).
+    /// What every WebSocket shares (see ``WebSocketHandler``).
     private let socketSettings: SocketSettings
     /// Who may reach what: authentication, the token's rooms, admin routes, origins.
     let gatekeeper: Gatekeeper

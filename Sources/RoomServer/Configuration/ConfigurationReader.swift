@@ -43,7 +43,8 @@ struct ConfigurationReader {
     mutating func number(_ key: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
         guard let value = value(key) else { return nil }
         guard case .number(let number) = value, range.contains(number) else {
-            throw ConfigurationError(key: name(key), "must be a number from \(range.lowerBound) to \(range.upperBound)")
+            throw ConfigurationError(
+                key: name(key), "must be a number from \(Self.plain(range.lowerBound)) to \(Self.plain(range.upperBound))")
         }
         return number
     }
@@ -87,5 +88,10 @@ struct ConfigurationReader {
             let known = read.sorted().joined(separator: ", ")
             throw ConfigurationError(key: name(unknown), "unknown key (known here: \(known))")
         }
+    }
+
+    /// `value` as people write it: `3600`, not `3600.0`.
+    private static func plain(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 }

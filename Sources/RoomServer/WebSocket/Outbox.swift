@@ -141,7 +141,7 @@ final class Outbox: OpenConnection {
     /// Whether a close was asked for or the queue overflowed.
     var isClosing: Bool { state.withLock { $0.closing } }
 
-    /// Pings the client, on the socket's event loop (see ``RoomSocketHandler``).
+    /// Pings the client, on the socket's event loop (see ``WebSocketHandler``).
     func heartbeat() {
         SocketEvent.heartbeat.fire(on: channel)
     }

@@ -1,7 +1,7 @@
 import NIOCore
 @_spi(Node) import RoomRuntime
 
-/// What reaches a socket's ``RoomSocketHandler`` through its channel's pipeline from other threads:
+/// What reaches a socket's ``WebSocketHandler`` through its channel's pipeline from other threads:
 /// its ``Outbox`` (on shard threads), the room (when the client may send again) and the node's
 /// heartbeat. Going through the pipeline keeps the handler's state on its event loop, with no lock
 /// and no reference to the handler held anywhere else.

@@ -38,7 +38,7 @@ final class SocketRegistry: Sendable {
     }
 
     /// Pings every open socket: one timer for the node rather than one per socket (see
-    /// ``RoomSocketHandler``). Each socket answers on its own event loop.
+    /// ``WebSocketHandler``). Each socket answers on its own event loop.
     func heartbeat() {
         let open = state.withLock { Array($0.open.values) }
         for connection in open { connection.heartbeat() }
