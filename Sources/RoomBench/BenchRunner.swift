@@ -115,6 +115,11 @@ public enum BenchRunner {
                 throw BenchError("--peer node compares raw broadcast: use it with --raw and fanout or rooms")
             }
         }
+        if options.listeners == .sse {
+            guard options.scenario == .fanout, !options.raw, options.peer == nil else {
+                throw BenchError("--listeners sse applies to fanout, in chat mode, without a peer (the peer speaks WebSocket only)")
+            }
+        }
         if options.raw, ![.fanout, .rooms].contains(options.scenario) {
             throw BenchError("--raw applies to fanout and rooms")
         }

@@ -47,6 +47,9 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Raw frames to relay rooms instead of the chat protocol (fanout, rooms).")
     var raw = false
 
+    @Option(help: "fanout: how the listeners connect, websocket or sse (Server-Sent Events streams).")
+    var listeners: String = "websocket"
+
     @Option(help: "Also run the scenario against a peer and report the ratio: node.")
     var peer: String?
 
@@ -71,12 +74,14 @@ struct Bench: AsyncParsableCommand {
         }
         guard (url != nil) != spawn else { throw ValidationError("give exactly one of --url and --spawn") }
         guard Rate(argument: rate) != nil else { throw ValidationError("--rate must be a positive number or max") }
+        guard Listeners(rawValue: listeners) != nil else { throw ValidationError("--listeners is websocket or sse") }
     }
 
     func run() async throws {
         let options = BenchOptions(
             scenario: Scenario(rawValue: scenario)!, url: url, serverPID: serverPID, duration: duration, warmup: warmup,
-            rooms: rooms, clients: clients, rate: Rate(argument: rate)!, size: size, raw: raw, peer: peer,
+            rooms: rooms, clients: clients, rate: Rate(argument: rate)!, size: size, raw: raw,
+            listeners: Listeners(rawValue: listeners)!, peer: peer,
             clientThreads: clientThreads, tokensPerSecond: tokensPerSecond, runs: runs, sloP99Millis: sloP99)
         do {
             let report = try await BenchRunner.run(options) { line in

@@ -182,12 +182,28 @@ struct StompTests {
         #expect(try await ann.socket.closed()?.closeCode == .init(codeNumber: 4404))
     }
 
+    @Test("a node shutting down ends STOMP connections with ERROR shutting_down and close 1001")
+    func shutdown() async throws {
+        let server = try await TestServer.start()
+        let ann = try await StompTestClient.connect(server, headers: [("login", "ann")])
+        ann.send("SUBSCRIBE", [("destination", "/topic/rooms/chat/down"), ("id", "d"), ("receipt", "s")])
+        try await ann.waitForReceipt("s")
+        let stopping = Task { try await server.stop() }
+        let error = try await ann.waitFor("ERROR")[0]
+        #expect(error["message"] == "shutting_down" && error["x-close-code"] == "1001", "\(error)")
+        #expect(try await ann.socket.closed()?.closeCode == .goingAway)
+        try await stopping.value
+        try? FileManager.default.removeItem(at: server.dataDirectory)
+    }
+
     @Test("heart-beats: the server sends them at the negotiated rate, and ends a connection whose client stopped")
     func heartBeats() async throws {
-        let server = try await TestServer.start { $0.stompHeartBeat = .milliseconds(200) }
+        // 500 ms each way: the server gives up on a client after 1 s of silence, which a loaded
+        // test machine does not reach by accident with a client beating every 100 ms.
+        let server = try await TestServer.start { $0.stompHeartBeat = .milliseconds(500) }
         defer { Task { try? await server.stopAndRemove() } }
         let quiet = try await StompTestClient.connect(server, headers: [("login", "ann"), ("heart-beat", "100,100")])
-        #expect(quiet.frames("CONNECTED")[0]["heart-beat"] == "200,200")
+        #expect(quiet.frames("CONNECTED")[0]["heart-beat"] == "500,500")
         let lively = try await StompTestClient.connect(server, headers: [("login", "bob"), ("heart-beat", "100,100")])
         let beating = Task {
             while !Task.isCancelled {
@@ -200,8 +216,8 @@ struct StompTests {
         let error = try await quiet.waitFor("ERROR")[0]
         #expect(error["message"] == "request_timeout", "\(error)")
         _ = try await quiet.socket.closed()
-        // Two intervals more: the client that beats is still connected and served.
-        try await Task.sleep(for: .milliseconds(800))
+        // Longer than the quiet one lasted: the client that beats is still connected and served.
+        try await Task.sleep(for: .milliseconds(1_500))
         lively.send("SEND", [("destination", "/topic/rooms/chat/hb"), ("receipt", "alive")], body: "still here")
         try await lively.waitForReceipt("alive")
         #expect(lively.frames("ERROR").isEmpty)

@@ -67,6 +67,42 @@ final class LoadClient: Sendable {
         return socket
     }
 
+    /// Opens a Server-Sent Events stream of `path` and returns once the server answered 200.
+    func openEventStream(path: String) async throws -> any Channel {
+        let loop = group.next()
+        let opened = loop.makePromise(of: Void.self)
+        let handler = LoadEventStream(stats: stats(for: loop), host: host, path: path, opened: opened)
+        let channel = try await ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+            }
+            .connect(host: host, port: port).get()
+        try await opened.futureResult.get()
+        return channel
+    }
+
+    /// Opens `count` event streams of the paths `path(i)`, `concurrency` at a time.
+    func openEventStreams(_ count: Int, concurrency: Int = 64, path: @escaping @Sendable (Int) -> String) async throws
+        -> [any Channel]
+    {
+        try await withThrowingTaskGroup(of: (any Channel).self) { tasks in
+            var next = 0
+            var channels: [any Channel] = []
+            func start() {
+                let index = next
+                next += 1
+                tasks.addTask { try await self.openEventStream(path: path(index)) }
+            }
+            while next < min(count, concurrency) { start() }
+            while let channel = try await tasks.next() {
+                channels.append(channel)
+                if next < count { start() }
+            }
+            return channels
+        }
+    }
+
     /// Opens `count` sockets to the paths `path(i)`, `concurrency` at a time.
     func connect(
         _ count: Int, concurrency: Int = 64, mode: LoadSocket.Mode, path: @escaping @Sendable (Int) -> String

@@ -20,6 +20,8 @@ public struct BenchOptions: Sendable, Encodable {
     /// Raw mode: timestamped text frames to a `relay` room (or a peer), every member receiving
     /// every frame; no chat protocol.
     public var raw: Bool
+    /// How `fanout`'s listeners connect: WebSockets, or Server-Sent Events streams.
+    public var listeners: Listeners
     /// A peer to measure against in the same run (`node`: Benchmarks/peers/node-ws-broadcast.js).
     public var peer: String?
     /// Threads of the harness's event loop group.
@@ -36,7 +38,7 @@ public struct BenchOptions: Sendable, Encodable {
     public init(
         scenario: Scenario, url: String? = nil, serverPID: Int32? = nil, duration: Double = 10, warmup: Double = 2,
         rooms: Int? = nil, clients: Int? = nil, rate: Rate = .max, size: Int = 64, raw: Bool = false,
-        peer: String? = nil, clientThreads: Int = 1, tokensPerSecond: Double = 50, runs: Int = 1,
+        listeners: Listeners = .websocket, peer: String? = nil, clientThreads: Int = 1, tokensPerSecond: Double = 50, runs: Int = 1,
         sloP99Millis: Double? = nil
     ) {
         self.scenario = scenario
@@ -49,6 +51,7 @@ public struct BenchOptions: Sendable, Encodable {
         self.rate = rate
         self.size = size
         self.raw = raw
+        self.listeners = listeners
         self.peer = peer
         self.clientThreads = clientThreads
         self.tokensPerSecond = tokensPerSecond
@@ -77,4 +80,12 @@ public struct BenchOptions: Sendable, Encodable {
         case .ai: 5
         }
     }
+}
+
+/// How the listeners of `rooms bench fanout` connect (`--listeners`).
+public enum Listeners: String, Sendable, Encodable, CaseIterable {
+    /// `GET /rooms/chat/{id}/ws`.
+    case websocket
+    /// `GET /rooms/chat/{id}/events`, one Server-Sent Events stream each.
+    case sse
 }

@@ -2,18 +2,26 @@ import Foundation
 
 /// The scenarios made of WebSocket clients: `fanout`, `rooms` and `ai`.
 enum SocketScenarios {
-    /// One room: `clients` listeners and one sender.
+    /// One room: `clients` listeners (WebSockets, or Server-Sent Events streams with
+    /// `--listeners sse`) and one sender on a WebSocket.
     static func fanout(_ options: BenchOptions, target: BenchTarget, client: LoadClient) async throws -> BenchResult {
         let mode: LoadSocket.Mode = options.raw ? .raw : .chat
         let room = "fanout-\(UUID().uuidString.prefix(8))"
-        let path = "/rooms/\(options.raw ? "relay" : "chat")/\(room)/ws"
-        _ = try await client.connect(options.clients, mode: mode) { "\(path)?user=l\($0)" }
-        let sender = try await client.connect(path: "\(path)?user=sender", mode: mode)
+        let base = "/rooms/\(options.raw ? "relay" : "chat")/\(room)"
+        switch options.listeners {
+        case .websocket:
+            _ = try await client.connect(options.clients, mode: mode) { "\(base)/ws?user=l\($0)" }
+        case .sse:
+            _ = try await client.openEventStreams(options.clients) { "\(base)/events?user=l\($0)" }
+        }
+        let sender = try await client.connect(path: "\(base)/ws?user=sender", mode: mode)
         let driver = SendDriver(senders: [sender], rate: options.rate, size: options.size, window: 32)
         try await driver.start()
         let measurement = try await Measurement.run(client: client, target: target, options: options)
         driver.stop()
-        return measurement.result(options, target: target)
+        return measurement.result(
+            options, target: target,
+            notes: options.listeners == .sse ? ["listeners are Server-Sent Events streams; the sender is a WebSocket"] : [])
     }
 
     /// `rooms` rooms of `clients` clients, every client sending.

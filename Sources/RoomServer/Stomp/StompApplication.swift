@@ -140,6 +140,12 @@ final class StompApplication: SocketApplication {
         transactions.removeAll()
     }
 
+    /// A shutdown closes the socket with an `ERROR` `shutting_down` first, as a room that ends a
+    /// subscription does.
+    func registration(for outbox: Outbox) -> any OpenConnection {
+        StompFarewell(outbox: outbox)
+    }
+
     // MARK: - The queue
 
     private var isEnded: Bool {

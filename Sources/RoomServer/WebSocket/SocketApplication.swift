@@ -22,4 +22,12 @@ protocol SocketApplication: AnyObject {
 
     /// The connection ended (called once): the application lets go of its rooms.
     func end()
+
+    /// What the node's registry holds for this socket, so that a shutdown closes it: its outbox,
+    /// or a wrapper that says goodbye in the application's own words first.
+    func registration(for outbox: Outbox) -> any OpenConnection
+}
+
+extension SocketApplication {
+    func registration(for outbox: Outbox) -> any OpenConnection { outbox }
 }

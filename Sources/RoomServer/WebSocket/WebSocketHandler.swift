@@ -48,6 +48,8 @@ final class WebSocketHandler: ChannelDuplexHandler {
     private var phase = Phase.open
     private var outbox: Outbox?
     private var application: (any SocketApplication)?
+    /// What the node's registry holds for this socket (see ``SocketApplication/registration(for:)``).
+    private var registered: (any OpenConnection)?
     /// Fires ``SocketEvent/resumeReading``: made once, when the client first sends, since it goes
     /// with every message it sends.
     private lazy var resume: @Sendable () -> Void = { [channel = outbox?.channel] in
@@ -75,12 +77,14 @@ final class WebSocketHandler: ChannelDuplexHandler {
     func open(_ application: any SocketApplication, context: ChannelHandlerContext) {
         let outbox = Outbox(channel: context.channel, limit: settings.maxQueuedFrames)
         self.outbox = outbox
+        self.application = application
+        let registered = application.registration(for: outbox)
+        self.registered = registered
         settings.budget.webSocketOpened()
-        guard settings.sockets.add(outbox) else {
-            outbox.close(code: .goingAway, reason: RoomError.Code.shuttingDown.rawValue)
+        guard settings.sockets.add(registered) else {
+            registered.close(code: .goingAway, reason: RoomError.Code.shuttingDown.rawValue)
             return
         }
-        self.application = application
         application.open(outbox: outbox, context: context)
     }
 
@@ -104,9 +108,9 @@ final class WebSocketHandler: ChannelDuplexHandler {
         held.removeAll()
         application?.end()
         // Counted (and registered) from `open`, which made the outbox.
-        if let outbox {
+        if let outbox, let registered {
             outbox.finish()
-            settings.sockets.remove(outbox)
+            settings.sockets.remove(registered)
             settings.budget.webSocketClosed()
         }
     }
