@@ -34,14 +34,20 @@ enum EventStreamFormat {
 
     /// The event for `frame`.
     static func encode(_ frame: OutboundFrame) -> ByteBuffer {
-        let payload = frame.payload
         var event = ByteBuffer()
-        event.reserveCapacity(payload.readableBytes + 48)
+        write(frame, to: &event)
+        return event
+    }
+
+    /// Appends the event for `frame` to `event`.
+    static func write(_ frame: OutboundFrame, to event: inout ByteBuffer) {
+        let payload = frame.payload
+        event.reserveCapacity(event.readableBytes + payload.readableBytes + 48)
         guard frame.opcode == .text else {
             event.writeString("event: binary\ndata: ")
             event.writeString(Data(payload.readableBytesView).base64EncodedString())
             event.writeString("\n\n")
-            return event
+            return
         }
         let fields = payload.withUnsafeReadableBytes { TopLevelFields(scanning: $0) }
         // A type that would break the event's line (a raw line break in a frame a room wrote by
@@ -76,6 +82,5 @@ enum EventStreamFormat {
             }
         }
         event.writeString("\n")
-        return event
     }
 }

@@ -1,3 +1,4 @@
+import DequeModule
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -87,16 +88,22 @@ struct EventStreamRoute: Sendable {
                     handle.disconnect()
                     connections.remove(transport)
                 }
-                for await item in transport.items {
-                    switch item {
-                    case .frame(let frame):
-                        transport.took()
-                        try await writer.write(EventStreamFormat.encode(frame))
-                    case .keepAlive:
-                        try await writer.write(EventStreamFormat.keepAlive)
-                    case .close(let code, let reason):
-                        try await writer.write(EventStreamFormat.close(code: code, reason: reason))
+                // Everything queued goes out in one write (see EventStreamTransport).
+                var closed = false
+                while !closed, let items = await transport.next() {
+                    var events = ByteBuffer()
+                    for item in items {
+                        switch item {
+                        case .frame(let frame):
+                            EventStreamFormat.write(frame, to: &events)
+                        case .keepAlive:
+                            events.writeImmutableBuffer(EventStreamFormat.keepAlive)
+                        case .close(let code, let reason):
+                            events.writeImmutableBuffer(EventStreamFormat.close(code: code, reason: reason))
+                            closed = true
+                        }
                     }
+                    try await writer.write(events)
                 }
                 try await writer.finish(nil)
             })

@@ -9,8 +9,8 @@ import Synchronization
 /// Every frame the room sends its connections is a `MESSAGE` with `x-type` (the frame's `type`)
 /// and the frame's JSON as its body; a stored message's `message-id` is `{kind}/{id}/{seq}` and
 /// it carries `x-seq`. The frames are written here, on the room's shard, as a WebSocket's would
-/// be queued. A `receipt` on the `SUBSCRIBE` is answered once the room sent its `welcome` (the
-/// subscription is live and any resume replayed). When the room ends the connection (deleted,
+/// be queued. A `receipt` on the `SUBSCRIBE` is answered right after the room's `welcome` (the
+/// subscription is live; resumed messages follow). When the room ends the connection (deleted,
 /// the user removed, the node stopping) the STOMP connection gets an `ERROR` with the room's
 /// error and is closed with the room's close code: STOMP has no way to end one subscription.
 final class StompSubscription: ConnectionTransport {
