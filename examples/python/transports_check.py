@@ -45,18 +45,22 @@ def check(condition, what):
 
 
 def stream(port, path, headers=None):
-    """An open event stream: the HTTP response and an sseclient reading it."""
+    """An open event stream: the HTTP response and its events, read by sseclient.
+
+    The events are one generator for the stream's life: a chunk of the response may hold several
+    events (the server writes what is queued at once), and sseclient keeps what it read past an
+    event inside the generator, so a new `events()` call would lose it."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", path, headers=headers or {})
     response = connection.getresponse()
     chunks = iter(lambda: response.read1(4096), b"")
-    return connection, response, sseclient.SSEClient(chunks)
+    return connection, response, sseclient.SSEClient(chunks).events()
 
 
-def take(client, count, name="message"):
+def take(events, count, name="message"):
     """The next `count` events named `name` (other events are skipped)."""
     taken = []
-    for event in client.events():
+    for event in events:
         if event.event == name:
             taken.append(event)
             if len(taken) == count:
@@ -160,7 +164,7 @@ def check_all_transports(port, base):
 
     def read_events():
         try:
-            for event in events.events():
+            for event in events:
                 if event.event == "message":
                     message = json.loads(event.data)
                     seen["sse"].append((message["seq"], message["text"]))
@@ -228,24 +232,24 @@ def main():
             status, _ = send("POST", f"{base}/rooms/chat/sse/messages", {"user": "bob", "text": f"m{index}"})
             check(status == 201, f"message {index} posted")
 
-        connection, response, client = stream(port, "/rooms/chat/sse/events?user=ann&after=0")
+        connection, response, feed = stream(port, "/rooms/chat/sse/events?user=ann&after=0")
         check(response.status == 200, "the stream opens with 200")
         check(response.getheader("Content-Type", "").startswith("text/event-stream"), "as text/event-stream")
-        welcome = take(client, 1, "welcome")[0]
+        welcome = take(feed, 1, "welcome")[0]
         check(json.loads(welcome.data)["type"] == "welcome", "the first event is the welcome")
-        events = take(client, 3)
+        events = take(feed, 3)
         check([event.id for event in events] == ["1", "2", "3"], "messages 1 to 3, each with its seq as id")
         check([json.loads(event.data)["text"] for event in events] == ["m1", "m2", "m3"], "in order, intact")
         connection.close()
 
         # Reconnect as EventSource does, from the last id it processed.
-        connection, response, client = stream(port, "/rooms/chat/sse/events?user=ann", {"Last-Event-ID": "2"})
-        check(json.loads(take(client, 1, "welcome")[0].data)["recovered"] is True, "the resume is recovered")
-        replayed = take(client, 1)
+        connection, response, feed = stream(port, "/rooms/chat/sse/events?user=ann", {"Last-Event-ID": "2"})
+        check(json.loads(take(feed, 1, "welcome")[0].data)["recovered"] is True, "the resume is recovered")
+        replayed = take(feed, 1)
         check(replayed[0].id == "3", "message 3 replayed, nothing before it")
         poster = threading.Timer(0.2, lambda: send("POST", f"{base}/rooms/chat/sse/messages", {"user": "bob", "text": "m4"}))
         poster.start()
-        live = take(client, 1)
+        live = take(feed, 1)
         check(live[0].id == "4" and json.loads(live[0].data)["text"] == "m4", "message 4 arrives live")
         connection.close()
 
