@@ -47,6 +47,9 @@ struct MembershipTests {
             #expect(refused.status == 403 && refused.errorCode == "not_a_member", "\(path)")
         }
         #expect(try await server.http(.get, "/rooms/team/core?user=cat").status == 200)
+        // Without authentication a member names themselves to read history too.
+        let history = try await server.http(.get, "/rooms/team/core/messages?after=0&user=cat")
+        #expect(history.status == 200, "\(history.body)")
 
         let ann = try await server.socket("/rooms/team/core/ws?user=ann")
         let bob = try await server.socket("/rooms/team/core/ws?user=bob")

@@ -114,7 +114,8 @@ public struct ChatLog: Sendable {
     ///
     /// - Throws: ``RoomError`` `invalid_query` for an unknown parameter or a bad value.
     public func history(_ request: RoomRequest, context: isolated RoomContext) throws -> [ChatMessage] {
-        let known: Set = ["after", "before", "limit"]
+        // `user` names the reader without authentication (membership is checked against it).
+        let known: Set = ["after", "before", "limit", "user"]
         if let unknown = request.query.keys.sorted().first(where: { !known.contains($0) }) {
             throw RoomError.badRequest(.invalidQuery, "unknown parameter '\(unknown)'; expected after, before, limit")
         }
