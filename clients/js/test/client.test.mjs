@@ -108,6 +108,50 @@ describe("the JavaScript client against rooms serve", () => {
     for (const send of waiting) await assert.rejects(send, (error) => error.code === "closed");
   });
 
+  test("presence, receipts and typing as live state; an AI answer streams into every client; the inbox is a live list", async () => {
+    const room = `live-${Date.now()}`;
+    const ann = watched(`ws://127.0.0.1:${server.port}/rooms/chat/${room}/ws?user=ann`);
+    const bob = watched(`ws://127.0.0.1:${server.port}/rooms/chat/${room}/ws?user=bob`);
+    await eventually("both present", () => ann.client.presence.length === 2 && bob.client.presence.length === 2);
+    const typed = [];
+    bob.client.on("typing", (frame) => typed.push(frame.user));
+    ann.client.typing();
+    await eventually("bob to see ann typing", () => typed.includes("ann"));
+    const ack = await ann.client.send("read me");
+    bob.client.read(ack.seq);
+    await eventually("ann to see bob's receipt", () => ann.client.receipts.get("bob") === ack.seq);
+    bob.client.close();
+    await eventually("bob to leave", () => ann.client.presence.map((p) => p.user).join() === "ann");
+    ann.client.close();
+
+    const ai = `ai-${Date.now()}`;
+    const asker = watched(`ws://127.0.0.1:${server.port}/rooms/ai/${ai}/ws?user=ann`);
+    const watcher = watched(`ws://127.0.0.1:${server.port}/rooms/ai/${ai}/ws?user=bob`);
+    await eventually("both open", () => asker.client.state === "open" && watcher.client.state === "open");
+    asker.client.sendFrame({ type: "ai.prompt", text: "tell me something", id: "q1" });
+    const done = (client) => [...client.streams.values()].find((stream) => stream.done);
+    await eventually("the answer in both", () => done(asker.client) && done(watcher.client));
+    assert.ok(done(asker.client).text.length > 0);
+    assert.equal(done(asker.client).text, done(watcher.client).text, "the same text, streamed into both");
+    // The answer is stored too, and reaches the app as an ordinary message with the same text.
+    await eventually("the stored answer", () => watcher.seen.messages.some((m) => m.seq === done(watcher.client).seq));
+    assert.equal(watcher.seen.messages.find((m) => m.seq === done(watcher.client).seq).text, done(watcher.client).text);
+    asker.client.close();
+    watcher.client.close();
+
+    const team = `t-${Date.now()}`;
+    const created = await fetch(server.url(`/rooms/team/${team}?user=bob`), {
+      method: "POST", body: JSON.stringify({ members: [{ user: "ann", role: "member" }] }),
+    });
+    assert.equal(created.status, 201);
+    const inbox = connect(`ws://127.0.0.1:${server.port}/inbox/ws?user=ann`, { WebSocket });
+    await eventually("the inbox to list the room", () => inbox.inbox.has(`team/${team}`));
+    await fetch(server.url(`/rooms/team/${team}/messages?user=bob`), { method: "POST", body: JSON.stringify({ text: "for ann" }) });
+    await eventually("the inbox to count it unread", () => inbox.inbox.get(`team/${team}`)?.unread === 1);
+    assert.equal(inbox.inbox.get(`team/${team}`).last.text, "for ann");
+    inbox.close();
+  });
+
   test("a first connection without after sees what comes after it joined; a recreated room resets", async () => {
     const room = `fresh-${Date.now()}`;
     await fetch(server.url(`/rooms/chat/${room}/messages`), { method: "POST", body: JSON.stringify({ user: "x", text: "before" }) });

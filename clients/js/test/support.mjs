@@ -52,7 +52,11 @@ export class Server {
       server: { host: "127.0.0.1", port: this.port },
       storage: { directory: join(this.directory, "data") },
       log: { level: "info" },
-      kinds: { chat: { class: "chat" } },
+      kinds: {
+        chat: { class: "chat", receiptIntervalMilliseconds: 50 },
+        team: { class: "chat", access: "members", inboxDelayMilliseconds: 50 },
+        ai: { class: "ai-chat", provider: { type: "local", tokensPerSecond: 200, maxTokens: 20 } },
+      },
     };
     if (this.jwt) config.auth = { mode: "jwt", secretEnv: "ROOMS_JS_SECRET", leewaySeconds: 0 };
     writeFileSync(join(this.directory, "rooms.json"), JSON.stringify(config));
