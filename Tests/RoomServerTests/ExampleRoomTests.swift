@@ -133,7 +133,8 @@ struct ExampleRoomTests {
 
     @Test("game: a player who lets the turn time out forfeits, through hibernation, by a durable schedule")
     func forfeit() async throws {
-        let server = try await Self.server(turnTimeout: 2, idleTimeout: .milliseconds(100))
+        // 4 s: a loaded machine takes a while to see the room hibernate, and the forfeit must not come first.
+        let server = try await Self.server(turnTimeout: 4, idleTimeout: .milliseconds(100))
         let ann = try await server.socket("/rooms/game/f/ws?user=ann")
         let bob = try await server.socket("/rooms/game/f/ws?user=bob")
         try await bob.waitFor(1, "state")

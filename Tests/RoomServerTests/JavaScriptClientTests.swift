@@ -26,7 +26,7 @@ struct JavaScriptClientTests {
         .enabled(if: hasNode, "needs node with a WebSocket (.ci/run installs nodejs and node-ws)"))
     func nodeTests() async throws {
         let (status, output) = try await RoomsBinary.run(
-            "/usr/bin/env", ["ROOMS_BINARY=\(RoomsBinary.url.path)", RoomsBinary.which("node")!, "--test", "clients/js/test/"],
+            RoomsBinary.which("node")!, ["--test", "clients/js/test/"], environment: ["ROOMS_BINARY": RoomsBinary.url.path],
             timeout: .seconds(300))
         #expect(status == 0, "\(output)")
         #expect(output.contains("# fail 0"), "\(output)")

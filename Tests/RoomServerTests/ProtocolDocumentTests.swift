@@ -33,6 +33,54 @@ struct ProtocolDocumentTests {
         try await server.stopAndRemove()
     }
 
+    /// The top-level keys of a JSON object's text, in the order they are written.
+    static func topLevelKeys(_ text: String) -> [String] {
+        var keys: [String] = []
+        var depth = 0
+        var index = text.startIndex
+        var lastString: String?
+        while index < text.endIndex {
+            let character = text[index]
+            switch character {
+            case "\"":
+                var end = text.index(after: index)
+                while end < text.endIndex, text[end] != "\"" {
+                    if text[end] == "\\" { end = text.index(after: end) }
+                    end = text.index(after: end)
+                }
+                lastString = String(text[text.index(after: index)..<end])
+                index = end
+            case ":":
+                if depth == 1, let key = lastString { keys.append(key) }
+                lastString = nil
+            case "{", "[": depth += 1
+            case "}", "]": depth -= 1
+            default: break
+            }
+            index = text.index(after: index)
+        }
+        return keys
+    }
+
+    @Test("frames read the same on every run: keys in a fixed order (sorted, or as the protocol writes them)")
+    func stableKeyOrder() async throws {
+        let server = try await TestServer.start()
+        defer { Task { try? await server.stopAndRemove() } }
+        let ann = try await server.socket("/rooms/chat/order/ws?user=ann")
+        try await ann.waitFor(1, "presence")
+        ann.send(json: ["type": "send", "text": "hi", "id": "o-1"])
+        try await ann.waitFor(1, "message")
+        let texts = ann.received
+        let welcome = Self.topLevelKeys(texts.first { $0.contains(#""welcome""#) }!)
+        #expect(welcome.count >= 10 && welcome == welcome.sorted(), "\(welcome)")
+        let presence = Self.topLevelKeys(texts.first { $0.contains(#""presence""#) }!)
+        #expect(presence == presence.sorted(), "\(presence)")
+        let message = Self.topLevelKeys(texts.first { $0.contains(#""type":"message""#) }!)
+        #expect(message == ["type", "seq", "id", "user", "text", "ts"], "\(message)")
+        let error = try await server.http(.get, "/rooms/chat/order/messages?limit=zero")
+        #expect(Self.topLevelKeys(error.body) == ["error"])
+    }
+
     @Test("a text message that is not valid UTF-8 closes the connection with 1007, as documented")
     func invalidUTF8ClosesWith1007() async throws {
         let server = try await TestServer.start()

@@ -95,8 +95,11 @@ class RoomSocket:
         text = frame if isinstance(frame, str) else json.dumps(frame)
         self._send_frame(0x1, text.encode())
 
-    def receive(self):
-        """The next frame from the server, decoded from JSON. Raises Closed on a close frame."""
+    def receive(self, idle_ok=False):
+        """The next frame from the server, decoded from JSON. Raises Closed on a close frame.
+
+        With `idle_ok`, returns None when only a ping or pong was waiting (the server pings every
+        30 seconds), instead of waiting for the next frame."""
         message = b""
         while True:
             first, second = self._read(2)
@@ -115,10 +118,11 @@ class RoomSocket:
                 except OSError:
                     pass
                 raise Closed(code, payload[2:].decode(errors="replace"))
-            if opcode == 0x9:  # ping
-                self._send_frame(0xA, payload)
-                continue
-            if opcode == 0xA:  # pong
+            if opcode in (0x9, 0xA):  # ping, pong
+                if opcode == 0x9:
+                    self._send_frame(0xA, payload)
+                if idle_ok and not message and not self.pending():
+                    return None
                 continue
             message += payload
             if first & 0x80:
@@ -192,9 +196,24 @@ def start_server(binary, settings, environment=None):
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    room = RoomSocket(sys.argv[1])
-    print(json.dumps(room.receive()))
+    try:
+        room = RoomSocket(sys.argv[1])
+    except ConnectionRefusedError as refused:
+        # The server answered the upgrade with an HTTP error: say which, without a traceback.
+        sys.exit(str(refused))
+    except OSError as error:
+        sys.exit(f"cannot connect: {error}")
     while True:
+        # Print every frame that arrived, those read together included, before waiting again:
+        # otherwise they would wait in the buffer behind the next line typed.
+        try:
+            while room.buffer or room.sock in select.select([room.sock], [], [], 0)[0]:
+                frame = room.receive(idle_ok=True)
+                if frame is not None:
+                    print(json.dumps(frame), flush=True)
+        except Closed as closed:
+            print(f"closed: {closed.code} {closed.reason}", flush=True)
+            return
         readable, _, _ = select.select([room.sock, sys.stdin], [], [])
         if sys.stdin in readable:
             line = sys.stdin.readline()
@@ -202,18 +221,14 @@ def main():
                 room.close()
                 return
             text = line.rstrip("\n")
+            if not text.strip():
+                continue
             # A line holding a JSON object is sent as the frame itself; any other line is a chat message.
             try:
                 frame = json.loads(text) if text.lstrip().startswith("{") else None
             except ValueError:
                 frame = None
             room.send(frame if isinstance(frame, dict) else {"type": "send", "text": text})
-        if room.sock in readable or room.pending():
-            try:
-                print(json.dumps(room.receive()), flush=True)
-            except Closed as closed:
-                print(f"closed: {closed.code} {closed.reason}")
-                return
 
 
 if __name__ == "__main__":

@@ -31,12 +31,17 @@ public struct OutboundFrame: Sendable {
         OutboundFrame(opcode: .binary, payload: bytes)
     }
 
-    /// A text frame holding `value` encoded as JSON.
+    /// A text frame holding `value` encoded as JSON, its keys in sorted order.
+    ///
+    /// Sorted, because Foundation's encoder on Linux writes an object's keys in no stable order:
+    /// the same frame would read differently from one run to the next (and in no document).
     ///
     /// - Throws: ``RoomError`` `internal_error` when `value` cannot be encoded.
     public static func json(_ value: some Encodable) throws(RoomError) -> OutboundFrame {
         do {
-            return OutboundFrame(opcode: .text, payload: ByteBuffer(bytes: try JSONEncoder().encode(value)))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return OutboundFrame(opcode: .text, payload: ByteBuffer(bytes: try encoder.encode(value)))
         } catch {
             throw .internal("could not encode a frame: \(error)")
         }

@@ -35,12 +35,16 @@ enum RoomsBinary {
     }
 
     /// Runs `executable` with `arguments` to completion; returns its status and combined output.
-    static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws
-        -> (status: Int32, output: String)
-    {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        timeout: Duration = .seconds(120)
+    ) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = packageRoot
         let output = Pipe()
         process.standardOutput = output
@@ -51,7 +55,9 @@ enum RoomsBinary {
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 process.terminate()
-                throw TestFailure("\(executable) \(arguments) did not finish within \(timeout)")
+                // What it printed says where it stuck.
+                let printed = String(decoding: await reader.value, as: UTF8.self)
+                throw TestFailure("\(executable) \(arguments) did not finish within \(timeout); it printed:\n\(printed.suffix(4_000))")
             }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -2,16 +2,44 @@
 // during a send storm, a kill -9 and restart, token expiry and refresh, a deleted room. In every
 // case the app sees each message once, in seq order, and every send is stored once.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test as nodeTest } from "node:test";
 import { connect, RoomsError } from "../rooms.js";
 import { eventually, history, Proxy, Server, sleep, token, webSocketClass } from "./support.mjs";
 
 const WebSocket = webSocketClass();
 
+/** Every client a test made: closed after each test, passed or failed, so that none keeps
+ * reconnecting (and the process alive) once its server is gone. */
+const clients = new Set();
+const proxies = new Set();
+afterEach(async () => {
+  for (const client of clients) client.close();
+  clients.clear();
+  for (const proxy of proxies) await proxy.stop();
+  proxies.clear();
+});
+
+/** A proxy to `port`, remembered for stopping. */
+async function proxyTo(port) {
+  const proxy = await new Proxy(port).start();
+  proxies.add(proxy);
+  return proxy;
+}
+
+/** A test with a deadline: a stuck one fails instead of hanging the run. */
+const test = (name, body) => nodeTest(name, { timeout: 90000 }, body);
+
+/** `connect`, remembered for closing. */
+function open(url, options) {
+  const client = connect(url, { WebSocket, ...options });
+  clients.add(client);
+  return client;
+}
+
 /** A client that records what the app sees. */
 function watched(url, options = {}) {
   const seen = { messages: [], states: [], closed: null };
-  const client = connect(url, { WebSocket, minBackoff: 50, maxBackoff: 400, ...options });
+  const client = open(url, { minBackoff: 50, maxBackoff: 400, ...options });
   client.on("message", (message) => seen.messages.push(message));
   client.on("state", (state) => seen.states.push(state));
   client.on("closed", (closed) => { seen.closed = closed; });
@@ -29,7 +57,7 @@ describe("the JavaScript client against rooms serve", () => {
   after(async () => { await server.remove(); });
 
   test("a send storm through a link cut at random moments: every send acked and stored once, every message seen once in order", async () => {
-    const proxy = await new Proxy(server.port).start();
+    const proxy = await proxyTo(server.port);
     const room = `storm-${Date.now()}`;
     const sender = watched(`ws://127.0.0.1:${proxy.port}/rooms/chat/${room}/ws?user=ann`, { after: 0 });
     const listener = watched(`ws://127.0.0.1:${proxy.port}/rooms/chat/${room}/ws?user=bob`, { after: 0 });
@@ -61,13 +89,14 @@ describe("the JavaScript client against rooms serve", () => {
     assert.deepEqual(listener.seen.messages.map((m) => m.id), stored.map((m) => m.id), "the same messages as history");
     sender.client.close();
     listener.client.close();
-    await proxy.stop();
   });
 
   test("a server killed with SIGKILL and restarted: the client comes back, resumes, and nothing is lost or doubled", async () => {
     const room = `kill-${Date.now()}`;
-    const writer = watched(`ws://127.0.0.1:${server.port}/rooms/chat/${room}/ws?user=ann`, { after: 0 });
-    const reader = watched(`ws://127.0.0.1:${server.port}/rooms/chat/${room}/ws?user=bob`, { after: 0 });
+    // The clients reach the server through a proxy whose address stays while the server's changes.
+    const proxy = await proxyTo(server.port);
+    const writer = watched(`ws://127.0.0.1:${proxy.port}/rooms/chat/${room}/ws?user=ann`, { after: 0 });
+    const reader = watched(`ws://127.0.0.1:${proxy.port}/rooms/chat/${room}/ws?user=bob`, { after: 0 });
     await eventually("both open", () => writer.client.state === "open" && reader.client.state === "open");
     const first = [];
     for (let index = 0; index < 50; index += 1) first.push(writer.client.send(`a${index}`, { id: `a${index}` }));
@@ -78,6 +107,7 @@ describe("the JavaScript client against rooms serve", () => {
     for (let index = 0; index < 50; index += 1) second.push(writer.client.send(`b${index}`, { id: `b${index}` }));
     await sleep(300);
     await server.start();
+    proxy.target = server.port;
     await Promise.all(second);
     await eventually("the reader to catch up", () => reader.seen.messages.length >= 100);
     await sleep(100);
@@ -101,7 +131,7 @@ describe("the JavaScript client against rooms serve", () => {
   });
 
   test("the outbox is bounded: beyond its limit a send is refused with outbox_full", async () => {
-    const client = connect(`ws://127.0.0.1:1/rooms/chat/nowhere/ws?user=ann`, { WebSocket, outboxLimit: 3, minBackoff: 1000 });
+    const client = open(`ws://127.0.0.1:1/rooms/chat/nowhere/ws?user=ann`, { outboxLimit: 3, minBackoff: 1000 });
     const waiting = [client.send("1"), client.send("2"), client.send("3")];
     await assert.rejects(client.send("4"), (error) => error.code === "outbox_full");
     client.close();
@@ -144,7 +174,7 @@ describe("the JavaScript client against rooms serve", () => {
       method: "POST", body: JSON.stringify({ members: [{ user: "ann", role: "member" }] }),
     });
     assert.equal(created.status, 201);
-    const inbox = connect(`ws://127.0.0.1:${server.port}/inbox/ws?user=ann`, { WebSocket });
+    const inbox = open(`ws://127.0.0.1:${server.port}/inbox/ws?user=ann`);
     await eventually("the inbox to list the room", () => inbox.inbox.has(`team/${team}`));
     await fetch(server.url(`/rooms/team/${team}/messages?user=bob`), { method: "POST", body: JSON.stringify({ text: "for ann" }) });
     await eventually("the inbox to count it unread", () => inbox.inbox.get(`team/${team}`)?.unread === 1);

@@ -47,7 +47,10 @@ export class Server {
     this.port = 0;
   }
 
-  async start() {
+  /** Starts the server: on a fresh ephemeral port unless `samePort` (a port freed by a stopped
+   * server may be taken by another process meanwhile: put a Proxy in front instead). */
+  async start({ samePort = false } = {}) {
+    if (!samePort) this.port = 0;
     const config = {
       server: { host: "127.0.0.1", port: this.port },
       storage: { directory: join(this.directory, "data") },
@@ -69,7 +72,13 @@ export class Server {
     this.process = spawn(binary, ["serve", "--config", join(this.directory, "rooms.json")], {
       stdio: ["ignore", output, output], env: { ...process.env, ROOMS_JS_SECRET: SECRET },
     });
-    await eventually("the server to listen", () => /listening on http:\/\/127\.0\.0\.1:(\d+)/.test(readFileSync(log, "utf8")), 60000);
+    const process_ = this.process;
+    await eventually("the server to listen", () => {
+      if (process_.exitCode !== null || process_.signalCode !== null) {
+        throw new Error(`rooms serve exited before listening: ${readFileSync(log, "utf8").slice(-2000)}`);
+      }
+      return /listening on http:\/\/127\.0\.0\.1:(\d+)/.test(readFileSync(log, "utf8"));
+    }, 60000);
     this.port = Number(readFileSync(log, "utf8").match(/listening on http:\/\/127\.0\.0\.1:(\d+)/)[1]);
     return this;
   }
@@ -130,6 +139,7 @@ export class Proxy {
 
   async stop() {
     this.cut();
+    if (!this.server.listening) return;
     await new Promise((resolve) => this.server.close(resolve));
   }
 }
