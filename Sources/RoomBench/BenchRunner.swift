@@ -115,9 +115,10 @@ public enum BenchRunner {
                 throw BenchError("--peer node compares raw broadcast: use it with --raw and fanout or rooms")
             }
         }
-        if options.listeners == .sse {
+        if options.listeners != .websocket {
             guard options.scenario == .fanout, !options.raw, options.peer == nil else {
-                throw BenchError("--listeners sse applies to fanout, in chat mode, without a peer (the peer speaks WebSocket only)")
+                throw BenchError(
+                    "--listeners \(options.listeners.rawValue) applies to fanout, in chat mode, without a peer (the peer speaks WebSocket only)")
             }
         }
         if options.raw, ![.fanout, .rooms].contains(options.scenario) {

@@ -47,7 +47,7 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Raw frames to relay rooms instead of the chat protocol (fanout, rooms).")
     var raw = false
 
-    @Option(help: "fanout: how the listeners connect, websocket or sse (Server-Sent Events streams).")
+    @Option(help: "fanout: how the listeners connect: websocket, sse (Server-Sent Events streams) or stomp (STOMP subscriptions).")
     var listeners: String = "websocket"
 
     @Option(help: "Also run the scenario against a peer and report the ratio: node.")
@@ -74,7 +74,7 @@ struct Bench: AsyncParsableCommand {
         }
         guard (url != nil) != spawn else { throw ValidationError("give exactly one of --url and --spawn") }
         guard Rate(argument: rate) != nil else { throw ValidationError("--rate must be a positive number or max") }
-        guard Listeners(rawValue: listeners) != nil else { throw ValidationError("--listeners is websocket or sse") }
+        guard Listeners(rawValue: listeners) != nil else { throw ValidationError("--listeners is websocket, sse or stomp") }
     }
 
     func run() async throws {

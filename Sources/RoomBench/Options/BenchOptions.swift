@@ -88,4 +88,6 @@ public enum Listeners: String, Sendable, Encodable, CaseIterable {
     case websocket
     /// `GET /rooms/chat/{id}/events`, one Server-Sent Events stream each.
     case sse
+    /// `GET /stomp`, each socket subscribed to the room's topic.
+    case stomp
 }

@@ -97,7 +97,7 @@ public struct BenchReport: Encodable, Sendable {
         let width = rows.map(\.0.count).max() ?? 0
         let config = main.config
         var text = "rooms bench \(main.scenario.rawValue): \(config.rooms) room(s) x \(config.clients) client(s), "
-            + "rate \(config.rate), \(config.size) B, \(Int(config.duration)) s\(config.raw ? ", raw" : "")\(config.listeners == .sse ? ", SSE listeners" : "")\n"
+            + "rate \(config.rate), \(config.size) B, \(Int(config.duration)) s\(config.raw ? ", raw" : "")\(config.listeners == .websocket ? "" : ", \(config.listeners.rawValue) listeners")\n"
         for (name, values) in rows {
             text += name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                 + values.map { $0.padding(toLength: 18, withPad: " ", startingAt: 0) }.joined() + "\n"

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// The scenarios made of WebSocket clients: `fanout`, `rooms` and `ai`.
 enum SocketScenarios {
@@ -13,6 +14,16 @@ enum SocketScenarios {
             _ = try await client.connect(options.clients, mode: mode) { "\(base)/ws?user=l\($0)" }
         case .sse:
             _ = try await client.openEventStreams(options.clients) { "\(base)/events?user=l\($0)" }
+        case .stomp:
+            // A STOMP MESSAGE carries the message frame's JSON as its body: the chat-mode reader
+            // finds its stamp there as in a WebSocket's frame.
+            let sockets = try await client.connect(options.clients, mode: .chat) { _ in "/stomp" }
+            for (index, socket) in sockets.enumerated() {
+                socket.channel?.eventLoop.execute {
+                    socket.send(text: "CONNECT\naccept-version:1.2\nlogin:l\(index)\n\n\u{0}")
+                    socket.send(text: "SUBSCRIBE\nid:0\ndestination:/topic\(base)\n\n\u{0}")
+                }
+            }
         }
         let sender = try await client.connect(path: "\(base)/ws?user=sender", mode: mode)
         let driver = SendDriver(senders: [sender], rate: options.rate, size: options.size, window: 32)
@@ -21,7 +32,8 @@ enum SocketScenarios {
         driver.stop()
         return measurement.result(
             options, target: target,
-            notes: options.listeners == .sse ? ["listeners are Server-Sent Events streams; the sender is a WebSocket"] : [])
+            notes: options.listeners == .websocket
+                ? [] : ["listeners are \(options.listeners == .sse ? "Server-Sent Events streams" : "STOMP subscriptions"); the sender is a WebSocket"])
     }
 
     /// `rooms` rooms of `clients` clients, every client sending.
