@@ -600,11 +600,8 @@ final class StompApplication: SocketApplication {
     /// Sends `ERROR` for `error` and closes the connection after it.
     private func fail(_ error: RoomError, receipt: String? = nil, headers extra: [(String, String)] = []) {
         guard !isEnded, let outbox else { return }
-        var headers = [("message", error.code.rawValue)]
-        if let receipt { headers.append(("receipt-id", receipt)) }
-        headers += extra
-        headers.append(("content-type", "text/plain;charset=utf-8"))
-        send(StompFrame("ERROR", headers, body: ByteBuffer(string: error.message)))
+        let receiptID = receipt.map { [("receipt-id", $0)] } ?? []
+        send(.error(error.code.rawValue, receiptID + extra, explanation: error.message))
         end()
         outbox.close(code: CloseCode(closingFor: error), reason: error.code.rawValue)
     }

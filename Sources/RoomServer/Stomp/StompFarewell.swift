@@ -18,10 +18,9 @@ final class StompFarewell: OpenConnection {
     func close(code: CloseCode, reason: String) {
         // The registry closes sockets for one reason, the node going away: its code is the message.
         let message = code == .goingAway ? RoomError.Code.shuttingDown.rawValue : reason
-        let error = StompFrame(
-            "ERROR",
-            [("message", message), ("x-close-code", String(code.rawValue)), ("content-type", "text/plain;charset=utf-8")],
-            body: ByteBuffer(string: "the server closed the connection (\(reason))"))
+        let error = StompFrame.error(
+            message, [("x-close-code", String(code.rawValue))],
+            explanation: "the server closed the connection (\(reason))")
         outbox.send(StompApplication.frame(error, version: .v1_2))
         outbox.close(code: code, reason: reason)
     }

@@ -25,6 +25,14 @@ struct StompFrame: Sendable {
         self.body = body
     }
 
+    /// An `ERROR` frame: `message` is the error code, then `headers`, a plain-text content type
+    /// and `explanation` as the body. STOMP closes the connection after it.
+    static func error(_ code: String, _ headers: [(String, String)] = [], explanation: String) -> StompFrame {
+        StompFrame(
+            "ERROR", [("message", code)] + headers + [("content-type", "text/plain;charset=utf-8")],
+            body: ByteBuffer(string: explanation))
+    }
+
     /// The value of header `name`: its first occurrence, as STOMP says a repeated header counts.
     subscript(name: String) -> String? {
         headers.first { $0.name == name }?.value

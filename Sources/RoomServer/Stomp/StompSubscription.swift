@@ -95,14 +95,9 @@ final class StompSubscription: ConnectionTransport {
             if let code = object["code"] as? String { errorCode = code }
             if let message = object["message"] as? String { explanation = message }
         }
-        var headers = [("message", errorCode)]
-        if let receipt = ending.receipt { headers.append(("receipt-id", receipt)) }
-        headers += [
-            ("subscription", id), ("destination", destination), ("x-close-code", String(code.rawValue)),
-            ("content-type", "text/plain;charset=utf-8"),
-        ]
-        outbox.send(
-            StompApplication.frame(StompFrame("ERROR", headers, body: ByteBuffer(string: explanation)), version: version))
+        let receiptID = ending.receipt.map { [("receipt-id", $0)] } ?? []
+        let headers = receiptID + [("subscription", id), ("destination", destination), ("x-close-code", String(code.rawValue))]
+        outbox.send(StompApplication.frame(.error(errorCode, headers, explanation: explanation), version: version))
         outbox.close(code: code, reason: reason)
     }
 
