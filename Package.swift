@@ -64,10 +64,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web app (clients/web) and the JavaScript client it runs on (clients/js/rooms.js),
+        // as resources for RoomServer to serve; clients/WebApp.swift says why it lives there.
+        .target(
+            name: "WebApp",
+            path: "clients",
+            exclude: ["js/test", "js/rooms.d.ts", "web/test"],
+            sources: ["WebApp.swift"],
+            resources: [.process("web"), .process("js/rooms.js")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "RoomServer",
             dependencies: [
                 "RoomRuntime",
+                "WebApp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

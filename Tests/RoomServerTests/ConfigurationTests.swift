@@ -165,6 +165,7 @@ struct ConfigurationTests {
         (#"{"kinds": {"chat": {"class": "chat", "ttlSeconds": 0}}}"#, "kinds.chat.ttlSeconds"),
         (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"prot": 1}}"#, "server.prot"),
         (#"{"kinds": {}}"#, "kinds"),
+        (#"{"kinds": {"chat": {"class": "chat"}}, "server": {"webApp": "yes"}}"#, "server.webApp"),
     ])
     func keyPaths(json: String, keyPath: String) {
         let error = #expect(throws: ConfigurationError.self) { try Self.parse(json) }

@@ -11,6 +11,7 @@ import CoreMetrics
 public import ServiceLifecycle
 public import UnixSignals
 import Synchronization
+import WebApp
 
 /// A DurableRooms node: the room runtime behind an HTTP and WebSocket server.
 ///
@@ -166,6 +167,16 @@ public final class RoomServer: Service {
                 keepAlive: configuration.eventStreamKeepAlive),
             longPolls: longPolls
         ).register(on: router)
+        if configuration.webApp {
+            if let directory = WebApp.directory {
+                WebAppRoutes(
+                    directory: directory, authMode: configuration.authMode,
+                    kinds: Array(configuration.runtime.kinds.values)
+                ).register(on: router, logger: logger)
+            } else {
+                logger.warning("the web app's files are missing (DurableRooms_WebApp.resources is not beside the binary): not serving it")
+            }
+        }
         let configuration = configuration
         let logger = logger
         let onListening = onListening

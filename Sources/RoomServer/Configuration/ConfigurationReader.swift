@@ -30,6 +30,12 @@ struct ConfigurationReader {
         return text
     }
 
+    mutating func boolean(_ key: String) throws(ConfigurationError) -> Bool? {
+        guard let value = value(key) else { return nil }
+        guard case .bool(let flag) = value else { throw ConfigurationError(key: name(key), "must be true or false") }
+        return flag
+    }
+
     mutating func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let value = value(key) else { return nil }
         guard case .number(let number) = value, number.rounded() == number, let integer = Int(exactly: number),

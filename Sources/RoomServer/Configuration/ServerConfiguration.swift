@@ -57,6 +57,8 @@ public struct ServerConfiguration: Sendable {
     /// as `https://chat.example.com`; `"*"` allows any. Nil (the default) allows any origin
     /// while `auth.mode` is `none`, and only the server's own in jwt mode.
     public var allowedOrigins: [String]?
+    /// Whether `rooms serve` serves the web app at `/` (`server.webApp`, default true).
+    public var webApp = true
     /// Offline push: the `push` section; nil (the default) pushes nothing.
     public var push: PushConfiguration?
     /// The log level (default `info`).
@@ -173,6 +175,7 @@ public struct ServerConfiguration: Sendable {
         if let seconds = try server.number("httpIdleTimeoutSeconds", in: 0.1...86_400) {
             configuration.httpIdleTimeout = .milliseconds(Int64(seconds * 1000))
         }
+        configuration.webApp = try server.boolean("webApp") ?? configuration.webApp
         configuration.allowedOrigins = try server.strings("allowedOrigins")
         if let origins = configuration.allowedOrigins,
             let bad = origins.first(where: { $0 != "*" && !Self.isOrigin($0) })
