@@ -19,11 +19,16 @@ sessions, ann on a desktop-sized window and bob on a phone-sized one (390x844, t
    "Older messages" button) pages in the rest, in order.
 5. An AI room (the `local` provider): ann asks, and the answer streams into both pages (text seen
    growing while it streams), then stays as the stored message, the same on both.
-6. On the phone the list and the chat are shown one at a time, with a back button.
+6. A second server in jwt mode: the sign-in page asks for a token, refuses one that is not a
+   token, and signs in with a good one as its `sub`, who then chats.
+7. On the phone the list and the chat are shown one at a time, with a back button.
 
 On failure it saves a screenshot and the page's HTML of each session into the screenshot folder
 (default: a new temporary folder) and says where. Prints PASS at the end.
 """
+import base64
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -107,9 +112,9 @@ class Proxy:
 class Server:
     """`rooms serve`, restartable on the same port and data directory."""
 
-    def __init__(self, binary, settings):
+    def __init__(self, binary, settings, environment=None):
         self.binary = binary
-        self.process, self.port, self.directory = start_server(binary, settings)
+        self.process, self.port, self.directory = start_server(binary, settings, environment)
         self.config = os.path.join(self.directory, "rooms.json")
         with open(self.config) as file:
             document = json.load(file)
@@ -142,6 +147,13 @@ class Server:
         self.process.kill()
         self.process.wait()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def hs256(claims, secret):
+    """A JSON Web Token signed with HS256, by hand (the server verifies it with jwt-kit)."""
+    encode = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=")  # noqa: E731
+    signing = encode(b'{"alg":"HS256","typ":"JWT"}') + b"." + encode(json.dumps(claims).encode())
+    return (signing + b"." + encode(hmac.new(secret.encode(), signing, hashlib.sha256).digest())).decode()
 
 
 def browser(phone=False):
@@ -288,7 +300,8 @@ def main():
 
         step = "4: history paging upward"
         for n in range(120):
-            http("POST", f"{server.url}/rooms/chat/history/messages?user=carol", {"text": f"old {n}", "id": f"old-{n}"})
+            status, _ = http("POST", f"{server.url}/rooms/chat/history/messages?user=carol", {"text": f"old {n}", "id": f"old-{n}"})
+            assert status == 201, f"posting history: {status}"
         open_room(ann, "chat", "history")
         wait(ann, lambda: len(messages(ann)) == 50, "the newest 50")
         assert texts(ann) == [f"old {n}" for n in range(70, 120)], "the newest 50 in order"
@@ -321,7 +334,30 @@ def main():
         assert answer(ann) == answer(bob) and answer(ann)[0], "the same answer in both"
         assert all(answer(ann)[0].startswith(partial) for partial in seen["ann"] | seen["bob"]), "the stream grew into the answer"
 
-        step = "6: the phone's back button"
+        step = "6: signing in with a token (jwt mode)"
+        secret = "browser-test-secret-" + os.urandom(8).hex()
+        secured = Server(binary, {"kinds": {"chat": {"class": "chat"}},
+                                  "auth": {"mode": "jwt", "secretEnv": "ROOMS_BROWSER_SECRET"}},
+                         environment={**os.environ, "ROOMS_BROWSER_SECRET": secret})
+        try:
+            ann.get(secured.url + "/")
+            field = wait(ann, lambda: ann.find_element(By.ID, "signin-token"), "the token field")
+            field.send_keys("not a token")
+            ann.find_element(By.ID, "signin-go").click()
+            wait(ann, lambda: "not a token" in ann.find_element(By.ID, "signin-error").text, "a garbage token refused")
+            field.clear()
+            field.send_keys(hs256({"sub": "zoe", "exp": int(time.time()) + 600}, secret))
+            ann.find_element(By.ID, "signin-go").click()
+            wait(ann, lambda: ann.find_element(By.ID, "me").text == "zoe", "zoe signed in by token")
+            open_room(ann, "chat", "secure")
+            send(ann, "signed in with a token")
+            status, stored = http("GET", f"{secured.url}/rooms/chat/secure/messages",
+                          headers={"Authorization": "Bearer " + hs256({"sub": "x", "exp": int(time.time()) + 60}, secret)})
+            assert status == 200 and [(m["user"], m["text"]) for m in stored["messages"]] == [("zoe", "signed in with a token")], stored
+        finally:
+            secured.stop()
+
+        step = "7: the phone's back button"
         bob.find_element(By.CSS_SELECTOR, ".back").click()
         wait(bob, lambda: bob.find_element(By.CSS_SELECTOR, ".side").is_displayed(), "the phone's room list")
         assert not bob.find_element(By.CSS_SELECTOR, ".main").is_displayed(), "the phone hides the chat behind the list"
