@@ -190,6 +190,8 @@ class ChatView {
     this.room.on("receipt", ({ user, seq }) => { this.receipts.set(user, seq); this.tick(); });
     this.room.on("ai", (stream) => this.showStream(stream));
     this.room.on("closed", ({ code, reason }) => this.closed(code, reason));
+    // A refusal not tied to a send (a prompt while the assistant is busy, say).
+    this.room.on("error", (error) => { this.error.textContent = `${error.message} (${error.code})`; });
   }
 
   build() {
@@ -277,13 +279,19 @@ class ChatView {
   submit() {
     const text = this.text.value.trim();
     if (!text) return;
-    this.text.value = "";
     this.error.textContent = "";
-    if (this.isAI && $("#composer-ask", this.element)?.checked && this.room.state === "open") {
-      // A prompt is stored as a message like any other, then answered.
-      this.room.sendFrame({ type: "ai.prompt", id: `p-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`, text });
+    if (this.isAI && $("#composer-ask", this.element)?.checked) {
+      // A prompt is stored as a message like any other, then answered. Unlike `send` it has no
+      // outbox: it goes only while connected.
+      const id = `p-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+      if (!this.room.sendFrame({ type: "ai.prompt", id, text })) {
+        this.error.textContent = "Not connected: ask again once the room is back.";
+        return;
+      }
+      this.text.value = "";
       return;
     }
+    this.text.value = "";
     const id = `w-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     const element = h("li", { class: "msg mine pending", "data-id": id },
       h("span", { class: "who" }, this.session.user), h("span", { class: "text" }, text),
@@ -418,7 +426,7 @@ class App {
           this.notice.textContent = `${error.message} (${error.code})`;
         }
       },
-    }, h("input", { id: "direct-user", placeholder: "message someone: their name", "aria-label": "user to message" }),
+    }, h("input", { id: "direct-user", placeholder: "someone's name", "aria-label": "user to message" }),
     h("button", { id: "direct-go", type: "submit" }, "Message"));
     const openForm = open.length && h("form", {
       id: "open", class: "start",
