@@ -45,7 +45,7 @@ extension ChatRoom {
     func owePushes(for message: ChatMessage, members: [Member], context: isolated RoomContext) throws {
         guard let push = context.services[PushService.self] else { return }
         let connected = Set(context.connections.map(\.user))
-        let due = message.ts + Self.milliseconds(push.delay)
+        let due = message.ts + push.delay.milliseconds
         var owed = false
         for member in members where member.user != message.user && !connected.contains(member.user) {
             owed = true
@@ -181,9 +181,5 @@ extension ChatRoom {
     func pushesOwed(context: isolated RoomContext) throws -> Bool {
         try context.storage.fetchOne(
             "SELECT 1 FROM push_state WHERE due_at IS NOT NULL UNION ALL SELECT 1 FROM push_deliveries LIMIT 1") != nil
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -17,8 +17,9 @@ public enum ScheduleTime: Sendable, Equatable {
 }
 
 extension Duration {
-    /// The duration in whole milliseconds (rounded down).
-    var milliseconds: Int64 {
+    /// The duration in whole milliseconds (rounded down): what schedules, timestamps and the
+    /// protocol count in.
+    public var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -61,8 +61,7 @@ final class TokenVerifier: Sendable {
         }
         issuer = configuration.issuer
         audience = configuration.audience
-        leewayMilliseconds = Int64(configuration.leeway.components.seconds) * 1000
-            + Int64(configuration.leeway.components.attoseconds / 1_000_000_000_000_000)
+        leewayMilliseconds = configuration.leeway.milliseconds
     }
 
     /// Reads a JSON Web Key Set: every key needs a `kid`, and is of a family the server accepts.

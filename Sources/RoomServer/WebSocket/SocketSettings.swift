@@ -38,7 +38,7 @@ final class SocketSettings: Sendable {
         self.closeTimeout = closeTimeout
         self.closeDrainTimeout = closeDrainTimeout
         self.stompConnectTimeout = stompConnectTimeout
-        self.stompHeartBeatMilliseconds = Int(stompHeartBeat.components.seconds * 1000 + stompHeartBeat.components.attoseconds / 1_000_000_000_000_000)
+        self.stompHeartBeatMilliseconds = Int(stompHeartBeat.milliseconds)
         self.logger = logger
     }
 }

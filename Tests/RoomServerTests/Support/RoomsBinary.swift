@@ -39,6 +39,25 @@ enum RoomsBinary {
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
         timeout: Duration = .seconds(120)
     ) async throws -> (status: Int32, output: String) {
+        // One outside program at a time: each (a browser, Node, a Python client, with the servers
+        // they start) loads the machine's two cores, and three at once beside the in-process tests
+        // made those tests' timeouts expire.
+        await programs.acquire()
+        do {
+            let result = try await runAlone(executable, arguments, environment: environment, timeout: timeout)
+            await programs.release()
+            return result
+        } catch {
+            await programs.release()
+            throw error
+        }
+    }
+
+    private static let programs = ProgramGate()
+
+    private static func runAlone(
+        _ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration
+    ) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -50,7 +69,14 @@ enum RoomsBinary {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let reader = Task { output.fileHandleForReading.readDataToEndOfFile() }
+        // Read on a Dispatch thread: a blocking read in a Task would hold one of the cooperative
+        // pool's threads (two on a 2-core machine) for the program's whole run, and two such
+        // programs at once (the Node and browser tests) would stall every other test.
+        let reader = Task {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: output.fileHandleForReading.readDataToEndOfFile()) }
+            }
+        }
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {
@@ -62,5 +88,27 @@ enum RoomsBinary {
             try await Task.sleep(for: .milliseconds(20))
         }
         return (process.terminationStatus, String(decoding: await reader.value, as: UTF8.self))
+    }
+}
+
+/// A first-come, first-served lock that waits without holding a thread.
+actor ProgramGate {
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            busy = false
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }
