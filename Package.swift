@@ -9,7 +9,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "DurableRooms",
-    platforms: [.macOS(.v15)],
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18)],
     products: [
         .executable(name: "rooms", targets: ["rooms"]),
         .library(name: "RoomRuntime", targets: ["RoomRuntime"]),
@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ExampleRooms", targets: ["ExampleRooms"]),
         .library(name: "AIRooms", targets: ["AIRooms"]),
         .library(name: "RoomTesting", targets: ["RoomTesting"]),
+        .library(name: "RoomsClient", targets: ["RoomsClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -150,6 +151,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Swift client library (issue 14): a room kept connected over WebSocket, on swift-nio,
+        // Hummingbird's WebSocket client and AsyncHTTPClient; docs/CLIENTS.md describes it.
+        .target(
+            name: "RoomsClient",
+            dependencies: [
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "WSCore", package: "swift-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "rooms",
             dependencies: [
@@ -214,8 +231,11 @@ let package = Package(
                 "ChatRooms",
                 "ExampleRooms",
                 "AIRooms",
+                "RoomsClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
