@@ -95,6 +95,8 @@ export class RoomClient {
   readonly lastSeq: number | null;
   readonly epoch: string | null;
   readonly presence: Present[];
+  /** How many users are online (from `presence` frames' `users`; right in rooms over their presenceLimit too). */
+  readonly online: number;
   readonly receipts: Map<string, number>;
   readonly streams: Map<string, AnswerStream>;
   readonly inbox: Map<string, Record<string, unknown>>;

@@ -1,4 +1,4 @@
-// DurableRooms client for browsers and Node 18+: one ES module, no dependencies, no build step.
+// DurableRooms client for browsers and Node 20+: one ES module, no dependencies, no build step.
 // docs/CLIENTS.md describes the API and its guarantees; docs/PROTOCOL.md the frames it speaks.
 
 /**
@@ -68,8 +68,10 @@ export class RoomClient {
     this.epoch = options.epoch ?? null;
     /** @type {ConnectionState} */
     this.state = "connecting";
-    /** @type {Present[]} */
+    /** @type {Present[]} who is online (while the room is over its presenceLimit: as of the last sync) */
     this.presence = [];
+    /** How many users are online: from `presence` frames' `users`, so right in big rooms too. */
+    this.online = 0;
     /** @type {Map<string, number>} each user's read cursor, from `receipt` frames */
     this.receipts = new Map();
     /** @type {Map<string, AnswerStream>} AI answers by stream */
@@ -217,7 +219,8 @@ export class RoomClient {
   finish(code, reason) {
     this.stopped = true;
     this.setState("closed");
-    for (const pending of this.outbox.values()) pending.reject(new RoomsError(reason || "closed", `closed with ${code}`));
+    const why = `the connection closed for good with ${code}${reason ? ` (${reason})` : ""}`;
+    for (const pending of this.outbox.values()) pending.reject(new RoomsError("closed", why));
     this.outbox.clear();
     this.emit("closed", { code, reason });
     this.cleanup();
@@ -244,28 +247,27 @@ export class RoomClient {
 
   // MARK: - Heartbeat
 
+  /** A `ping` every `pingInterval`; a `pong` must come within `pongTimeout` of it. */
   startPinging() {
     this.stopPinging();
     this.pinger = setInterval(() => {
-      if (!this.socket) return;
-      if (this.pingSentAt && Date.now() - this.pingSentAt > this.options.pongTimeout) {
+      if (!this.socket || this.pongDeadline) return;
+      this.transmit({ type: "ping", id: `ping-${++this.counter}` });
+      this.pongDeadline = setTimeout(() => {
         // No answer: the link is dead even if the socket does not know it yet.
         const socket = this.socket;
+        if (!socket) return;
         this.closed(socket, 4000, "ping_timeout");
         try { socket.close(4000, "ping_timeout"); } catch {}
-        return;
-      }
-      if (!this.pingSentAt) {
-        this.pingSentAt = Date.now();
-        this.transmit({ type: "ping", id: `ping-${++this.counter}` });
-      }
-    }, Math.min(this.options.pingInterval, this.options.pongTimeout / 2));
+      }, this.options.pongTimeout);
+    }, this.options.pingInterval);
   }
 
   stopPinging() {
     clearInterval(this.pinger);
+    clearTimeout(this.pongDeadline);
     this.pinger = null;
-    this.pingSentAt = 0;
+    this.pongDeadline = null;
   }
 
   // MARK: - Frames from the server
@@ -274,7 +276,10 @@ export class RoomClient {
     if (socket !== this.socket || typeof data !== "string") return;
     let frame;
     try { frame = JSON.parse(data); } catch { return; }
-    if (this.pingSentAt && frame.type === "pong") this.pingSentAt = 0;
+    if (frame.type === "pong") {
+      clearTimeout(this.pongDeadline);
+      this.pongDeadline = null;
+    }
     this.emit("frame", frame);
     switch (frame.type) {
       case "welcome": return this.welcomed_(frame);
@@ -299,6 +304,7 @@ export class RoomClient {
     this.openedAt = Date.now();
     this.startPinging();
     this.presence = Array.isArray(frame.present) ? frame.present.slice() : [];
+    this.online = this.presence.length;
     if (this.isInbox) {
       this.setState("open");
       this.emit("welcome", frame);
@@ -391,16 +397,17 @@ export class RoomClient {
     this.emit("error", new RoomsError(error.code, error.message));
   }
 
+  /** Presence is per user: `join` is a user's first connection, `leave` their last; `count`
+   * (a room over its `presenceLimit`) carries only how many are online. */
   presenceChanged(frame) {
     if (frame.event === "join") {
-      const present = this.presence.find((entry) => entry.user === frame.user);
-      if (present) present.connections = frame.connections;
-      else this.presence.push({ user: frame.user, connections: 1 });
+      if (!this.presence.some((entry) => entry.user === frame.user)) this.presence.push({ user: frame.user, connections: 1 });
     } else if (frame.event === "leave") {
       this.presence = this.presence.filter((entry) => entry.user !== frame.user);
     } else if (frame.event === "sync" && Array.isArray(frame.present)) {
       this.presence = frame.present.slice();
     }
+    this.online = typeof frame.users === "number" ? frame.users : this.presence.length;
     this.emit("presence", this.presence);
   }
 

@@ -138,11 +138,33 @@ describe("the JavaScript client against rooms serve", () => {
     for (const send of waiting) await assert.rejects(send, (error) => error.code === "closed");
   });
 
+  test("a link gone silent is noticed by the heartbeat: no pong in time, the client reconnects and goes on", async () => {
+    const proxy = await proxyTo(server.port);
+    const room = `silent-${Date.now()}`;
+    const client = watched(`ws://127.0.0.1:${proxy.port}/rooms/chat/${room}/ws?user=ann`, { after: 0, pingInterval: 300, pongTimeout: 400 });
+    await client.client.send("before");
+    await sleep(1000); // pings answered in time: the connection stays
+    assert.equal(client.client.state, "open");
+    assert.deepEqual(client.seen.states.filter((state) => state === "waiting"), [], "no reconnect while pongs come");
+    proxy.freeze();
+    await eventually("the dead link noticed", () => client.seen.states.includes("waiting"));
+    assert.equal(proxy.cuts, 0, "nothing closed the socket: only the missing pong told");
+    const ack = await client.client.send("after");
+    assert.equal(ack.seq, 2);
+    await eventually("the message itself", () => client.seen.messages.length >= 2);
+    assertOrderedOnce(client.seen.messages, 2, "ann");
+  });
+
   test("presence, receipts and typing as live state; an AI answer streams into every client; the inbox is a live list", async () => {
     const room = `live-${Date.now()}`;
     const ann = watched(`ws://127.0.0.1:${server.port}/rooms/chat/${room}/ws?user=ann`);
     const bob = watched(`ws://127.0.0.1:${server.port}/rooms/chat/${room}/ws?user=bob`);
     await eventually("both present", () => ann.client.presence.length === 2 && bob.client.presence.length === 2);
+    // One connection each: a `join` frame's `connections` is the room's total, not the user's.
+    for (const client of [ann.client, bob.client]) {
+      assert.deepEqual(client.presence.map((p) => [p.user, p.connections]).sort(), [["ann", 1], ["bob", 1]]);
+      assert.equal(client.online, 2);
+    }
     const typed = [];
     bob.client.on("typing", (frame) => typed.push(frame.user));
     ann.client.typing();

@@ -137,6 +137,15 @@ export class Proxy {
     this.sockets.clear();
   }
 
+  /** Stops forwarding on every open connection without closing it: a link gone silent, which
+   * neither end notices until a heartbeat goes unanswered. New connections work. */
+  freeze() {
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+  }
+
   async stop() {
     this.cut();
     if (!this.server.listening) return;
