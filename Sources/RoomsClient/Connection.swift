@@ -38,10 +38,12 @@ final class Connection: Sendable {
                     inbound, outbound, _ in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
+                            // However reading ends (a close frame, a reset link), the writing
+                            // loop below must end too, or the connection would never report.
+                            defer { commands.finish() }
                             for try await message in inbound.messages(maxSize: maxFrameSize) {
                                 if case .text(let text) = message { await received(text) }
                             }
-                            commands.finish()
                         }
                         writing: for await command in commandStream {
                             switch command {
