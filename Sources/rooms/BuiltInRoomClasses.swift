@@ -11,6 +11,7 @@ enum BuiltInRoomClasses {
         classes.register(RelayRoom.self)
         classes.register(CounterRoom.self)
         classes.register(GameRoom.self)
+        classes.register(DocumentRoom.self)
         classes.register(AIChatRoom.self)
         classes.register(InboxRoom.self)
         return classes

@@ -136,7 +136,7 @@ struct StompGarbageTests {
     func fuzz() async throws {
         let server = try await Self.start()
         defer { Task { try? await server.stopAndRemove() } }
-        var random = SeededGenerator(seed: 20_261_130)
+        var random = SeededRandom(seed: 20_261_130)
         let valid = [
             Self.raw("SEND", ["destination:/topic/rooms/chat/fz", "content-type:application/json", "receipt:1"], #"{"text":"hi","id":"a"}"#),
             Self.raw("SUBSCRIBE", ["destination:/topic/rooms/chat/fz", "id:s", "ack:client", "x-after:0"]),
@@ -173,20 +173,5 @@ struct StompGarbageTests {
         }
         #expect(server.dataFiles().filter { $0.hasPrefix("rooms/") }.isEmpty, "nothing was stored")
         try await Self.expectServing(server)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so that a failing fuzz round can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

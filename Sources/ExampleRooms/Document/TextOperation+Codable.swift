@@ -1,0 +1,43 @@
+public import RoomRuntime
+
+extension TextOperation: Codable {
+    /// Decodes `[{"retain": N}, {"insert": "text"}, {"delete": N}, ...]`: each component an object
+    /// with exactly one of the three keys, counts of at least 1, inserted text not empty.
+    public init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        self.init()
+        while !container.isAtEnd {
+            let component = try container.decode(WireComponent.self)
+            switch (component.retain, component.insert, component.delete) {
+            case (let count?, nil, nil) where count > 0: retain(count)
+            case (nil, let text?, nil) where !text.isEmpty: insert(text)
+            case (nil, nil, let count?) where count > 0: delete(count)
+            default:
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription:
+                        "each component is one of {\"retain\": N}, {\"insert\": \"text\"}, {\"delete\": N} with N >= 1 and the text not empty"
+                )
+            }
+        }
+    }
+
+    /// Encodes the components without a trailing retain.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        for component in trimmed {
+            switch component {
+            case .retain(let count): try container.encode(WireComponent(retain: count))
+            case .insert(let text): try container.encode(WireComponent(insert: text))
+            case .delete(let count): try container.encode(WireComponent(delete: count))
+            }
+        }
+    }
+
+    /// One component as JSON: exactly one of the keys is set.
+    private struct WireComponent: Codable {
+        var retain: Int?
+        var insert: String?
+        var delete: Int?
+    }
+}
