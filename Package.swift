@@ -183,6 +183,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The README's Swift client example (`swift run rooms-hello`).
+        .executableTarget(
+            name: "rooms-hello",
+            dependencies: ["RoomsClient"],
+            path: "examples/swift/rooms-hello",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RoomRuntimeTests",
             dependencies: [
