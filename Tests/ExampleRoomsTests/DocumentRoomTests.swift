@@ -51,6 +51,11 @@ struct DocumentRoomTests {
         await rooms.stopAndRemove()
     }
 
+    /// The `id` of an op frame written by ``op(_:base:_:)``.
+    static func opID(_ frame: String) -> String? {
+        frame.range(of: #""id": "([^"]*)""#, options: .regularExpression).map { String(frame[$0].dropFirst(7).dropLast()) }
+    }
+
     @Test("refused operations: an error code each, and nothing stored (the version and the file's log stay)")
     func refusals() async throws {
         let rooms = try TestRuntime(DocumentRoom.self, options: ["maxDocumentBytes": 16, "maxOperationBytes": 200])
@@ -75,6 +80,7 @@ struct DocumentRoomTests {
             await ann.send(frame)
             let error = try await ann.waitFor(index + 1, ofType: "error")[index]
             #expect(error["code"] as? String == code, "\(frame)")
+            if frame.contains(#""id": "x"#) { #expect(error["id"] as? String == Self.opID(frame), "the error names the op") }
         }
         #expect(try await Self.text(rooms, "r") == (1, "a😀b"))
         await rooms.stopAndRemove()
@@ -118,6 +124,25 @@ struct DocumentRoomTests {
         await after.send(Self.op("e12", base: 12, #"[{"retain": 12}, {"insert": "X"}]"#))
         #expect(try await after.waitFor(ofType: "op.ack")[0]["version"] as? Int == 13)
         #expect(after.frames(ofType: "doc").isEmpty)
+        await rooms.stopAndRemove()
+    }
+
+    @Test("after a restart the log reads back whole: the text is rebuilt, and an edit on an old base is transformed against it")
+    func restartWithLog() async throws {
+        var rooms = try TestRuntime(DocumentRoom.self)
+        let ann = try rooms.connect("w", user: "ann")
+        await ann.send(Self.op("1", base: 0, #"[{"insert": "world"}]"#))
+        await ann.send(Self.op("2", base: 1, #"[{"insert": "hello "}]"#))  // the trailing retain left out
+        await ann.send(Self.op("3", base: 2, #"[{"retain": 5}, {"insert": ","}]"#))
+        _ = try await ann.waitFor(3, ofType: "op.ack")
+        rooms = try await rooms.restart()
+        #expect(try await Self.text(rooms, "w") == (3, "hello, world"))
+        // Made on version 1 ("world"): transformed against versions 2 and 3 as read back.
+        let bob = try rooms.connect("w", user: "bob")
+        await bob.send(Self.op("4", base: 1, #"[{"retain": 5}, {"insert": "!"}]"#))
+        #expect(try await bob.waitFor(ofType: "op.ack")[0]["version"] as? Int == 4)
+        #expect(try await Self.text(rooms, "w") == (4, "hello, world!"))
+        #expect(try await Self.text(rooms, "w", version: 2) == (2, "hello world"))
         await rooms.stopAndRemove()
     }
 

@@ -112,3 +112,53 @@ export class RoomClient {
 
 /** Connects to a room (`ws://host/rooms/{kind}/{id}/ws?user=NAME`) or to `/inbox/ws` and keeps it connected. */
 export function connect(url: string, options?: RoomClientOptions): RoomClient;
+
+/** One component of a text operation: positions count UTF-16 code units. */
+export type TextComponent = { retain: number } | { insert: string } | { delete: number };
+export type TextOperation = TextComponent[];
+
+/** Operational transformation of plain text, the same as the `doc` room's. */
+export const TextOps: {
+  normalize(components: TextOperation): TextOperation;
+  baseLength(op: TextOperation): number;
+  pad(op: TextOperation, length: number): TextOperation;
+  trim(op: TextOperation): TextOperation;
+  apply(text: string, op: TextOperation): string;
+  /** [a′, b′] such that a then b′ equals b then a′; a's inserts go first at a tie. */
+  transform(a: TextOperation, b: TextOperation): [TextOperation, TextOperation];
+  compose(a: TextOperation, b: TextOperation): TextOperation;
+  transformPosition(position: number, op: TextOperation, afterInserts?: boolean): number;
+  /** An operation turning `from` into `to` (never cutting a surrogate pair). */
+  diff(from: string, to: string): TextOperation;
+};
+
+export interface DocumentEvents extends RoomEvents {
+  /** The text changed: a local edit (`remote: false`), someone else's, or a (re)load (`ops: null`). */
+  change: { text: string; ops: TextOperation | null; remote: boolean; user?: string };
+  /** Other people's selections in `text`. */
+  cursors: Map<string, { anchor: number; head: number }>;
+  /** Whether local edits wait for the room. */
+  pending: boolean;
+}
+
+/** A `doc` room's text kept in step with everyone editing it (docs/CLIENTS.md, "Documents"). */
+export class DocumentClient extends RoomClient {
+  /** The text as the app shows it: the room's, with local edits not yet acknowledged. */
+  readonly text: string;
+  /** The room's version this client has seen (null before the first `doc`). */
+  readonly version: number | null;
+  /** Whether the first `doc` has arrived (edits are refused before). */
+  readonly loaded: boolean;
+  readonly pending: boolean;
+  readonly cursors: Map<string, { anchor: number; head: number }>;
+  on<E extends keyof DocumentEvents>(event: E, listener: (value: DocumentEvents[E]) => void): () => void;
+  /** Applies `ops` (on the current text; a trailing retain optional) at once and sends it. */
+  edit(ops: TextOperation): void;
+  replace(from: number, to: number, text: string): void;
+  /** Makes the text `next`, as a text field's `input` event gives it. */
+  setText(next: string): void;
+  setCursor(anchor: number, head?: number): void;
+}
+
+/** Connects to a `doc` room (`ws://host/rooms/{kind}/{id}/ws?user=NAME`) and keeps its text in step. */
+export function connectDocument(url: string, options?: RoomClientOptions): DocumentClient;

@@ -281,6 +281,11 @@ export class RoomClient {
       this.pongDeadline = null;
     }
     this.emit("frame", frame);
+    this.handle(frame);
+  }
+
+  /** Handles one parsed frame from the server (a subclass handles its room's own first). */
+  handle(frame) {
     switch (frame.type) {
       case "welcome": return this.welcomed_(frame);
       case "message": return this.arrived(frame);
@@ -535,6 +540,392 @@ export class RoomClient {
   headers() {
     return this.token ? { Authorization: `Bearer ${this.token}` } : {};
   }
+}
+
+// MARK: - Documents
+
+/**
+ * Operational transformation of plain text, in the shape the `doc` room speaks: an operation is a
+ * list of `{retain: n}`, `{insert: "text"}` and `{delete: n}` walking the whole document; positions
+ * count UTF-16 code units (what JavaScript strings and text fields use). The same functions as the
+ * room's `TextOperation` (Sources/ExampleRooms/Document).
+ */
+export const TextOps = {
+  /** Builds a normalized operation from components (merging neighbours, an insert before a delete). */
+  normalize(components) {
+    const out = [];
+    for (const c of components) {
+      if (c.retain > 0) {
+        const last = out[out.length - 1];
+        if (last?.retain) last.retain += c.retain; else out.push({ retain: c.retain });
+      } else if (typeof c.insert === "string" && c.insert.length > 0) {
+        const last = out[out.length - 1];
+        if (last?.insert !== undefined) last.insert += c.insert;
+        else if (last?.delete) {
+          const before = out[out.length - 2];
+          if (before?.insert !== undefined) before.insert += c.insert;
+          else out.splice(out.length - 1, 0, { insert: c.insert });
+        } else out.push({ insert: c.insert });
+      } else if (c.delete > 0) {
+        const last = out[out.length - 1];
+        if (last?.delete) last.delete += c.delete; else out.push({ delete: c.delete });
+      }
+    }
+    return out;
+  },
+
+  /** Positions the operation spans (retained and deleted). */
+  baseLength(op) {
+    return op.reduce((n, c) => n + (c.retain ?? 0) + (c.delete ?? 0), 0);
+  },
+
+  /** The operation padded with a retain to span a document of `length`. */
+  pad(op, length) {
+    const missing = length - TextOps.baseLength(op);
+    return missing > 0 ? TextOps.normalize([...op, { retain: missing }]) : op;
+  },
+
+  /** The operation without a trailing retain (what goes on the wire). */
+  trim(op) {
+    return op.length && op[op.length - 1].retain ? op.slice(0, -1) : op;
+  },
+
+  /** Applies `op` to `text` (a trailing retain may be missing). */
+  apply(text, op) {
+    let out = "";
+    let at = 0;
+    for (const c of op) {
+      if (c.retain) { out += text.slice(at, at + c.retain); at += c.retain; }
+      else if (c.insert !== undefined) out += c.insert;
+      else { at += c.delete; }
+    }
+    if (at > text.length) throw new RoomsError("invalid_operation", `the operation spans ${at} positions; the text has ${text.length}`);
+    return out + text.slice(at);
+  },
+
+  /** Two operations on one text → [a′, b′]: a then b′ equals b then a′; a's inserts go first at a tie. */
+  transform(a, b) {
+    const length = Math.max(TextOps.baseLength(a), TextOps.baseLength(b));
+    const left = TextOps.pad(a, length).map((c) => ({ ...c }));
+    const right = TextOps.pad(b, length).map((c) => ({ ...c }));
+    const aPrime = [];
+    const bPrime = [];
+    let i = 0;
+    let j = 0;
+    while (i < left.length || j < right.length) {
+      const l = left[i];
+      const r = right[j];
+      if (l?.insert !== undefined) { aPrime.push({ insert: l.insert }); bPrime.push({ retain: l.insert.length }); i++; continue; }
+      if (r?.insert !== undefined) { aPrime.push({ retain: r.insert.length }); bPrime.push({ insert: r.insert }); j++; continue; }
+      const ln = l.retain ?? l.delete;
+      const rn = r.retain ?? r.delete;
+      const n = Math.min(ln, rn);
+      if (l.retain && r.retain) { aPrime.push({ retain: n }); bPrime.push({ retain: n }); }
+      else if (l.delete && r.retain) aPrime.push({ delete: n });
+      else if (l.retain && r.delete) bPrime.push({ delete: n });
+      if (ln === n) i++; else if (l.retain) l.retain -= n; else l.delete -= n;
+      if (rn === n) j++; else if (r.retain) r.retain -= n; else r.delete -= n;
+    }
+    return [TextOps.normalize(aPrime), TextOps.normalize(bPrime)];
+  },
+
+  /** One operation doing `a` then `b` (b applies to a's result). */
+  compose(a, b) {
+    const left = a.map((c) => ({ ...c }));
+    const right = b.map((c) => ({ ...c }));
+    const out = [];
+    let i = 0;
+    let j = 0;
+    for (;;) {
+      const l = left[i];
+      const r = right[j];
+      if (!l && !r) break;
+      if (l?.delete) { out.push({ delete: l.delete }); i++; continue; }
+      if (r?.insert !== undefined) { out.push({ insert: r.insert }); j++; continue; }
+      if (!l) { out.push({ ...r }); j++; continue; }   // b runs past a's end: implicit retain
+      if (!r) { out.push({ ...l }); i++; continue; }
+      const ln = l.retain ?? l.insert.length;
+      const rn = r.retain ?? r.delete;
+      const n = Math.min(ln, rn);
+      if (l.retain && r.retain) out.push({ retain: n });
+      else if (l.retain && r.delete) out.push({ delete: n });
+      else if (l.insert !== undefined && r.retain) out.push({ insert: l.insert.slice(0, n) });
+      // an insert then deleted: nothing
+      if (ln === n) i++; else if (l.retain) l.retain -= n; else l.insert = l.insert.slice(n);
+      if (rn === n) j++; else if (r.retain) r.retain -= n; else r.delete -= n;
+    }
+    return TextOps.normalize(out);
+  },
+
+  /** Where `position` moves when `op` applies (after an insert at that very place if `afterInserts`). */
+  transformPosition(position, op, afterInserts = true) {
+    let moved = position;
+    let walked = 0;
+    for (const c of op) {
+      if (walked > position) break;
+      if (c.retain) walked += c.retain;
+      else if (c.insert !== undefined) { if (walked < position || afterInserts) moved += c.insert.length; }
+      else { moved -= Math.min(c.delete, position - walked); walked += c.delete; }
+    }
+    return moved;
+  },
+
+  /** An operation turning `from` into `to`: the common start and end kept, the middle replaced
+   * (never cutting a surrogate pair). What a text field's `input` event needs. */
+  diff(from, to) {
+    let start = 0;
+    const max = Math.min(from.length, to.length);
+    while (start < max && from.charCodeAt(start) === to.charCodeAt(start)) start++;
+    if (start > 0 && isLead(from.charCodeAt(start - 1)) && start < max + 1) start--;
+    let end = 0;
+    while (end < max - start && from.charCodeAt(from.length - 1 - end) === to.charCodeAt(to.length - 1 - end)) end++;
+    if (end > 0 && isTrail(from.charCodeAt(from.length - end))) end--;
+    return TextOps.normalize([
+      { retain: start }, { delete: from.length - start - end }, { insert: to.slice(start, to.length - end) }, { retain: end },
+    ]);
+  },
+};
+
+const isLead = (unit) => unit >= 0xd800 && unit < 0xdc00;
+const isTrail = (unit) => unit >= 0xdc00 && unit < 0xe000;
+
+/**
+ * A `doc` room's text, kept in step with everyone editing it: local edits apply at once and go to
+ * the room one at a time (the classic OT client: synchronized, awaiting confirm, awaiting with a
+ * buffer); the room's operations are transformed against the ones not yet acknowledged. Across
+ * reconnects it resumes from its version, resends what was not acknowledged with the same id, and
+ * loses no edit.
+ */
+export class DocumentClient extends RoomClient {
+  constructor(url, options = {}) {
+    super(url, options);
+    /** The text as the app shows it: the room's, with the local edits not yet acknowledged. */
+    this.text = "";
+    /** The room's version this client has seen (null before the first `doc`). */
+    this.version = null;
+    /** The room's text at `version`. */
+    this.serverText = "";
+    /** The edit sent and not yet acknowledged: {id, ops, base}. */
+    this.outstanding = null;
+    /** Local edits made while one waits: one composed operation. */
+    this.buffer = null;
+    /** Other people's selections in `text`: Map user → {anchor, head}. */
+    this.cursors = new Map();
+    this.localCursor = null;
+    this.loaded = false;
+  }
+
+  /** Whether local edits wait for the room. */
+  get pending() {
+    return this.outstanding !== null || this.buffer !== null;
+  }
+
+  // MARK: Editing
+
+  /** Applies a local edit (`ops` on the current `text`, a trailing retain optional) and sends it. */
+  edit(ops) {
+    if (this.stopped) throw new RoomsError("closed", "the client is closed");
+    if (!this.loaded) throw new RoomsError("not_loaded", "wait for the document (the `change` event) before editing");
+    const op = TextOps.pad(TextOps.normalize(ops), this.text.length);
+    if (TextOps.baseLength(op) !== this.text.length) throw new RoomsError("invalid_operation", "the edit spans more than the text");
+    this.text = TextOps.apply(this.text, op);
+    this.moveCursors(op);
+    if (this.outstanding === null) this.submit(op);
+    else this.buffer = this.buffer ? TextOps.compose(this.buffer, op) : op;
+    this.emit("change", { text: this.text, ops: op, remote: false });
+  }
+
+  /** Replaces `from..<to` (UTF-16 positions) with `text`. */
+  replace(from, to, text) {
+    this.edit([{ retain: from }, { delete: to - from }, { insert: text }]);
+  }
+
+  /** Makes the text `next` (what a text field holds after an `input` event). */
+  setText(next) {
+    if (next !== this.text) this.edit(TextOps.diff(this.text, next));
+  }
+
+  /** Shares the local selection; sent when no edit waits (else after the acknowledgement). */
+  setCursor(anchor, head = anchor) {
+    this.localCursor = { anchor, head };
+    this.sendCursor();
+  }
+
+  sendCursor() {
+    if (!this.localCursor || this.pending || this.version === null) return;
+    this.transmit({ type: "cursor", ...this.localCursor, version: this.version });
+  }
+
+  submit(op) {
+    this.outstanding = { id: `d-${Date.now().toString(36)}-${Math.floor(this.options.random() * 2 ** 32).toString(36)}-${++this.counter}`, ops: op, base: this.version };
+    this.transmit({ type: "op", id: this.outstanding.id, base: this.version, ops: TextOps.trim(op) });
+    this.emit("pending", true);
+  }
+
+  // MARK: Frames
+
+  welcomed_(frame) {
+    this.welcomed = true;
+    this.openedAt = Date.now();
+    this.startPinging();
+    const recreated = this.epoch !== null && frame.epoch !== this.epoch;
+    this.epoch = frame.epoch;
+    this.me = frame.user;
+    this.emit("welcome", frame);
+    if (recreated) {
+      // The room was deleted and made again: what was edited before is gone with it.
+      this.outstanding = null;
+      this.buffer = null;
+      this.version = null;
+      this.lastSeq = null;
+      this.emit("reset", frame);
+    }
+    this.cursors.clear();
+    if (frame.recovered) {
+      // The missed operations follow; the room transforms a resent edit against them too.
+      this.setState("open");
+      if (this.outstanding) this.transmit({ type: "op", id: this.outstanding.id, base: this.version, ops: TextOps.trim(this.outstanding.ops) });
+    } else {
+      this.setState("syncing");
+    }
+  }
+
+  handle(frame) {
+    switch (frame.type) {
+      case "doc": return this.loadedDocument(frame);
+      case "op": return this.remote(frame);
+      case "op.ack": return this.acknowledged_(frame.id, frame.version);
+      case "cursor":
+        if (frame.user === this.me || typeof frame.anchor !== "number") return;
+        this.cursors.set(frame.user, this.throughPending({ anchor: frame.anchor, head: frame.head }));
+        return this.emit("cursors", this.cursors);
+      case "cursor.leave":
+        this.cursors.delete(frame.user);
+        return this.emit("cursors", this.cursors);
+      case "error":
+        if (this.outstanding && frame.id === this.outstanding.id) return this.refusedEdit(frame);
+        return super.handle(frame);
+      default: return super.handle(frame);
+    }
+  }
+
+  /** The whole text: a first load, or a reconnect the log no longer covers. */
+  loadedDocument(frame) {
+    if (this.pending && this.loaded) {
+      // Offline longer than the room keeps its log: learn whether the edit in flight was stored
+      // (its id answers), then merge what is left into the room's text.
+      this.reloaded = frame;
+      this.transmit({ type: "op", id: this.outstanding.id, base: this.outstanding.base, ops: TextOps.trim(this.outstanding.ops) });
+      return;
+    }
+    this.outstanding = null;
+    this.buffer = null;
+    this.accept(frame.version, frame.text, frame.text);
+  }
+
+  /** Settles a reload: `stored` says whether the edit in flight made it before. */
+  merge(stored) {
+    const frame = this.reloaded;
+    this.reloaded = null;
+    let ours = stored ? this.buffer : this.buffer ? TextOps.compose(this.outstanding.ops, this.buffer) : this.outstanding.ops;
+    const base = stored ? TextOps.apply(this.serverText, this.outstanding.ops) : this.serverText;
+    this.outstanding = null;
+    this.buffer = null;
+    let text = frame.text;
+    if (ours) {
+      const theirs = TextOps.diff(base, frame.text);
+      ours = TextOps.transform(TextOps.pad(ours, base.length), theirs)[0];
+      text = TextOps.apply(frame.text, ours);
+    }
+    this.accept(frame.version, frame.text, text);
+    if (ours && ours.some((c) => c.retain === undefined)) this.submit(ours);
+  }
+
+  accept(version, serverText, text) {
+    this.version = version;
+    this.lastSeq = version;
+    this.serverText = serverText;
+    const change = text !== this.text || !this.loaded;
+    this.text = text;
+    this.loaded = true;
+    this.setState("open");
+    if (change) this.emit("change", { text: this.text, ops: null, remote: true });
+    this.sendCursor();
+  }
+
+  /** Someone else's operation (or, in a resume, possibly our own in flight: its id says so). */
+  remote(frame) {
+    if (!this.loaded || typeof frame.version !== "number" || frame.version <= this.version) return;
+    if (this.outstanding && frame.id === this.outstanding.id) return this.acknowledged_(frame.id, frame.version);
+    const op = TextOps.pad(frame.ops, this.serverText.length);
+    this.serverText = TextOps.apply(this.serverText, op);
+    this.version = frame.version;
+    this.lastSeq = frame.version;
+    let theirs = op;
+    if (this.outstanding) {
+      [this.outstanding.ops, theirs] = TextOps.transform(this.outstanding.ops, theirs);
+      this.outstanding.base = frame.version;
+    }
+    if (this.buffer) [this.buffer, theirs] = TextOps.transform(this.buffer, theirs);
+    this.text = TextOps.apply(this.text, theirs);
+    this.moveCursors(theirs);
+    this.emit("change", { text: this.text, ops: theirs, remote: true, user: frame.user });
+  }
+
+  acknowledged_(id, version) {
+    if (!this.outstanding || id !== this.outstanding.id) return;
+    if (this.reloaded) return this.merge(true);
+    this.serverText = TextOps.apply(this.serverText, this.outstanding.ops);
+    this.version = version;
+    this.lastSeq = version;
+    this.outstanding = null;
+    if (this.buffer) {
+      const next = this.buffer;
+      this.buffer = null;
+      this.submit(next);
+    } else {
+      this.emit("pending", false);
+      this.sendCursor();
+    }
+  }
+
+  refusedEdit(frame) {
+    // Answering a resend after a reload: not stored before (its base is gone), so merge it.
+    if (this.reloaded) return this.merge(false);
+    // The room refused the edit (too large, say): drop it and what was built on it, and take the
+    // room's text again.
+    const error = new RoomsError(frame.code, frame.message);
+    this.outstanding = null;
+    this.buffer = null;
+    this.text = this.serverText;
+    this.emit("change", { text: this.text, ops: null, remote: true });
+    this.emit("error", error);
+  }
+
+  /** A remote selection (at the room's version) moved into `text` through the waiting edits. */
+  throughPending(cursor) {
+    let { anchor, head } = cursor;
+    for (const op of [this.outstanding?.ops, this.buffer]) {
+      if (!op) continue;
+      anchor = TextOps.transformPosition(anchor, op, false);
+      head = TextOps.transformPosition(head, op, false);
+    }
+    return { anchor, head };
+  }
+
+  moveCursors(op) {
+    for (const [user, cursor] of this.cursors) {
+      this.cursors.set(user, { anchor: TextOps.transformPosition(cursor.anchor, op, false), head: TextOps.transformPosition(cursor.head, op, false) });
+    }
+  }
+}
+
+/**
+ * Connects to a `doc` room and keeps its text in step (see `DocumentClient`).
+ * @param {string} url `ws[s]://HOST/rooms/{kind}/{id}/ws`
+ */
+export function connectDocument(url, options) {
+  return new DocumentClient(url, options).start();
 }
 
 /**

@@ -132,6 +132,9 @@ public final class DocumentRoom: Room {
     public func onMessage(_ message: ClientMessage, from connection: RoomConnection, context: isolated RoomContext)
         async throws
     {
+        // Every error this turn answers names the frame (an `op`'s id), read leniently first so
+        // that even a malformed op's error does.
+        context.currentFrameID = message.frameID
         switch try message.decodeJSON(DocumentCommand.self).type {
         case "op": try receive(message, from: connection, context: context)
         case "cursor": try moveCursor(try message.decodeJSON(CursorFrame.self), from: connection, context: context)
@@ -186,7 +189,7 @@ public final class DocumentRoom: Room {
         try context.storage.execute(
             "INSERT INTO operations (version, id, user, ops, ts) VALUES (?, ?, ?, ?, ?)",
             arguments: [
-                logged.version, logged.id, logged.user, String(decoding: try JSONEncoder().encode(operation), as: UTF8.self),
+                logged.version, logged.id, logged.user, String(decoding: try operation.encodedWhole(), as: UTF8.self),
                 context.now(),
             ])
         try context.storage.execute(

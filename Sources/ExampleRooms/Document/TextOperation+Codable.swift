@@ -1,4 +1,4 @@
-public import RoomRuntime
+public import Foundation
 
 extension TextOperation: Codable {
     /// Decodes `[{"retain": N}, {"insert": "text"}, {"delete": N}, ...]`: each component an object
@@ -32,6 +32,19 @@ extension TextOperation: Codable {
             case .delete(let count): try container.encode(WireComponent(delete: count))
             }
         }
+    }
+
+    /// Every component as JSON, a trailing retain included: how the room stores an operation, so
+    /// that it reads back spanning the document it applied to.
+    public func encodedWhole() throws -> Data {
+        try JSONEncoder().encode(
+            components.map { component in
+                switch component {
+                case .retain(let count): WireComponent(retain: count)
+                case .insert(let text): WireComponent(insert: text)
+                case .delete(let count): WireComponent(delete: count)
+                }
+            })
     }
 
     /// One component as JSON: exactly one of the keys is set.

@@ -59,6 +59,8 @@ export class Server {
         chat: { class: "chat", receiptIntervalMilliseconds: 50 },
         team: { class: "chat", access: "members", inboxDelayMilliseconds: 50 },
         ai: { class: "ai-chat", provider: { type: "local", tokensPerSecond: 200, maxTokens: 20 } },
+        doc: { class: "doc", cursorIntervalMilliseconds: 20 },
+        shortdoc: { class: "doc", snapshotEvery: 10, keepVersions: 10 },
       },
     };
     if (this.jwt) config.auth = { mode: "jwt", secretEnv: "ROOMS_JS_SECRET", leewaySeconds: 0 };
@@ -111,6 +113,7 @@ export class Proxy {
 
   async start() {
     this.server = net.createServer((client) => {
+      if (this.refusing) return client.resetAndDestroy ? client.resetAndDestroy() : client.destroy();
       const upstream = net.connect(this.target, "127.0.0.1");
       this.sockets.add(client);
       this.sockets.add(upstream);
@@ -128,6 +131,12 @@ export class Proxy {
     await new Promise((resolve) => this.server.listen(0, "127.0.0.1", resolve));
     this.port = this.server.address().port;
     return this;
+  }
+
+  /** While true, new connections are reset at once: a network that is down. */
+  refuse(refusing = true) {
+    this.refusing = refusing;
+    if (refusing) this.cut();
   }
 
   /** Resets every connection, as a network that drops does. */
