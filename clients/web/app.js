@@ -1,8 +1,9 @@
 // The DurableRooms web app (docs/CLIENTS.md, "The web app"): sign in, the inbox with unread
-// counts, chat rooms with history, presence, typing and read ticks, direct rooms, and AI rooms
-// whose answers stream in. Plain DOM on top of the JavaScript client (rooms.js); no build step.
+// counts, chat rooms with history, presence, typing and read ticks, direct rooms, AI rooms whose
+// answers stream in, and documents everyone edits at once. Plain DOM on top of the JavaScript
+// client (rooms.js); no build step.
 
-import { connect, RoomsError } from "/rooms.js";
+import { connect, connectDocument, RoomsError, TextOps } from "/rooms.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const store = {
@@ -85,6 +86,11 @@ class Session {
   /** Kinds whose rooms are chats (the app shows chats, AI rooms included). */
   chatKinds(access) {
     return this.settings.kinds.filter((kind) => ["chat", "ai-chat"].includes(kind.class) && kind.access === access);
+  }
+
+  /** The kinds of class `doc` (documents are open rooms). */
+  docKinds() {
+    return this.settings.kinds.filter((kind) => kind.class === "doc" && kind.access === "open");
   }
 }
 
@@ -392,6 +398,154 @@ class ChatView {
   }
 }
 
+// MARK: - A document view
+
+/** A `doc` room: a text everyone edits at once, the others' cursors, and the stored versions. */
+class DocumentView {
+  constructor(app, kind, id) {
+    this.app = app;
+    this.session = app.session;
+    this.kind = kind;
+    this.id = id;
+    this.key = `${kind}/${id}`;
+    this.path = `/rooms/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`;
+    this.build();
+    this.doc = connectDocument(this.session.socketURL(`${this.path}/ws`), this.session.options());
+    this.doc.on("state", (state) => { this.stateLine.textContent = state; this.stateLine.dataset.state = state; });
+    this.doc.on("change", (change) => this.changed(change));
+    this.doc.on("cursors", () => this.showCursors());
+    this.doc.on("pending", (pending) => { this.element.dataset.pending = String(pending); });
+    this.doc.on("closed", ({ code, reason }) => {
+      this.error.textContent = `The document closed (${code}${reason ? ` ${reason}` : ""}).`;
+      this.text.disabled = true;
+      if (code === 4404 || code === 4403) this.app.list.forget(this.kind, this.id);
+    });
+    this.doc.on("error", (error) => { this.error.textContent = `${error.message} (${error.code})`; });
+    this.onSelection = () => { if (document.activeElement === this.text) this.shareCursor(); };
+    document.addEventListener("selectionchange", this.onSelection);
+  }
+
+  build() {
+    this.title = h("h2", { id: "chat-title" }, this.app.title(this.kind, this.id));
+    this.stateLine = h("span", { id: "state", class: "state" }, "connecting");
+    this.cursorLine = h("p", { id: "doc-cursors", class: "presence" });
+    this.text = h("textarea", {
+      id: "doc-text", class: "doc-text", disabled: true, spellcheck: "false", "aria-label": "the document",
+      oninput: () => this.typed(), onscroll: () => { this.mirror.scrollTop = this.text.scrollTop; },
+      onkeyup: () => this.shareCursor(), onclick: () => this.shareCursor(), onselect: () => this.shareCursor(),
+    });
+    this.mirror = h("div", { class: "doc-mirror", "aria-hidden": "true" });
+    this.versions = h("ol", { id: "doc-versions", class: "doc-versions" });
+    this.reading = h("pre", { id: "doc-reading", class: "doc-reading", hidden: true });
+    this.error = h("p", { id: "chat-error", class: "error", role: "alert" });
+    this.element = h("section", { class: "chat doc", id: "chat", "data-room": this.key },
+      h("header", {},
+        h("button", { class: "back", type: "button", onclick: () => this.app.showList(), "aria-label": "Back to rooms" }, "‹"),
+        h("div", { class: "heading" }, this.title, this.cursorLine),
+        h("button", { id: "doc-versions-button", type: "button", onclick: () => this.toggleVersions() }, "Versions"),
+        this.stateLine),
+      this.error,
+      h("div", { class: "doc-body" }, h("div", { class: "doc-editor" }, this.mirror, this.text), this.versions, this.reading));
+    this.versions.hidden = true;
+  }
+
+  /** The text changed: a remote edit keeps the local selection where it was in the text. */
+  changed({ text, ops, remote }) {
+    this.text.disabled = false;
+    if (remote && this.text.value !== text) {
+      const focused = document.activeElement === this.text;
+      let { selectionStart: start, selectionEnd: end } = this.text;
+      if (ops) {
+        start = TextOps.transformPosition(start, ops, false);
+        end = TextOps.transformPosition(end, ops, false);
+      }
+      this.text.value = text;
+      if (focused) this.text.setSelectionRange(Math.min(start, text.length), Math.min(end, text.length));
+    }
+    this.element.dataset.version = String(this.doc.version);
+    this.showCursors();
+  }
+
+  typed() {
+    try {
+      this.doc.setText(this.text.value);
+      this.shareCursor();
+    } catch (error) {
+      this.error.textContent = `${error.message}`;
+      this.text.value = this.doc.text;
+    }
+  }
+
+  shareCursor() {
+    const { selectionStart: anchor, selectionEnd: head } = this.text;
+    if (this.lastCursor?.anchor === anchor && this.lastCursor?.head === head) return;
+    this.lastCursor = { anchor, head };
+    this.doc.setCursor(anchor, head);
+  }
+
+  /** Draws the others' carets in a mirror of the text behind the text field. */
+  showCursors() {
+    const text = this.doc.text;
+    const carets = [...this.doc.cursors.entries()]
+      .map(([user, cursor]) => ({ user, at: Math.min(cursor.head, text.length) }))
+      .sort((a, b) => a.at - b.at);
+    const parts = [];
+    let from = 0;
+    for (const { user, at } of carets) {
+      parts.push(text.slice(from, at), h("span", { class: "caret", "data-user": user, style: `--hue: ${hue(user)}` }, h("span", { class: "caret-name" }, user)));
+      from = at;
+    }
+    parts.push(text.slice(from), "\n");
+    this.mirror.replaceChildren(...parts);
+    this.mirror.scrollTop = this.text.scrollTop;
+    const users = carets.map((caret) => caret.user);
+    this.cursorLine.textContent = users.length ? `also here: ${users.join(", ")}` : "";
+    this.cursorLine.dataset.users = users.join(",");
+  }
+
+  async toggleVersions() {
+    if (!this.versions.hidden) {
+      this.versions.hidden = true;
+      this.reading.hidden = true;
+      return;
+    }
+    this.versions.hidden = false;
+    try {
+      const { version, snapshots } = await this.session.request("GET", `${this.path}/versions`);
+      const item = (number, label, ts) => h("li", { "data-version": number },
+        h("button", { type: "button", onclick: () => this.read(number) }, label), ts ? h("span", { class: "meta" }, clock(ts)) : null);
+      this.versions.replaceChildren(item(version, `now: version ${version}`),
+        ...snapshots.filter((snapshot) => snapshot.version !== version).map((snapshot) => item(snapshot.version, `version ${snapshot.version}`, snapshot.ts)));
+    } catch (error) {
+      this.error.textContent = `Versions: ${error.message}`;
+    }
+  }
+
+  /** Shows the text as it was at `version`, read-only, beside the live one. */
+  async read(version) {
+    try {
+      const { text } = await this.session.request("GET", `${this.path}/text?version=${version}`);
+      this.reading.textContent = text;
+      this.reading.dataset.version = String(version);
+      this.reading.hidden = false;
+    } catch (error) {
+      this.error.textContent = `Version ${version}: ${error.message}`;
+    }
+  }
+
+  close() {
+    this.doc.close();
+    document.removeEventListener("selectionchange", this.onSelection);
+  }
+}
+
+/** A colour for a user's caret, the same on every screen. */
+function hue(user) {
+  let hash = 0;
+  for (const char of user) hash = (hash * 31 + char.codePointAt(0)) % 360;
+  return hash;
+}
+
 // MARK: - The app
 
 class App {
@@ -408,7 +562,7 @@ class App {
 
   build() {
     const direct = this.session.chatKinds("direct")[0];
-    const open = this.session.chatKinds("open");
+    const open = [...this.session.chatKinds("open"), ...this.session.docKinds()];
     this.notice = h("p", { id: "app-error", class: "error", role: "alert" });
     const directForm = direct && h("form", {
       id: "direct", class: "start",
@@ -455,7 +609,7 @@ class App {
     const [kind, id] = [decodeURIComponent(match[1]), decodeURIComponent(match[2])];
     if (this.chat?.key !== `${kind}/${id}`) {
       this.chat?.close();
-      this.chat = new ChatView(this, kind, id);
+      this.chat = this.session.kind(kind)?.class === "doc" ? new DocumentView(this, kind, id) : new ChatView(this, kind, id);
       this.main.replaceChildren(this.chat.element);
       if (this.session.kind(kind)?.access === "open") this.list.remember(kind, id);
       else this.list.render();

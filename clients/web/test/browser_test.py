@@ -19,9 +19,13 @@ sessions, ann on a desktop-sized window and bob on a phone-sized one (390x844, t
    "Older messages" button) pages in the rest, in order.
 5. An AI room (the `local` provider): ann asks, and the answer streams into both pages (text seen
    growing while it streams), then stays as the stored message, the same on both.
-6. A second server in jwt mode: the sign-in page asks for a token, refuses one that is not a
+6. A document (the `doc` kind): both type into it, with real keys in turns and then at once (a
+   timer in each page inserting at random places); both pages and the server end with the same
+   text, holding every character each typed; ann's caret shows in bob's page; the version list
+   shows the current version, whose text reads back.
+7. A second server in jwt mode: the sign-in page asks for a token, refuses one that is not a
    token, and signs in with a good one as its `sub`, who then chats.
-7. On the phone the list and the chat are shown one at a time, with a back button.
+8. On the phone the list and the chat are shown one at a time, with a back button.
 
 On failure it saves a screenshot and the page's HTML of each session into the screenshot folder
 (default: a new temporary folder) and says where. Prints PASS at the end.
@@ -235,6 +239,7 @@ def main():
         sys.exit(__doc__)
     binary = sys.argv[1]
     shots = sys.argv[2] if len(sys.argv) == 3 else tempfile.mkdtemp(prefix="rooms-browser-")
+    os.makedirs(shots, exist_ok=True)
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "rooms.example.json")) as file:
         example = json.load(file)
     example["kinds"]["ai"]["provider"]["tokensPerSecond"] = 15
@@ -334,7 +339,58 @@ def main():
         assert answer(ann) == answer(bob) and answer(ann)[0], "the same answer in both"
         assert all(answer(ann)[0].startswith(partial) for partial in seen["ann"] | seen["bob"]), "the stream grew into the answer"
 
-        step = "6: signing in with a token (jwt mode)"
+        step = "6: a document both edit at once"
+        open_room(ann, "doc", "notes")
+        open_room(bob, "doc", "notes")
+        areas = {name: driver.find_element(By.ID, "doc-text") for name, driver in (("ann", ann), ("bob", bob))}
+        wait(ann, lambda: all(area.is_enabled() for area in areas.values()), "both documents loaded")
+        for n in range(3):
+            areas["ann"].send_keys(f"ann{n} ")
+            areas["bob"].send_keys(f"bob{n} ")
+        # At once: a timer in each page inserts a letter at a random place every 15 ms, 40 times.
+        burst = """
+            const [letter] = arguments;
+            const area = document.getElementById('doc-text');
+            window.typed = 0;
+            const timer = setInterval(() => {
+              const at = Math.floor(Math.random() * (area.value.length + 1));
+              area.focus();
+              area.setRangeText(letter, at, at, 'end');
+              area.dispatchEvent(new Event('input', { bubbles: true }));
+              if (++window.typed === 40) clearInterval(timer);
+            }, 15);
+        """
+        ann.execute_script(burst, "A")
+        bob.execute_script(burst, "B")
+        document = lambda driver: driver.execute_script(  # noqa: E731
+            "const d = window.app.chat.doc; return [d.text, d.pending, d.version, window.typed];")
+
+        def settled():
+            mine, theirs = document(ann), document(bob)
+            if mine[3] != 40 or theirs[3] != 40 or mine[1] or theirs[1] or mine[2] != theirs[2]:
+                return False
+            status, stored = http("GET", f"{server.url}/rooms/doc/notes/text")
+            return status == 200 and stored["version"] == mine[2] and stored["text"] == mine[0] == theirs[0]
+        wait(ann, settled, "both pages and the server holding the same text")
+        final = document(ann)[0]
+        assert areas["ann"].get_attribute("value") == final and areas["bob"].get_attribute("value") == final, "the text fields show it"
+        assert final.count("A") == 40 and final.count("B") == 40, f"every letter typed at once is there: {final!r}"
+        words = final.replace("A", "").replace("B", "")
+        for n in range(3):
+            assert f"ann{n} " in words and f"bob{n} " in words, f"every word typed in turns is there: {final!r}"
+        areas["ann"].click()
+        wait(bob, lambda: "ann" in bob.find_element(By.ID, "doc-cursors").get_attribute("data-users").split(","), "ann's caret in bob's page")
+        ann.find_element(By.ID, "doc-versions-button").click()
+        version = document(ann)[2]
+        now = wait(ann, lambda: ann.find_element(By.CSS_SELECTOR, f"#doc-versions li[data-version='{version}'] button"), "the version list")
+        now.click()
+        wait(ann, lambda: ann.find_element(By.ID, "doc-reading").text == final.strip() or
+             ann.find_element(By.ID, "doc-reading").get_attribute("textContent") == final, "the current version read back")
+
+        for name, driver in (("ann", ann), ("bob", bob)):
+            driver.save_screenshot(os.path.join(shots, f"{name}-document.png"))
+
+        step = "7: signing in with a token (jwt mode)"
         secret = "browser-test-secret-" + os.urandom(8).hex()
         secured = Server(binary, {"kinds": {"chat": {"class": "chat"}},
                                   "auth": {"mode": "jwt", "secretEnv": "ROOMS_BROWSER_SECRET"}},
@@ -357,7 +413,7 @@ def main():
         finally:
             secured.stop()
 
-        step = "7: the phone's back button"
+        step = "8: the phone's back button"
         bob.find_element(By.CSS_SELECTOR, ".back").click()
         wait(bob, lambda: bob.find_element(By.CSS_SELECTOR, ".side").is_displayed(), "the phone's room list")
         assert not bob.find_element(By.CSS_SELECTOR, ".main").is_displayed(), "the phone hides the chat behind the list"
