@@ -95,6 +95,7 @@ public enum BenchRunner {
             case .fanout: result = try await SocketScenarios.fanout(options, target: target, client: client)
             case .rooms: result = try await SocketScenarios.rooms(options, target: target, client: client)
             case .ai: result = try await SocketScenarios.ai(options, target: target, client: client)
+            case .doc: result = try await SocketScenarios.document(options, target: target, client: client)
             case .ingest: result = try await HTTPScenarios.ingest(options, target: target, client: client)
             case .direct: result = try await HTTPScenarios.direct(options, target: target, client: client)
             case .activation: result = try await HTTPScenarios.activation(options, target: target, client: client)

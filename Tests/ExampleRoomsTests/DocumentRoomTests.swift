@@ -48,6 +48,10 @@ struct DocumentRoomTests {
         #expect(again["version"] as? Int == 3)
         #expect(try await Self.text(rooms, "d") == (3, "Hello world!"))
         #expect(ann.frames(ofType: "op").count == 1, "the resend was not relayed")
+        // Ids are per user: ann's "b1" is an edit of her own, not bob's resent.
+        await ann.send(Self.op("b1", base: 3, #"[{"insert": ">"}]"#))
+        #expect(try await ann.waitFor(3, ofType: "op.ack")[2]["version"] as? Int == 4)
+        #expect(try await Self.text(rooms, "d") == (4, ">Hello world!"))
         await rooms.stopAndRemove()
     }
 

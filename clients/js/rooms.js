@@ -856,7 +856,7 @@ export class DocumentClient extends RoomClient {
   /** Someone else's operation (or, in a resume, possibly our own in flight: its id says so). */
   remote(frame) {
     if (!this.loaded || typeof frame.version !== "number" || frame.version <= this.version) return;
-    if (this.outstanding && frame.id === this.outstanding.id) return this.acknowledged_(frame.id, frame.version);
+    if (this.outstanding && frame.id === this.outstanding.id && frame.user === this.me) return this.acknowledged_(frame.id, frame.version);
     const op = TextOps.pad(frame.ops, this.serverText.length);
     this.serverText = TextOps.apply(this.serverText, op);
     this.version = frame.version;

@@ -10,8 +10,9 @@ public import RoomRuntime
 /// - **Operations.** A client sends `{"type": "op", "id", "base": V, "ops": [...]}`, an edit of the
 ///   document as it was at version `V` (``TextOperation``). The room transforms it against every
 ///   operation committed after `V`, applies it, stores it as the next version, answers the sender
-///   `op.ack` and sends everyone else the transformed `op`. An `id` seen before is acknowledged
-///   again and not applied twice, so a client resends freely after a reconnect.
+///   `op.ack` and sends everyone else the transformed `op`. An `id` the same user sent before is
+///   acknowledged again and not applied twice, so a client resends freely after a reconnect (ids
+///   are per user, as chat's are: nobody can claim another's).
 /// - **Versions are the room's sequence.** Each operation takes ``RoomContext/nextSequence()``, so
 ///   the runtime's resume applies: a client reconnecting with `?after=V&epoch=E` while `V` is in
 ///   the log gets the operations it missed (``replay(after:context:)``); otherwise a `doc` frame
@@ -39,7 +40,8 @@ public final class DocumentRoom: Room {
                     CREATE TABLE operations (
                         version INTEGER PRIMARY KEY, id TEXT NOT NULL, user TEXT NOT NULL, ops TEXT NOT NULL,
                         ts INTEGER NOT NULL) STRICT;
-                    CREATE TABLE operation_ids (id TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT;
+                    CREATE TABLE operation_ids (
+                        user TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (user, id)) STRICT;
                     CREATE INDEX operation_ids_version ON operation_ids (version);
                     CREATE TABLE snapshots (version INTEGER PRIMARY KEY, text TEXT NOT NULL, ts INTEGER NOT NULL) STRICT;
                     """)
@@ -156,7 +158,7 @@ public final class DocumentRoom: Room {
             throw RoomError.badRequest(.invalidField, "'id' must be 1 to 128 bytes")
         }
         if let stored: Int64 = try context.storage.fetchOne(
-            "SELECT version FROM operation_ids WHERE id = ?", arguments: [frame.id])?["version"]
+            "SELECT version FROM operation_ids WHERE user = ? AND id = ?", arguments: [connection.user, frame.id])?["version"]
         {
             context.send(try .json(OperationAck(id: frame.id, version: stored)), to: connection)
             return
@@ -193,7 +195,8 @@ public final class DocumentRoom: Room {
                 context.now(),
             ])
         try context.storage.execute(
-            "INSERT INTO operation_ids (id, version) VALUES (?, ?)", arguments: [logged.id, logged.version])
+            "INSERT INTO operation_ids (user, id, version) VALUES (?, ?, ?)",
+            arguments: [logged.user, logged.id, logged.version])
         if logged.version - snapshotVersion >= Int64(options.snapshotEvery) {
             try storeSnapshot(of: next, at: logged.version, context: context)
         }

@@ -25,6 +25,9 @@ final class LoadSocket: ChannelInboundHandler, RemovableChannelHandler, @uncheck
         case raw
         /// AI rooms: stamps in `ai.delta` texts (from the local provider), `ai.end` acknowledges.
         case ai
+        /// Document rooms: edits (`op`) with stamped inserts, `op.ack` acknowledges; see
+        /// ``DocumentEditor``.
+        case document
     }
 
     let stats: LoopStats
@@ -36,6 +39,8 @@ final class LoadSocket: ChannelInboundHandler, RemovableChannelHandler, @uncheck
     var onText: ((UnsafeRawBufferPointer) -> Void)?
     private(set) var channel: (any Channel)?
     private var sequence = 0
+    /// In document mode, what this connection knows of the document.
+    private(set) var editor = DocumentEditor()
     /// Bytes of a frame not complete yet.
     private var pending: ByteBuffer?
     /// The largest frame accepted; a bigger one is an error (as the decoder's limit was).
@@ -46,6 +51,10 @@ final class LoadSocket: ChannelInboundHandler, RemovableChannelHandler, @uncheck
     private static let errorType = Array(#""type":"error""#.utf8)
     private static let deltaType = Array(#""type":"ai.delta""#.utf8)
     private static let endType = Array(#""type":"ai.end""#.utf8)
+    private static let docType = Array(#""type":"doc""#.utf8)
+    private static let opType = Array(#""type":"op""#.utf8)
+    private static let opAckType = Array(#""type":"op.ack""#.utf8)
+    private static let insertKey = Array(#""insert":""#.utf8)
 
     init(stats: LoopStats, mode: Mode) {
         self.stats = stats
@@ -147,6 +156,26 @@ final class LoadSocket: ChannelInboundHandler, RemovableChannelHandler, @uncheck
                 if stats.measuring { stats.errors += 1 }
             }
             return
+        case .document:
+            if Stamp.offset(after: Self.opType, in: bytes) != nil {
+                editor.applied(bytes)
+                if let start = Stamp.offset(after: Self.insertKey, in: bytes), let stamp = Stamp.parse(bytes, from: start) {
+                    stats.record(latencyMicros: Stamp.now &- stamp)
+                } else if stats.measuring {
+                    stats.deliveries += 1
+                }
+            } else if Stamp.offset(after: Self.opAckType, in: bytes) != nil {
+                editor.acknowledged(bytes)
+                if stats.measuring { stats.acknowledged += 1 }
+                onAcknowledged?()
+            } else if Stamp.offset(after: Self.docType, in: bytes) != nil {
+                editor.loaded(bytes)
+            } else if Stamp.offset(after: Self.errorType, in: bytes) != nil {
+                if stats.measuring { stats.errors += 1 }
+                editor.refused()
+                onAcknowledged?()
+            }
+            return
         case .raw:
             guard let stamp = Stamp.parse(bytes, from: 0) else { return }
             stats.record(latencyMicros: Stamp.now &- stamp)
@@ -184,6 +213,9 @@ final class LoadSocket: ChannelInboundHandler, RemovableChannelHandler, @uncheck
         case .raw: payload = text
         case .chat: payload = #"{"type":"send","id":"b\#(sequence)","text":"\#(text)"}"#
         case .ai: payload = #"{"type":"ai.prompt","id":"b\#(sequence)","text":"\#(text)"}"#
+        case .document:
+            guard editor.loaded, !editor.awaiting else { return }
+            payload = editor.edit(id: sequence, stamp: text)
         }
         var buffer = channel.allocator.buffer(capacity: payload.utf8.count)
         buffer.writeString(payload)

@@ -67,6 +67,7 @@ public struct BenchOptions: Sendable, Encodable {
         case .activation: 10_000
         case .idle: 1_000
         case .ai: 100
+        case .doc: 1
         }
     }
 
@@ -78,6 +79,7 @@ public struct BenchOptions: Sendable, Encodable {
         case .activation: 0
         case .idle: 10_000
         case .ai: 5
+        case .doc: 20
         }
     }
 }

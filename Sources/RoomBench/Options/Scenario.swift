@@ -14,4 +14,8 @@ public enum Scenario: String, CaseIterable, Sendable, Encodable {
     case idle
     /// AI rooms streaming answers from the local provider: token deliveries and latency.
     case ai
+    /// One document (or `--rooms`) edited by `--clients` editors (default 20), each an OT client
+    /// with one edit in flight: operations stored per second, and each edit's latency to the
+    /// other editors.
+    case doc
 }

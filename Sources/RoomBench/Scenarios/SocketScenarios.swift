@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 
-/// The scenarios made of WebSocket clients: `fanout`, `rooms` and `ai`.
+/// The scenarios made of WebSocket clients: `fanout`, `rooms`, `ai` and `doc`.
 enum SocketScenarios {
     /// One room: `clients` listeners (WebSockets, or Server-Sent Events streams with
     /// `--listeners sse`) and one sender on a WebSocket.
@@ -71,6 +71,35 @@ enum SocketScenarios {
                 "messages/s counts answers completed; deliveries/s counts ai.delta frames received; latency is "
                     + "from the local provider producing a token to a client receiving it "
                     + "(\(options.tokensPerSecond) tokens/s per answer, 50 tokens each)"
+            ])
+    }
+
+    /// `rooms` documents of `clients` editors each, every editor an OT client with one edit in
+    /// flight (``DocumentEditor``), sending its next edit as soon as the last is acknowledged.
+    static func document(_ options: BenchOptions, target: BenchTarget, client: LoadClient) async throws -> BenchResult {
+        let run = UUID().uuidString.prefix(8)
+        let clients = max(1, options.clients)
+        let sockets = try await client.connect(options.rooms * clients, mode: .document) { index in
+            "/rooms/doc/d\(run)-\(index / clients)/ws?user=e\(index % clients)"
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        for socket in sockets {
+            while try await !socket.channel!.eventLoop.submit({ socket.editor.loaded }).get() {
+                guard ContinuousClock.now < deadline else { throw BenchError("a document did not load within 30 s") }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        let driver = SendDriver(senders: sockets, rate: options.rate, size: options.size, window: 1)
+        try await driver.start()
+        let measurement = try await Measurement.run(client: client, target: target, options: options)
+        driver.stop()
+        return measurement.result(
+            options, target: target,
+            notes: [
+                "messages/s counts edits stored (op.ack); deliveries/s counts op frames received by the other editors; "
+                    + "latency is from an insert being sent to another editor receiving it (deletes are counted, not timed). "
+                    + "Edits insert \(options.size) bytes at a random place, or past \(DocumentEditor.steadyLength) characters "
+                    + "delete up to 40, each based on the latest version its editor saw (concurrent edits are transformed)"
             ])
     }
 }

@@ -19,6 +19,7 @@ enum ServerLauncher {
              "kinds": {"chat": {"class": "chat", "maxTextBytes": 1048576},
                        "dm": {"class": "chat", "access": "direct", "maxTextBytes": 1048576},
                        "relay": {"class": "relay"},
+                       "doc": {"class": "doc"},
                        "ai": {"class": "ai-chat", "maxQueuedPrompts": 1000,
                               "provider": {"type": "local", "tokensPerSecond": \(options.tokensPerSecond),
                                            "maxTokens": 50, "stampTokens": true}}}}
