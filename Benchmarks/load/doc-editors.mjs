@@ -29,7 +29,7 @@ function edit(editor) {
   if (!running) return;
   const text = editor.text;
   const at = Math.floor(Math.random() * (text.length + 1));
-  if (text.length > 20000 && Math.random() < 0.5) editor.replace(Math.max(0, at - 10), at, "");
+  if (text.length > 20000 && Math.random() < 0.5) editor.replace(Math.max(0, at - 16), at, "");
   else editor.replace(at, at, "0123456789abcdef");
   edits += 1;
 }

@@ -10,11 +10,12 @@ struct Bench: AsyncParsableCommand {
             Scenarios: fanout (1 room, --clients listeners, 1 sender), rooms (--rooms x --clients, every client \
             sending), ingest (1 room or --rooms, 32 HTTP writers, 1 listener), direct (--rooms direct rooms, default \
             32, 32 HTTP writers posting as members: the inbox outbox on every message), activation (--rooms rooms created, hibernated, \
-            then woken), idle (--clients idle connections on hibernated rooms), ai (AI rooms streaming answers). \
+            then woken), idle (--clients idle connections on hibernated rooms), ai (AI rooms streaming answers), \
+            doc (1 document or --rooms, --clients editors, default 20, each an OT client with one edit in flight). \
             Run from the repository's root (the node peer lives in Benchmarks/peers). See docs/BENCHMARKS.md.
             """)
 
-    @Argument(help: "fanout, rooms, ingest, direct, activation, idle or ai")
+    @Argument(help: "fanout, rooms, ingest, direct, activation, idle, ai or doc")
     var scenario: String
 
     @Option(help: "A running server, http://HOST:PORT.")

@@ -131,6 +131,33 @@ struct DocumentRoomTests {
         await rooms.stopAndRemove()
     }
 
+    @Test("the HTTP routes refuse garbage with a code and change nothing")
+    func httpGarbage() async throws {
+        let rooms = try TestRuntime(DocumentRoom.self)
+        let ann = try rooms.connect("h", user: "ann")
+        await ann.send(Self.op("1", base: 0, #"[{"insert": "kept"}]"#))
+        _ = try await ann.waitFor(ofType: "op.ack")
+        let cases: [(String, [String], [String: String], RoomError.Code)] = [
+            ("GET", ["text"], ["version": "abc"], .invalidQuery),
+            ("GET", ["text"], ["version": "-1"], .invalidQuery),
+            ("GET", ["text"], ["version": "99"], .versionAhead),
+            ("GET", ["versions"], ["limit": "0"], .invalidQuery),
+            ("GET", ["versions"], ["before": "x"], .invalidQuery),
+            ("POST", ["text"], [:], .notFound),
+            ("PUT", ["versions"], [:], .notFound),
+            ("GET", ["text", "more"], [:], .notFound),
+        ]
+        for (method, path, query, code) in cases {
+            let refused = await #expect(throws: RoomError.self, "\(method) \(path) \(query)") {
+                _ = try await rooms.request("h", method, path, query: query, body: "{garbage")
+            }
+            #expect(refused?.code == code, "\(method) \(path) \(query)")
+        }
+        #expect(try await Self.text(rooms, "h") == (1, "kept"))
+        #expect((try await rooms.request("h", "GET", ["versions"]).json["snapshots"] as? [Any])?.isEmpty == true)
+        await rooms.stopAndRemove()
+    }
+
     @Test("after a restart the log reads back whole: the text is rebuilt, and an edit on an old base is transformed against it")
     func restartWithLog() async throws {
         var rooms = try TestRuntime(DocumentRoom.self)

@@ -14,7 +14,9 @@ struct TextOperationTests {
         for seed in 1...40 {
             var random = SeededRandom(seed: UInt64(seed))
             for _ in 0..<50 {
-                let document = DocumentText(RandomEdits.text(length: Int.random(in: 0...30, using: &random), using: &random))
+                let original = RandomEdits.text(length: Int.random(in: 0...30, using: &random), using: &random)
+                let document = DocumentText(original)
+                #expect(document.string == original, "the text reads back")
                 let a = RandomEdits.operation(on: document, using: &random)
                 let b = RandomEdits.operation(on: document, using: &random)
                 let (aPrime, bPrime) = TextOperation.transform(a, b)
@@ -25,6 +27,7 @@ struct TextOperationTests {
                 try right.apply(b)
                 try right.apply(aPrime)
                 #expect(left == right, "seed \(seed): \(document.string.debugDescription) with \(a) and \(b)")
+                #expect(left.string.utf16.count == left.count && left.string.utf8.count == left.utf8Count)
             }
         }
     }

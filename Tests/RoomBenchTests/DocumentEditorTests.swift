@@ -14,6 +14,7 @@ struct DocumentEditorTests {
     @Test("doc, op and op.ack frames keep the version and the length; every edit spans the text it is based on")
     func tracking() throws {
         var editor = DocumentEditor()
+        #expect(editor.loaded && editor.version == 0 && editor.length == 0, "a new room: empty at version 0")
         feed(#"{"text":"hello world","type":"doc","version":7}"#) { editor.loaded($0) }
         #expect(editor.loaded && editor.version == 7 && editor.length == 11)
         feed(#"{"id":"x","ops":[{"retain":2},{"insert":"abc"},{"delete":4}],"type":"op","user":"u","version":8}"#) {
@@ -28,6 +29,8 @@ struct DocumentEditorTests {
         #expect(ops.last?["insert"] as? String == "123:xx")
         feed(#"{"id":"e1","type":"op.ack","version":9}"#) { editor.acknowledged($0) }
         #expect(editor.version == 9 && editor.length == 16)
+        feed(#"{"text":"","type":"doc","version":0}"#) { editor.loaded($0) }
+        #expect(editor.version == 9 && editor.length == 16, "a late doc frame of an older version changes nothing")
     }
 
     @Test("past the steady length an editor deletes as often as it inserts, inside the text")

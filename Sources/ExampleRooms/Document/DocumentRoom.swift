@@ -171,18 +171,7 @@ public final class DocumentRoom: Room {
                 .conflict, .versionGone,
                 "base \(frame.base) is older than the oldest version the room keeps a log from (\(oldestResumable)); reload the document")
         }
-        let concurrent = missed(after: frame.base)
-        let length = concurrent.reduce(text.count) { $0 - ($1.operation.targetLength - $1.operation.baseLength) }
-        var operation = frame.ops
-        guard operation.baseLength <= length else {
-            throw RoomError.badRequest(
-                .invalidOperation,
-                "the operation spans \(operation.baseLength) positions but the document at version \(frame.base) has \(length)")
-        }
-        operation.retain(length - operation.baseLength)
-        for committed in concurrent {
-            operation = TextOperation.transform(operation, committed.operation).0
-        }
+        let operation = try transformed(frame.ops, from: frame.base)
         var next = text
         try next.apply(operation, maxBytes: options.maxDocumentBytes)
 
@@ -206,6 +195,26 @@ public final class DocumentRoom: Room {
         compactLog()
         context.send(try .json(OperationAck(id: frame.id, version: logged.version)), to: connection)
         context.broadcast(try .json(OperationBroadcast(logged)), except: connection)
+    }
+
+    /// `operation`, made on version `base`, transformed against every operation committed since.
+    ///
+    /// A function of its own so that the slice of the log it reads is gone before the caller
+    /// appends to the log (alive, it would make the append copy the whole log).
+    private func transformed(_ operation: TextOperation, from base: Int64) throws -> TextOperation {
+        let concurrent = missed(after: base)
+        let length = concurrent.reduce(text.count) { $0 - ($1.operation.targetLength - $1.operation.baseLength) }
+        guard operation.baseLength <= length else {
+            throw RoomError.badRequest(
+                .invalidOperation,
+                "the operation spans \(operation.baseLength) positions but the document at version \(base) has \(length)")
+        }
+        var operation = operation
+        operation.retain(length - operation.baseLength)
+        for committed in concurrent {
+            operation = TextOperation.transform(operation, committed.operation).0
+        }
+        return operation
     }
 
     /// Moves a cursor to the current version and relays it, at most once per interval per user.

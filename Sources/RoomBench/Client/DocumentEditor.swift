@@ -4,10 +4,15 @@
 ///
 /// It behaves as an OT client does: one edit in flight, based on the latest version seen. An edit
 /// inserts a stamped text at a random place, or, once the text is longer than ``steadyLength``,
-/// deletes a few characters at a random place, so that the document stays about that long.
+/// deletes as many characters at a random place half the time, so that the document stays about
+/// that long.
 struct DocumentEditor {
-    /// Whether the `doc` frame has arrived (edits wait for it).
-    var loaded = false
+    /// Whether the editor knows the document. The scenario's rooms are new (version 0, empty), so
+    /// it does from the start; the `doc` frame confirms it. (In one run of several, one of 20
+    /// connections never saw its `doc` frame: probably frames that come in the same read as the
+    /// upgrade's response, around the harness's swap of the frame decoder; not investigated yet.
+    /// So the scenario does not wait for it.)
+    var loaded = true
     var version: Int64 = 0
     var length = 0
     /// The length change of the edit in flight, applied when it is acknowledged.
@@ -28,7 +33,8 @@ struct DocumentEditor {
         awaiting = true
         let deleting = length > Self.steadyLength && Bool.random()
         if deleting {
-            let count = Int.random(in: 1...40)
+            // As many as an insert adds, so that the text stays about `steadyLength` long.
+            let count = stamp.utf8.count
             let at = Int.random(in: 0...(length - count))
             inFlight = -count
             return #"{"type":"op","id":"e\#(id)","base":\#(version),"ops":[\#(Self.retain(at)){"delete":\#(count)}]}"#
@@ -45,7 +51,9 @@ struct DocumentEditor {
 
     /// The `doc` frame: the version and the text's length (the benchmark's text has no escapes).
     mutating func loaded(_ bytes: UnsafeRawBufferPointer) {
-        version = Self.integer(after: Self.versionKey, in: bytes) ?? 0
+        let version = Self.integer(after: Self.versionKey, in: bytes) ?? 0
+        guard version >= self.version else { return }
+        self.version = version
         if let start = Stamp.offset(after: Self.textKey, in: bytes) {
             var end = start
             while end < bytes.count, bytes[end] != UInt8(ascii: "\"") { end += 1 }
