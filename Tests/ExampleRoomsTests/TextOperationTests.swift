@@ -9,6 +9,20 @@ import Testing
 /// gives the same text in both orders.
 @Suite("TextOperation")
 struct TextOperationTests {
+    /// `document` after `a` then `b′`, and after `b` then `a′`.
+    static func bothWays(_ document: DocumentText, _ a: TextOperation, _ b: TextOperation) throws
+        -> (DocumentText, DocumentText)
+    {
+        let (aPrime, bPrime) = TextOperation.transform(a, b)
+        var left = document
+        try left.apply(a)
+        try left.apply(bPrime)
+        var right = document
+        try right.apply(b)
+        try right.apply(aPrime)
+        return (left, right)
+    }
+
     @Test("transform: a then b′ and b then a′ give the same text, for 2000 random pairs over 40 seeds")
     func convergence() throws {
         for seed in 1...40 {
@@ -19,13 +33,7 @@ struct TextOperationTests {
                 #expect(document.string == original, "the text reads back")
                 let a = RandomEdits.operation(on: document, using: &random)
                 let b = RandomEdits.operation(on: document, using: &random)
-                let (aPrime, bPrime) = TextOperation.transform(a, b)
-                var left = document
-                try left.apply(a)
-                try left.apply(bPrime)
-                var right = document
-                try right.apply(b)
-                try right.apply(aPrime)
+                let (left, right) = try Self.bothWays(document, a, b)
                 #expect(left == right, "seed \(seed): \(document.string.debugDescription) with \(a) and \(b)")
                 #expect(left.string.utf16.count == left.count && left.string.utf8.count == left.utf8Count)
             }
@@ -37,13 +45,7 @@ struct TextOperationTests {
         let document = DocumentText("ac")
         let a = TextOperation([.retain(1), .insert("X"), .retain(1)])
         let b = TextOperation([.retain(1), .insert("Y"), .retain(1)])
-        let (aPrime, bPrime) = TextOperation.transform(a, b)
-        var left = document
-        try left.apply(a)
-        try left.apply(bPrime)
-        var right = document
-        try right.apply(b)
-        try right.apply(aPrime)
+        let (left, right) = try Self.bothWays(document, a, b)
         #expect(left.string == "aXYc")
         #expect(right.string == "aXYc")
     }
@@ -53,14 +55,8 @@ struct TextOperationTests {
         let document = DocumentText("abcdef")
         let a = TextOperation([.retain(1), .delete(3), .retain(2)])  // bcd
         let b = TextOperation([.retain(2), .delete(3), .retain(1)])  // cde
-        let (aPrime, bPrime) = TextOperation.transform(a, b)
-        var left = document
-        try left.apply(a)
-        try left.apply(bPrime)
+        let (left, right) = try Self.bothWays(document, a, b)
         #expect(left.string == "af")
-        var right = document
-        try right.apply(b)
-        try right.apply(aPrime)
         #expect(right.string == "af")
     }
 

@@ -4,36 +4,20 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test as nodeTest } from "node:test";
 import { connect, RoomsError } from "../rooms.js";
-import { eventually, history, Proxy, Server, sleep, token, webSocketClass } from "./support.mjs";
+import { eventually, history, Leftovers, Server, sleep, token, webSocketClass } from "./support.mjs";
 
 const WebSocket = webSocketClass();
 
-/** Every client a test made: closed after each test, passed or failed, so that none keeps
- * reconnecting (and the process alive) once its server is gone. */
-const clients = new Set();
-const proxies = new Set();
-afterEach(async () => {
-  for (const client of clients) client.close();
-  clients.clear();
-  for (const proxy of proxies) await proxy.stop();
-  proxies.clear();
-});
-
-/** A proxy to `port`, remembered for stopping. */
-async function proxyTo(port) {
-  const proxy = await new Proxy(port).start();
-  proxies.add(proxy);
-  return proxy;
-}
+const leftovers = new Leftovers();
+afterEach(() => leftovers.clear());
+const proxyTo = (port) => leftovers.proxyTo(port);
 
 /** A test with a deadline: a stuck one fails instead of hanging the run. */
 const test = (name, body) => nodeTest(name, { timeout: 90000 }, body);
 
 /** `connect`, remembered for closing. */
 function open(url, options) {
-  const client = connect(url, { WebSocket, ...options });
-  clients.add(client);
-  return client;
+  return leftovers.client(connect(url, { WebSocket, ...options }));
 }
 
 /** A client that records what the app sees. */

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test as nodeTest } from "node:test";
 import { connectDocument, TextOps } from "../rooms.js";
-import { eventually, Proxy, Server, sleep, webSocketClass } from "./support.mjs";
+import { eventually, Leftovers, Server, sleep, webSocketClass } from "./support.mjs";
 
 const WebSocket = webSocketClass();
 const test = (name, body) => nodeTest(name, { timeout: 120000 }, body);
@@ -85,27 +85,15 @@ describe("TextOps", () => {
 
 describe("the document client against rooms serve", () => {
   let server;
-  const clients = new Set();
-  const proxies = new Set();
+  const leftovers = new Leftovers();
   before(async () => { server = await new Server().start(); });
   after(async () => { await server.remove(); });
-  afterEach(async () => {
-    for (const client of clients) client.close();
-    clients.clear();
-    for (const proxy of proxies) await proxy.stop();
-    proxies.clear();
-  });
-
-  async function proxyTo(port) {
-    const proxy = await new Proxy(port).start();
-    proxies.add(proxy);
-    return proxy;
-  }
+  afterEach(() => leftovers.clear());
+  const proxyTo = (port) => leftovers.proxyTo(port);
 
   /** A document client that records errors and the text at each version it saw. */
   function editor(url, options = {}) {
-    const client = connectDocument(url, { WebSocket, minBackoff: 20, maxBackoff: 300, ...options });
-    clients.add(client);
+    const client = leftovers.client(connectDocument(url, { WebSocket, minBackoff: 20, maxBackoff: 300, ...options }));
     const seen = { errors: [], texts: new Map() };
     client.on("error", (error) => seen.errors.push(error));
     client.on("change", () => { if (!client.pending) seen.texts.set(client.version, client.text); });

@@ -162,6 +162,36 @@ export class Proxy {
   }
 }
 
+/** The clients and proxies a test makes, closed and stopped after it (passed or failed: call
+ * `clear` in `afterEach`), so that none keeps reconnecting, or the process alive, once its server
+ * is gone. */
+export class Leftovers {
+  constructor() {
+    this.clients = new Set();
+    this.proxies = new Set();
+  }
+
+  /** Remembers `client` for closing, and returns it. */
+  client(client) {
+    this.clients.add(client);
+    return client;
+  }
+
+  /** A proxy to `port`, remembered for stopping. */
+  async proxyTo(port) {
+    const proxy = await new Proxy(port).start();
+    this.proxies.add(proxy);
+    return proxy;
+  }
+
+  async clear() {
+    for (const client of this.clients) client.close();
+    this.clients.clear();
+    for (const proxy of this.proxies) await proxy.stop();
+    this.proxies.clear();
+  }
+}
+
 /** The room's whole history over HTTP. */
 export async function history(server, room, headers = {}) {
   const messages = [];
