@@ -225,7 +225,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ExampleRoomsTests",
-            dependencies: ["ExampleRooms", "RoomTesting", "RoomRuntime"],
+            dependencies: [
+                "ExampleRooms", "RoomTesting", "RoomRuntime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import ExampleRooms
 import Foundation
+import GRDB
 import RoomRuntime
 import RoomTesting
 import Testing
@@ -87,6 +88,16 @@ struct DocumentRoomTests {
             if frame.contains(#""id": "x"#) { #expect(error["id"] as? String == Self.opID(frame), "the error names the op") }
         }
         #expect(try await Self.text(rooms, "r") == (1, "a😀b"))
+        // On disk: the one op and its id, nothing of the refused ones.
+        try await rooms.hibernate("r")
+        let files = rooms.files().filter { $0.hasPrefix("rooms/") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
+        let file = try #require(files.first, "the room's file among \(rooms.files())")
+        let database = try DatabaseQueue(path: rooms.dataDirectory.appendingPathComponent(file).path)
+        let stored = try await database.read { db in
+            (try String.fetchAll(db, sql: "SELECT id FROM operations"), try String.fetchAll(db, sql: "SELECT id FROM operation_ids"))
+        }
+        try database.close()
+        #expect(stored.0 == ["ok"] && stored.1 == ["ok"], "\(stored)")
         await rooms.stopAndRemove()
     }
 
