@@ -169,15 +169,25 @@ class RoomList {
   }
 }
 
-// MARK: - A chat view
+// MARK: - A room's view
 
-class ChatView {
+/** What every room's view knows: the app, who is signed in, and which room (`path` is its HTTP path). */
+class RoomView {
   constructor(app, kind, id) {
     this.app = app;
     this.session = app.session;
     this.kind = kind;
     this.id = id;
     this.key = `${kind}/${id}`;
+    this.path = `/rooms/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`;
+  }
+}
+
+// MARK: - A chat view
+
+class ChatView extends RoomView {
+  constructor(app, kind, id) {
+    super(app, kind, id);
     this.isAI = this.session.kind(kind)?.class === "ai-chat";
     this.elements = new Map(); // seq → element
     this.pending = new Map(); // send id → element
@@ -186,7 +196,7 @@ class ChatView {
     this.oldest = null;
     this.exhausted = false;
     this.build();
-    this.room = connect(this.session.socketURL(`/rooms/${encodeURIComponent(kind)}/${encodeURIComponent(id)}/ws`), this.session.options());
+    this.room = connect(this.session.socketURL(`${this.path}/ws`), this.session.options());
     this.room.on("state", (state) => { this.stateLine.textContent = state; this.stateLine.dataset.state = state; });
     this.room.on("welcome", (welcome) => this.welcomed(welcome));
     this.room.on("reset", () => { this.messages.replaceChildren(); this.elements.clear(); this.oldest = null; this.exhausted = false; });
@@ -231,7 +241,7 @@ class ChatView {
       this.oldest = welcome.lastSeq + 1;
       await this.loadOlder(true);
     }
-    this.session.request("GET", `/rooms/${encodeURIComponent(this.kind)}/${encodeURIComponent(this.id)}/receipts`)
+    this.session.request("GET", `${this.path}/receipts`)
       .then(({ receipts }) => { for (const r of receipts) this.receipts.set(r.user, Math.max(r.readSeq, this.receipts.get(r.user) ?? 0)); this.tick(); })
       .catch(() => {});
     this.markRead();
@@ -401,14 +411,9 @@ class ChatView {
 // MARK: - A document view
 
 /** A `doc` room: a text everyone edits at once, the others' cursors, and the stored versions. */
-class DocumentView {
+class DocumentView extends RoomView {
   constructor(app, kind, id) {
-    this.app = app;
-    this.session = app.session;
-    this.kind = kind;
-    this.id = id;
-    this.key = `${kind}/${id}`;
-    this.path = `/rooms/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`;
+    super(app, kind, id);
     this.build();
     this.doc = connectDocument(this.session.socketURL(`${this.path}/ws`), this.session.options());
     this.doc.on("state", (state) => { this.stateLine.textContent = state; this.stateLine.dataset.state = state; });
