@@ -86,7 +86,7 @@ public final class DocumentRoom: Room {
         snapshotVersion = snapshot?["version"] ?? 0
         text = DocumentText(snapshot?["text"] ?? "")
         version = snapshotVersion
-        log = try loadOperations(after: 0, context: context)
+        log = try loadOperations(context: context)
         for logged in log where logged.version > snapshotVersion {
             try text.apply(logged.operation)
             version = logged.version
@@ -134,10 +134,10 @@ public final class DocumentRoom: Room {
     public func onMessage(_ message: ClientMessage, from connection: RoomConnection, context: isolated RoomContext)
         async throws
     {
-        // Every error this turn answers names the frame (an `op`'s id), read leniently first so
-        // that even a malformed op's error does.
-        context.currentFrameID = message.frameID
-        switch try message.decodeJSON(DocumentCommand.self).type {
+        let command = try message.decodeJSON(DocumentCommand.self)
+        // Every error this turn answers names the frame (an `op`'s id), even a malformed op's.
+        context.currentFrameID = command.id
+        switch command.type {
         case "op": try receive(message, from: connection, context: context)
         case "cursor": try moveCursor(try message.decodeJSON(CursorFrame.self), from: connection, context: context)
         default:
@@ -341,11 +341,10 @@ public final class DocumentRoom: Room {
         return start < log.count ? log[start...] : []
     }
 
-    private func loadOperations(after base: Int64, context: isolated RoomContext) throws -> [LoggedOperation] {
+    /// The stored log, oldest first.
+    private func loadOperations(context: isolated RoomContext) throws -> [LoggedOperation] {
         let decoder = JSONDecoder()
-        return try context.storage.fetchAll(
-            "SELECT version, id, user, ops FROM operations WHERE version > ? ORDER BY version", arguments: [base]
-        ).map { row in
+        return try context.storage.fetchAll("SELECT version, id, user, ops FROM operations ORDER BY version").map { row in
             LoggedOperation(
                 version: row["version"], id: row["id"], user: row["user"],
                 operation: try decoder.decode(TextOperation.self, from: Data((row["ops"] as String).utf8)))
