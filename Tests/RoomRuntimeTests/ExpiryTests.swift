@@ -116,14 +116,16 @@ struct ExpiryTests {
         let lastTouched = ContinuousClock.now
         #expect(try leftovers(of: old, in: fixture).count >= 2)
 
-        // Keep "busy" in use until "old" is gone. The longest pause between two uses bounds how
-        // long "busy" went untouched.
+        // Keep "busy" in use until "old" is gone. A use touches the room somewhere between its
+        // request's start and its answer, so the longest span from one request's start to the
+        // next one's answer bounds how long "busy" went untouched.
         var longestPause = Duration.zero
-        var lastUse = ContinuousClock.now
+        var previousStart = ContinuousClock.now
         func use() async throws {
-            longestPause = max(longestPause, ContinuousClock.now - lastUse)
+            let start = ContinuousClock.now
             _ = try await fixture.request("busy", "POST", [], body: "n")
-            lastUse = ContinuousClock.now
+            longestPause = max(longestPause, ContinuousClock.now - previousStart)
+            previousStart = start
         }
         let deadline = ContinuousClock.now + .seconds(10)
         while try fixture.runtime.info(for: old).exists || !leftovers(of: old, in: fixture).isEmpty {
