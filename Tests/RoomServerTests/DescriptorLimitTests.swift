@@ -56,6 +56,7 @@ struct DescriptorLimitTests {
             kinds: #"{"chat": {"class": "chat"}}"#, dataDirectory: data, maxOpenDatabases: 4, descriptorLimit: 128)
         var held: [RawConnection] = []
         var outcomes: [Outcome] = []
+        let started = ContinuousClock.now
         for index in 0..<160 {
             let (connection, outcome) = try await Self.open(
                 port: server.port, path: "/rooms/chat/r\(index % 4)/ws?user=u\(index)")
@@ -69,6 +70,18 @@ struct DescriptorLimitTests {
         #expect(outcomes.contains(.refused(503, "too_many_connections")), "no connection was refused")
         #expect(Set(outcomes.filter { $0 != .open }) == [.refused(503, "too_many_connections")])
 
+        // Refusals are logged, at most once a second, each line counting those since the last.
+        let seconds = Int((ContinuousClock.now - started).components.seconds) + 1
+        let refusalLines = server.output.split(separator: "\n").filter { $0.contains("with 503 too_many_connections") }
+        let refusedCount = outcomes.filter { $0 == .refused(503, "too_many_connections") }.count
+        let logged = refusalLines.compactMap { line in
+            line.firstRange(of: #/refused (\d+) connection/#).flatMap { Int(line[$0].split(separator: " ")[1]) }
+        }
+        #expect(!refusalLines.isEmpty, "no refusal was logged")
+        #expect(refusalLines.count <= seconds, "\(refusalLines.count) refusal lines in \(seconds) s")
+        #expect(logged.count == refusalLines.count && logged.reduce(0, +) <= refusedCount, "\(refusalLines)")
+        #expect(server.output.contains("descriptor limit 128: up to 4 open room files"))
+
         // Some clients leave; the node takes connections again, and its gauge counts exactly
         // the WebSockets the client still holds.
         for connection in held.suffix(5) { connection.close() }
@@ -81,6 +94,32 @@ struct DescriptorLimitTests {
         #expect(outcome == .open)
         again.close()
         for connection in held { connection.close() }
+        #expect(try await server.stop() == 0)
+    }
+
+    @Test(
+        "a storage.maxOpenDatabases that the descriptor limit cannot hold is lowered at start and logged, and rooms past it still open: their files take turns"
+    )
+    func openDatabasesFittedToTheLimit() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-fd-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: data) }
+        // 128 descriptors: room files may take a third, 42, so 14 files of 3 descriptors.
+        let server = try await ServerProcess.start(
+            kinds: #"{"chat": {"class": "chat"}}"#, dataDirectory: data, maxOpenDatabases: 2_000, descriptorLimit: 128)
+        #expect(server.output.contains("storage.maxOpenDatabases lowered from 2000 to 14"), "\(server.output)")
+        // More rooms than files may stay open, each written and read back over HTTP.
+        for index in 0..<40 {
+            let sent = try await server.http(.post, "/rooms/chat/f\(index)/messages", body: #"{"user": "u", "text": "m\#(index)"}"#)
+            #expect(sent.status == 201, "\(sent.body)")
+        }
+        for index in 0..<40 {
+            let history = try await server.http(.get, "/rooms/chat/f\(index)/messages?user=u")
+            #expect(history.status == 200 && history.body.contains("m\(index)"), "\(history.body)")
+        }
+        let metrics = try await server.http(.get, "/metrics").body
+        let open = metrics.split(separator: "\n").first { $0.hasPrefix("rooms_open_databases ") }
+        let count = open.flatMap { Double($0.split(separator: " ")[1]) } ?? -1
+        #expect(count >= 0 && count <= 14, "\(open ?? "no rooms_open_databases")")
         #expect(try await server.stop() == 0)
     }
 }

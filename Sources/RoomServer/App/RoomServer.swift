@@ -98,6 +98,8 @@ public final class RoomServer: Service {
         runtimeLogger[metadataKey: "component"] = "runtime"
         metricsFactory = PrometheusMetricsFactory(registry: metricsRegistry)
         var runtimeConfiguration = configuration.runtime
+        runtimeConfiguration.maxOpenDatabases = ConnectionBudget.fittedOpenDatabases(
+            runtimeConfiguration.maxOpenDatabases, logger: logger)
         if let push = configuration.push {
             runtimeConfiguration.services[PushService.self] =
                 try PushWebhook(push, environment: environment).service(delay: push.delay)
@@ -108,7 +110,7 @@ public final class RoomServer: Service {
         longPolls = LongPolls(runtime: runtime, limit: configuration.maxWaitingPolls)
         // Measured once the runtime holds its own descriptors (the node directory).
         connections = ConnectionBudget.fromDescriptorLimit(
-            roomFiles: min(configuration.runtime.maxOpenDatabases, configuration.runtime.maxActiveRooms), logger: logger)
+            roomFiles: min(runtimeConfiguration.maxOpenDatabases, runtimeConfiguration.maxActiveRooms), logger: logger)
         socketSettings = SocketSettings(
             runtime: runtime, gatekeeper: gatekeeper, sockets: sockets, budget: connections,
             maxMessageBytes: configuration.maxFrameBytes, maxQueuedFrames: configuration.maxQueuedFrames,
