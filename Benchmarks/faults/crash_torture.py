@@ -33,6 +33,8 @@ import tempfile
 import threading
 import time
 
+from rooms_server import Server, free_port
+
 try:
     import websocket  # websocket-client
 except ImportError:  # HTTP senders only
@@ -68,47 +70,6 @@ class Ledger:
             if before is not None and before != seq:
                 self.problems.append(f"{room}/{mid} acknowledged with seq {before}, then {seq}")
             self.acked[(room, mid)] = seq
-
-
-class Server:
-    """One `rooms serve` on a fixed port and data directory."""
-
-    def __init__(self, binary, directory, port):
-        self.binary, self.directory, self.port = binary, directory, port
-        self.config = os.path.join(directory, "rooms.json")
-        with open(self.config, "w") as f:
-            json.dump({
-                "server": {"host": "127.0.0.1", "port": port, "shutdownTimeoutSeconds": 10},
-                "storage": {"directory": os.path.join(directory, "data")},
-                "log": {"level": "warning"},
-                "kinds": {ROOMS_KIND: {"class": "chat"}},
-            }, f)
-        self.process = None
-        self.log = open(os.path.join(directory, "server.log"), "ab")
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [self.binary, "serve", "--config", self.config], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the server exited with {self.process.returncode} at start; see {self.log.name}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("the server did not listen within 60 s")
-
-    def stop(self, sig):
-        self.process.send_signal(sig)
-        try:
-            code = self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            return "hung"
-        return code
 
 
 def http_request(port, method, path, body=None, timeout=SILENCE_SECONDS):
@@ -298,11 +259,9 @@ def main():
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     directory = tempfile.mkdtemp(prefix="rooms-torture-")
-    server = Server(os.path.abspath(args.binary), directory, port)
+    server = Server(os.path.abspath(args.binary), directory, port, {ROOMS_KIND: {"class": "chat"}})
     rooms = [f"t{rng.randrange(1 << 30)}-{i}" for i in range(args.rooms)]
     ledger = Ledger()
     stop = threading.Event()

@@ -64,24 +64,12 @@ public struct StorageCheck: Sendable {
             report.checkedDirectory = true
             report.problems += check(layout.directoryFile, kind: nil)
         }
-        let roomsFolder = layout.root.appendingPathComponent("rooms")
-        var isFolder: ObjCBool = false
-        guard fileManager.fileExists(atPath: roomsFolder.path, isDirectory: &isFolder), isFolder.boolValue else {
-            return report
-        }
-        let kinds = try fileManager.contentsOfDirectory(atPath: roomsFolder.path).sorted()
-        for kind in kinds {
-            let kindFolder = roomsFolder.appendingPathComponent(kind)
-            guard let enumerator = fileManager.enumerator(at: kindFolder, includingPropertiesForKeys: [.isRegularFileKey])
-            else { continue }
-            var files: [URL] = []
-            for case let url as URL in enumerator where url.pathExtension == "sqlite" {
-                files.append(url)
-            }
-            for file in files.sorted(by: { $0.path < $1.path }) {
-                report.roomFiles += 1
-                report.problems += check(file, kind: kind)
-            }
+        let roomsDepth = layout.root.standardizedFileURL.pathComponents.count + 1
+        for file in try layout.roomFiles() {
+            report.roomFiles += 1
+            // rooms/<kind>/...: the first component under rooms/.
+            let kind = file.pathComponents.dropFirst(roomsDepth).first ?? "?"
+            report.problems += check(file, kind: kind)
         }
         return report
     }
