@@ -10,7 +10,8 @@ import time
 class Server:
     """One `rooms serve` on a fixed port and data directory."""
 
-    def __init__(self, binary, directory, port, kinds, server=None):
+    def __init__(self, binary, directory, port, kinds, server=None, sections=None):
+        """`sections`: more top-level configuration sections (such as `push`), as they are."""
         self.binary, self.directory, self.port = binary, directory, port
         self.config = os.path.join(directory, "rooms.json")
         with open(self.config, "w") as f:
@@ -19,6 +20,7 @@ class Server:
                 "storage": {"directory": os.path.join(directory, "data")},
                 "log": {"level": "warning"},
                 "kinds": kinds,
+                **(sections or {}),
             }, f)
         self.process = None
         self.log = open(os.path.join(directory, "server.log"), "ab")
