@@ -1,5 +1,7 @@
 import ChatRooms
 import Foundation
+import HTTPTypes
+import Synchronization
 @_spi(Node) import RoomRuntime
 import RoomTesting
 import RoomServer
@@ -61,6 +63,48 @@ struct SlowClientTests {
         #expect(closed)
         try await eventually("the stalled socket is closed") { server.server.sockets.count == 1 }
         try await sender.close()
+        try await server.stopAndRemove()
+    }
+    @Test(
+        "a client that floods without reading: once its queue overflows, the server stops reading it (its writes stop at the socket buffers, not at the server's discarding speed) and, its close written, cuts it after two messages' worth more"
+    )
+    func floodingClientIsNotReadWhileItsCloseWaits() async throws {
+        let server = try await TestServer.start { configuration in
+            configuration.maxQueuedFrames = 16
+        }
+        // Never reads: every ack piles up.
+        let flooder = try await RawConnection.webSocket(
+            port: server.port, path: "/rooms/chat/flood/ws?user=flooder", receiveBufferSize: 2048)
+        defer { flooder.close() }
+        let frame = RawWebSocketFrame.client(
+            RawWebSocketFrame.text, Array(#"{"type":"send","text":"\#(String(repeating: "f", count: 4_000))"}"#.utf8),
+            mask: [0, 0, 0, 0])
+        try await eventually("the flooder is registered") { server.server.sockets.count == 1 }
+        let written = Atomic(0)
+        let stop = Atomic(false)
+        let writer = Thread {
+            // Blocks in `send` while TCP holds it back; fails once the server cut the connection.
+            while !stop.load(ordering: .relaxed), flooder.send(frame) {
+                written.add(frame.count, ordering: .relaxed)
+            }
+        }
+        writer.start()
+        defer { stop.store(true, ordering: .relaxed) }
+        // The server cuts it: once its close is written and two messages' worth more arrived, or
+        // at the drain deadline (30 s) if the close cannot be written.
+        try await eventually("the flooder was cut", timeout: .seconds(60)) { server.server.sockets.count == 0 }
+        stop.store(true, ordering: .relaxed)
+        let bytes = written.load(ordering: .relaxed)
+        // What the room took is stored; the rest was read and thrown away, or sat in the socket
+        // buffers (loopback lets those grow to about 10 MB). Before the server stopped reading a
+        // client it was closing, it read and threw away hundreds of MB of the flood.
+        let last = try await server.http(.get, "/rooms/chat/flood/messages?before=1000000000&limit=1")
+        let stored = ((last.json["messages"] as? [[String: Any]])?.last?["seq"] as? Int) ?? 0
+        #expect(stored > 0)
+        let unstored = bytes - stored * frame.count
+        #expect(unstored < 16_000_000, "\(unstored / 1_000_000) MB of the flood were read and dropped, or buffered")
+        stop.store(true, ordering: .relaxed)
+        flooder.close()
         try await server.stopAndRemove()
     }
 }

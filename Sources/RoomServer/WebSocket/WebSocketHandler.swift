@@ -32,6 +32,12 @@ import NIOWebSocket
 ///
 /// Backpressure: while the application asks the client to wait (its room has not caught up), the
 /// socket is not read (TCP holds the client back) and messages already read wait here, in order.
+/// Nor is it read while the server's close waits to be written: a client that floods without
+/// reading (its queue overflowed) would otherwise be read, and its frames thrown away, as fast as
+/// a core allows until the drain deadline; TCP holds it back instead. Once the close is on the
+/// wire, reading resumes to take the client's answer, but a client that sends more than two
+/// messages' worth of data before answering is cut at once: its answer would only come after its
+/// flood.
 final class WebSocketHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundIn = WebSocketFrame
@@ -62,6 +68,13 @@ final class WebSocketHandler: ChannelDuplexHandler {
     /// in `held`.
     private var paused = false
     private var readPending = false
+    /// The server's close frame is queued but not written yet: the socket is not read meanwhile.
+    private var closeUnwritten = false
+    /// Whether the socket may be read now.
+    private var mayRead: Bool { !paused && !closeUnwritten }
+    /// Bytes of data frames still taken (and dropped) while the server waits for the answer to its
+    /// close; past it, the connection is cut.
+    private lazy var closingAllowance = 2 * maxMessageBytes
     private var held = Deque<ClientMessage>()
     /// The payload of the ping the client has not answered yet.
     private var unansweredPing: UInt64?
@@ -122,7 +135,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
         switch frame.opcode {
         case .text, .binary:
             guard frame.reservedBits.isEmpty, fragments == nil else { return fail(.protocolError, context: context) }
-            guard phase == .open else { return }
+            guard phase == .open else { return dropWhileClosing(frame, context: context) }
             guard frame.length <= maxMessageBytes else { return fail(.messageTooLarge, context: context) }
             if frame.fin {
                 received(frame.unmaskedData, isText: frame.opcode == .text, context: context)
@@ -131,6 +144,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
                 fragmentsAreText = frame.opcode == .text
             }
         case .continuation:
+            guard phase == .open else { return dropWhileClosing(frame, context: context) }
             guard frame.reservedBits.isEmpty, var message = fragments else { return fail(.protocolError, context: context) }
             fragments = nil
             var data = frame.unmaskedData
@@ -139,7 +153,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
             }
             message.writeBuffer(&data)
             if frame.fin {
-                if phase == .open { received(message, isText: fragmentsAreText, context: context) }
+                received(message, isText: fragmentsAreText, context: context)
             } else {
                 fragments = message
             }
@@ -157,6 +171,13 @@ final class WebSocketHandler: ChannelDuplexHandler {
         default:
             fail(.protocolError, context: context)
         }
+    }
+
+    /// A data frame that arrived after the server's close: dropped, and the connection cut once
+    /// the client has sent more than ``closingAllowance`` since.
+    private func dropWhileClosing(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        closingAllowance -= frame.length
+        if closingAllowance < 0 { context.close(promise: nil) }
     }
 
     /// A whole message: to the room, or held while the room asks the client to wait.
@@ -192,16 +213,25 @@ final class WebSocketHandler: ChannelDuplexHandler {
         while !paused, let message = held.popFirst() {
             deliver(message)
         }
-        if !paused, readPending {
+        if mayRead, readPending {
             readPending = false
             context.read()
         }
     }
 
     func read(context: ChannelHandlerContext) {
-        if paused {
-            readPending = true
+        if mayRead {
+            context.read()
         } else {
+            readPending = true
+        }
+    }
+
+    /// The server's close frame was written: read again, for the client's answer.
+    private func closeWritten(context: ChannelHandlerContext) {
+        closeUnwritten = false
+        if mayRead, readPending {
+            readPending = false
             context.read()
         }
     }
@@ -247,10 +277,13 @@ final class WebSocketHandler: ChannelDuplexHandler {
         let channel = context.channel
         if closeTimer == nil { cut(after: settings.closeDrainTimeout, channel: channel) }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let context = NIOLoopBound(context, eventLoop: context.eventLoop)
         let timeout = settings.closeTimeout
-        writeClose(code, reason: reason, context: context).whenComplete { [logger = settings.logger] result in
+        closeUnwritten = true
+        writeClose(code, reason: reason, context: context.value).whenComplete { [logger = settings.logger] result in
             switch result {
             case .success:
+                handler.value.closeWritten(context: context.value)
                 handler.value.cut(after: timeout, channel: channel)
             case .failure(let error):
                 logger.trace("socket close failed", metadata: ["error": "\(error)"])
