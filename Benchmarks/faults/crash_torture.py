@@ -29,7 +29,9 @@ and the state derived from the rooms' logs:
   has delivered (polled for a bounded time);
 - push: every push names messages as the room stored them, never the recipient's own, no message is
   in two deliveries to one user (a delivery id may arrive twice), and a member who never connects
-  or reads got every message of the room, each in exactly one delivery.
+  or reads got every message of the room, each in exactly one delivery;
+- outboxes: the rooms' files (read beside the server) end owing no inbox update; the pushes still
+  owed (being retried) are counted.
 
 Usage (from the repository's root, after `swift build`):
     python3 Benchmarks/faults/crash_torture.py --binary .build/debug/rooms --cycles 5
@@ -48,6 +50,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -535,6 +538,40 @@ def verify_pushes(ledger, histories, team_rooms, deadline):
     return len(bodies), duplicates, missing
 
 
+def room_file(directory, room):
+    """The file of `room` ("kind/id") under the data directory (docs/ARCHITECTURE.md, StorageLayout)."""
+    digest = hashlib.sha256(room.encode()).hexdigest()
+    return os.path.join(directory, "data", "rooms", room.split("/")[0], digest[:2], digest[2:4], f"{digest}.sqlite")
+
+
+def owed_on_disk(directory, rooms):
+    """What the rooms' files still owe, read beside the running server (read-only): inbox updates
+    (`inbox_outbox` rows) and pushes (owed or undelivered)."""
+    inbox = push = 0
+    for room in rooms:
+        db = sqlite3.connect(f"file:{room_file(directory, room)}?mode=ro", uri=True, timeout=10)
+        try:
+            inbox += db.execute("SELECT count(*) FROM inbox_outbox").fetchone()[0]
+            push += db.execute("SELECT count(*) FROM push_deliveries").fetchone()[0]
+            push += db.execute("SELECT count(*) FROM push_state WHERE due_at IS NOT NULL").fetchone()[0]
+        finally:
+            db.close()
+    return inbox, push
+
+
+def verify_outboxes(ledger, directory, rooms, deadline):
+    """Waits until the rooms owe no inbox update (or the deadline passes: a problem); returns the
+    inbox updates and the pushes still owed then (a push still being retried is not a problem)."""
+    while True:
+        inbox, push = owed_on_disk(directory, rooms)
+        if (inbox == 0 and push == 0) or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    if inbox:
+        ledger.problem(f"after {SETTLE_SECONDS} s, the rooms still owe {inbox} inbox updates")
+    return inbox, push
+
+
 def set_up_rooms(port, team_rooms):
     """Creates the members rooms and the direct room; returns the direct room ("dm/ID")."""
     for room in team_rooms:
@@ -633,6 +670,7 @@ def main():
     inboxes = expected_inboxes(histories, members, receipts, dm_room)
     inboxes_checked, inbox_mismatches = verify_inboxes(ledger, port, inboxes, deadline)
     pushes, push_duplicates, push_missing = verify_pushes(ledger, histories, team_rooms, deadline)
+    inbox_owed, push_owed = verify_outboxes(ledger, directory, team_rooms + [dm_room], deadline)
     if ledger.silences:
         ledger.problem(f"{ledger.silences} sends got neither an answer nor a closed connection within {SILENCE_SECONDS} s")
     code = server.stop(signal.SIGTERM)
@@ -650,7 +688,7 @@ def main():
         "members_checked": members_checked,
         "inboxes_checked": inboxes_checked, "inbox_mismatches": inbox_mismatches,
         "pushes": pushes, "push_arrivals": ledger.push_arrivals, "push_duplicates": push_duplicates,
-        "push_missing": push_missing,
+        "push_missing": push_missing, "inbox_updates_owed": inbox_owed, "pushes_owed": push_owed,
         "refusals": ledger.refusals, "problems": len(ledger.problems),
     }
     for text in ledger.problems:
