@@ -96,6 +96,8 @@ public enum BenchRunner {
             case .rooms: result = try await SocketScenarios.rooms(options, target: target, client: client)
             case .ai: result = try await SocketScenarios.ai(options, target: target, client: client)
             case .doc: result = try await SocketScenarios.document(options, target: target, client: client)
+            case .slow: result = try await SocketScenarios.slow(options, target: target, client: client)
+            case .soak: result = try await SoakScenario.run(options, target: target, client: client)
             case .ingest: result = try await HTTPScenarios.ingest(options, target: target, client: client)
             case .direct: result = try await HTTPScenarios.direct(options, target: target, client: client)
             case .activation: result = try await HTTPScenarios.activation(options, target: target, client: client)
@@ -125,6 +127,10 @@ public enum BenchRunner {
         if options.raw, ![.fanout, .rooms].contains(options.scenario) {
             throw BenchError("--raw applies to fanout and rooms")
         }
+        if options.scenario == .slow, options.rate == .max {
+            throw BenchError("slow measures latency at a steady rate: give --rate (messages per second)")
+        }
+        guard options.sampleEverySeconds > 0 else { throw BenchError("--sample-every must be positive") }
         guard options.duration > 0, options.warmup >= 0 else { throw BenchError("--duration must be positive") }
         guard (1...100).contains(options.runs) else { throw BenchError("--runs must be from 1 to 100") }
         if let slo = options.sloP99Millis {

@@ -11,10 +11,10 @@ struct RateSearch {
     /// Where the search starts when `--rate` gives no rate.
     static func startRate(_ scenario: Scenario) -> Double {
         switch scenario {
-        case .fanout, .doc: 100
+        case .fanout, .doc, .slow: 100
         case .rooms: 1_000
         case .ingest, .direct: 500
-        case .activation, .idle, .ai: 1
+        case .activation, .idle, .ai, .soak: 1
         }
     }
 

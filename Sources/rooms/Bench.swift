@@ -11,11 +11,15 @@ struct Bench: AsyncParsableCommand {
             sending), ingest (1 room or --rooms, 32 HTTP writers, 1 listener), direct (--rooms direct rooms, default \
             32, 32 HTTP writers posting as members: the inbox outbox on every message), activation (--rooms rooms created, hibernated, \
             then woken), idle (--clients idle connections on hibernated rooms), ai (AI rooms streaming answers), \
-            doc (1 document or --rooms, --clients editors, default 20, each an OT client with one edit in flight). \
+            doc (1 document or --rooms, --clients editors, default 20, each an OT client with one edit in flight), \
+            slow (1 room, --clients readers, default 1,000, at --rate, default 100 msg/s, measured calm, then beside one \
+            listener that stops reading and one client flooding without reading), soak (a mixed workload for --duration \
+            seconds: chat, fan-out, hibernation churn with schedules, AI streams; the server's memory, descriptors and \
+            open databases sampled every --sample-every seconds). \
             Run from the repository's root (the node peer lives in Benchmarks/peers). See docs/BENCHMARKS.md.
             """)
 
-    @Argument(help: "fanout, rooms, ingest, direct, activation, idle, ai or doc")
+    @Argument(help: "fanout, rooms, ingest, direct, activation, idle, ai, doc, slow or soak")
     var scenario: String
 
     @Option(help: "A running server, http://HOST:PORT.")
@@ -27,8 +31,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "The PID of the server at --url, to report its CPU and memory.")
     var serverPID: Int32?
 
-    @Option(help: "Seconds measured, after the warm-up.")
-    var duration: Double = 10
+    @Option(help: "Seconds measured, after the warm-up (default 10; slow: 30, the misbehaving window; soak: the whole run).")
+    var duration: Double?
 
     @Option(help: "Seconds of load before measuring.")
     var warmup: Double = 2
@@ -39,8 +43,11 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Clients per room (fanout: listeners; idle: connections in all).")
     var clients: Int?
 
-    @Option(help: "Messages per second in total, or max.")
-    var rate: String = "max"
+    @Option(help: "Messages per second in total, or max (the default; slow: 100).")
+    var rate: String?
+
+    /// `--rate`, or the scenario's default.
+    private var rateArgument: String { rate ?? (scenario == Scenario.slow.rawValue ? "100" : "max") }
 
     @Option(help: "Bytes of text per message.")
     var size: Int = 64
@@ -60,6 +67,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Tokens per second of each answer (ai, spawned server).")
     var tokensPerSecond: Double = 50
 
+    @Option(help: "soak: seconds between two samples of the server.")
+    var sampleEvery: Double = 60
+
     @Option(help: "Write the report as JSON to this file.")
     var json: String?
 
@@ -74,16 +84,18 @@ struct Bench: AsyncParsableCommand {
             throw ValidationError("unknown scenario '\(scenario)'; one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard (url != nil) != spawn else { throw ValidationError("give exactly one of --url and --spawn") }
-        guard Rate(argument: rate) != nil else { throw ValidationError("--rate must be a positive number or max") }
+        guard Rate(argument: rateArgument) != nil else { throw ValidationError("--rate must be a positive number or max") }
         guard Listeners(rawValue: listeners) != nil else { throw ValidationError("--listeners is websocket, sse or stomp") }
     }
 
     func run() async throws {
         let options = BenchOptions(
-            scenario: Scenario(rawValue: scenario)!, url: url, serverPID: serverPID, duration: duration, warmup: warmup,
-            rooms: rooms, clients: clients, rate: Rate(argument: rate)!, size: size, raw: raw,
+            scenario: Scenario(rawValue: scenario)!, url: url, serverPID: serverPID,
+            duration: duration ?? (scenario == Scenario.slow.rawValue ? 30 : 10), warmup: warmup,
+            rooms: rooms, clients: clients, rate: Rate(argument: rateArgument)!, size: size, raw: raw,
             listeners: Listeners(rawValue: listeners)!, peer: peer,
-            clientThreads: clientThreads, tokensPerSecond: tokensPerSecond, runs: runs, sloP99Millis: sloP99)
+            clientThreads: clientThreads, tokensPerSecond: tokensPerSecond, runs: runs, sloP99Millis: sloP99,
+            sampleEverySeconds: sampleEvery)
         do {
             let report = try await BenchRunner.run(options) { line in
                 FileHandle.standardError.write(Data("bench: \(line)\n".utf8))

@@ -44,6 +44,9 @@ struct ProcessTests {
             (["bench", "fanout", "--spawn", "--slo-p99", "0"], "--slo-p99 must be from 0 to 60000"),
             (["bench", "idle", "--spawn", "--slo-p99", "20"], "--slo-p99 searches a rate"),
             (["bench", "rooms", "--spawn", "--slo-p99", "20", "--runs", "2"], "--slo-p99 and --runs do not go together"),
+            (["bench", "slow", "--spawn", "--rate", "max"], "slow measures latency at a steady rate"),
+            (["bench", "soak", "--spawn", "--sample-every", "0"], "--sample-every must be positive"),
+            (["bench", "soak", "--spawn", "--sample-every", "often"], "--sample-every"),
         ])
     func refusedCommandLines(arguments: [String], message: String) async throws {
         let (status, output) = try await RoomsBinary.run(RoomsBinary.url.path, arguments, timeout: .seconds(30))
@@ -104,6 +107,53 @@ struct ProcessTests {
         let latency = report["latencyMicros"] as? [String: Any] ?? [:]
         #expect(Set(latency.keys).isSuperset(of: ["p50", "p90", "p99", "p999", "max"]))
         #expect((report["serverRssBytes"] as? Int ?? 0) > 0)
+    }
+
+    @Test(
+        "rooms bench slow: the readers' latency calm and beside a listener that stops reading and a client flooding without reading; the flooder wrote, the stalled listener was left frames"
+    )
+    func benchSlowSmoke() async throws {
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("bench-slow-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let (status, output) = try await RoomsBinary.run(
+            RoomsBinary.url.path,
+            ["bench", "slow", "--spawn", "--clients", "20", "--rate", "50", "--duration", "2", "--warmup", "0.5",
+             "--json", json.path],
+            timeout: .seconds(120))
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("p99 / calm p99"), "\(output)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any] ?? [:]
+        #expect(report["scenario"] as? String == "slow")
+        let summary = report["misbehaviour"] as? [String: Any] ?? [:]
+        #expect(summary["maxQueuedFrames"] as? Int == 256, "\(summary)")
+        #expect((summary["floodFramesSent"] as? Int ?? 0) > 0, "\(summary)")
+        #expect((summary["stalledFramesReceived"] as? Int ?? 0) > 0, "\(summary)")
+        #expect((summary["p99Ratio"] as? Double ?? 0) > 0, "\(summary)")
+        #expect(((summary["calmLatencyMicros"] as? [String: Any])?["count"] as? Int ?? 0) > 0, "\(summary)")
+        #expect((report["deliveriesPerSecond"] as? Double ?? 0) > 0)
+    }
+
+    @Test("rooms bench soak: a mixed workload sampled at each interval: memory, descriptors, open databases, work done")
+    func benchSoakSmoke() async throws {
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("bench-soak-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let (status, output) = try await RoomsBinary.run(
+            RoomsBinary.url.path,
+            ["bench", "soak", "--spawn", "--rooms", "3", "--clients", "2", "--rate", "20", "--duration", "4",
+             "--sample-every", "2", "--json", json.path],
+            timeout: .seconds(120))
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("RSS growth"), "\(output)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any] ?? [:]
+        let samples = (report["soak"] as? [String: Any])?["samples"] as? [[String: Any]] ?? []
+        #expect(samples.count == 2, "\(report)")
+        for sample in samples {
+            #expect((sample["rssBytes"] as? Int ?? 0) > 0, "\(sample)")
+            #expect((sample["openDescriptors"] as? Int ?? 0) > 0, "\(sample)")
+            #expect((sample["openDatabases"] as? Int ?? 0) > 0, "\(sample)")
+            #expect((sample["acknowledged"] as? Int ?? 0) > 0, "\(sample)")
+            #expect((sample["deliveries"] as? Int ?? 0) > 0, "\(sample)")
+        }
     }
 
     @Test("rooms bench --slo-p99 searches the highest rate held within the latency target and reports every rate tried")

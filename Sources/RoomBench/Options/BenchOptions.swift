@@ -34,12 +34,14 @@ public struct BenchOptions: Sendable, Encodable {
     /// `--slo-p99`: search for the highest rate whose latency p99 stays within this many
     /// milliseconds (nil: run at `rate`).
     public var sloP99Millis: Double?
+    /// `soak`: seconds between two samples of the server.
+    public var sampleEverySeconds: Double
 
     public init(
         scenario: Scenario, url: String? = nil, serverPID: Int32? = nil, duration: Double = 10, warmup: Double = 2,
         rooms: Int? = nil, clients: Int? = nil, rate: Rate = .max, size: Int = 64, raw: Bool = false,
         listeners: Listeners = .websocket, peer: String? = nil, clientThreads: Int = 1, tokensPerSecond: Double = 50, runs: Int = 1,
-        sloP99Millis: Double? = nil
+        sloP99Millis: Double? = nil, sampleEverySeconds: Double = 60
     ) {
         self.scenario = scenario
         self.url = url
@@ -57,12 +59,14 @@ public struct BenchOptions: Sendable, Encodable {
         self.tokensPerSecond = tokensPerSecond
         self.runs = runs
         self.sloP99Millis = sloP99Millis
+        self.sampleEverySeconds = sampleEverySeconds
     }
 
     static func defaultRooms(_ scenario: Scenario) -> Int {
         switch scenario {
-        case .fanout, .ingest: 1
+        case .fanout, .ingest, .slow: 1
         case .direct: 32
+        case .soak: 50
         case .rooms: 1_000
         case .activation: 10_000
         case .idle: 1_000
@@ -73,12 +77,13 @@ public struct BenchOptions: Sendable, Encodable {
 
     static func defaultClients(_ scenario: Scenario) -> Int {
         switch scenario {
-        case .fanout: 1_000
+        case .fanout, .slow: 1_000
         case .rooms: 5
         case .ingest, .direct: 1
         case .activation: 0
         case .idle: 10_000
         case .ai: 5
+        case .soak: 4
         case .doc: 20
         }
     }

@@ -18,4 +18,12 @@ public enum Scenario: String, CaseIterable, Sendable, Encodable {
     /// with one edit in flight: operations stored per second, and each edit's latency to the
     /// other editors.
     case doc
+    /// One room of `--clients` readers (default 1,000) at a steady `--rate` (default 100 msg/s),
+    /// measured calm, then beside a listener that stops reading and a client flooding without
+    /// reading: the readers' latency with and without, and what the server did to the two.
+    case slow
+    /// A mixed workload (chat, fan-out, hibernation churn with schedules, AI streams) for
+    /// `--duration` seconds, the server's memory, descriptors and open databases sampled every
+    /// `--sample-every` seconds.
+    case soak
 }

@@ -94,6 +94,18 @@ public struct BenchReport: Encodable, Sendable {
         if let ratio = deliveriesRatioToPeer {
             rows.append(("ratio to peer", [String(format: "%.2fx", ratio)]))
         }
+        if runs.contains(where: { $0.misbehaviour != nil }) {
+            rows += misbehaviourRows
+        }
+        if runs.contains(where: { $0.soak != nil }) {
+            let soaks = runs.map(\.soak)
+            rows += [
+                ("samples", soaks.map { $0.map { "\($0.samples.count)" } ?? "-" }),
+                ("RSS growth", soaks.map { $0?.rssGrowthPercent.map { String(format: "%+.1f%%", $0) } ?? "-" }),
+                ("descriptor growth", soaks.map { $0?.descriptorGrowth.map { "\($0 >= 0 ? "+" : "")\($0)" } ?? "-" }),
+                ("open DB growth", soaks.map { $0?.openDatabaseGrowth.map { "\($0 >= 0 ? "+" : "")\($0)" } ?? "-" }),
+            ]
+        }
         let width = rows.map(\.0.count).max() ?? 0
         let config = main.config
         var text = "rooms bench \(main.scenario.rawValue): \(config.rooms) room(s) x \(config.clients) client(s), "
@@ -114,6 +126,24 @@ public struct BenchReport: Encodable, Sendable {
             }
         }
         return text
+    }
+
+    /// `slow`: the calm window beside the misbehaving one, and what became of the two clients.
+    private var misbehaviourRows: [(String, [String])] {
+        func millis(_ micros: UInt64) -> String { String(format: "%.2f ms", Double(micros) / 1000) }
+        func mebibytes(_ bytes: Int?) -> String { bytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "?" }
+        let summaries = runs.map(\.misbehaviour)
+        return [
+            ("calm p50", summaries.map { $0.map { millis($0.calmLatencyMicros.p50) } ?? "-" }),
+            ("calm p99", summaries.map { $0.map { millis($0.calmLatencyMicros.p99) } ?? "-" }),
+            ("p99 / calm p99", summaries.map { $0.map { String(format: "%.2fx", $0.p99Ratio) } ?? "-" }),
+            ("stalled: close code", summaries.map { $0.map { $0.stalledCloseCode.map { "\($0)" } ?? "not closed" } ?? "-" }),
+            ("maxQueuedFrames", summaries.map { $0.map { $0.maxQueuedFrames.map { "\($0)" } ?? "?" } ?? "-" }),
+            ("stalled: frames read", summaries.map { $0.map { "\($0.stalledFramesReceived)" } ?? "-" }),
+            ("flood: sent", summaries.map { $0.map { "\($0.floodFramesSent)" } ?? "-" }),
+            ("flood: closed", summaries.map { $0.map { "\($0.floodSessionsClosed) times" } ?? "-" }),
+            ("RSS calm / after", summaries.map { $0.map { "\(mebibytes($0.serverRssCalmBytes)) / \(mebibytes($0.serverRssAfterBytes))" } ?? "-" }),
+        ]
     }
 
     /// Median [min to max] of each figure, per target, over the runs.
@@ -137,6 +167,10 @@ public struct BenchReport: Encodable, Sendable {
         }
         if !deliveriesRatiosToPeer.isEmpty {
             rows.append(("ratio to peer", [figure(RunSpread(deliveriesRatiosToPeer)) { String(format: "%.2fx", $0) }]))
+        }
+        let p99Ratios = roomsRuns.compactMap { $0.misbehaviour?.p99Ratio }
+        if !p99Ratios.isEmpty {
+            rows.append(("p99 / calm p99", [figure(RunSpread(p99Ratios)) { String(format: "%.2fx", $0) }]))
         }
         let width = rows.map(\.0.count).max() ?? 0
         var text = "\n"

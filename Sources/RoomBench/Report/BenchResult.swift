@@ -31,6 +31,10 @@ public struct BenchResult: Encodable, Sendable {
     public var warmup: WarmupSummary?
     /// The harness's own CPU use during the measurement, in percent of one core.
     public var clientCpuPercent: Double?
+    /// `slow`: the calm window and the misbehaving clients.
+    public var misbehaviour: MisbehaviourSummary?
+    /// `soak`: the samples, and how much the server's resources grew.
+    public var soak: SoakSummary?
 
     public init(
         scenario: Scenario, config: BenchOptions, target: String, messagesPerSecond: Double,

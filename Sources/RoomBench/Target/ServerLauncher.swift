@@ -8,10 +8,18 @@ enum ServerLauncher {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // Scenarios about hibernated rooms want them to hibernate soon.
-        let idle = options.scenario == .activation || options.scenario == .idle ? 1 : 30
+        let idle = switch options.scenario {
+        case .activation, .idle: 1
+        case .soak: 5
+        default: 30
+        }
         let maxActive = max(10_000, options.rooms + 100)
+        // Fan-out at full speed queues many frames per listener; `slow` is about the bound where a
+        // listener that stops reading is closed.
+        let queuedFrames = options.scenario == .slow
+            ? #""maxQueuedFrames": \#(SocketScenarios.slowMaxQueuedFrames), "# : #""maxQueuedFrames": 65536, "#
         let configuration = """
-            {"server": {"host": "127.0.0.1", "port": 0, "maxQueuedFrames": 65536, "maxBodyBytes": 1048576},
+            {"server": {"host": "127.0.0.1", "port": 0, \(queuedFrames)"maxBodyBytes": 1048576},
              "storage": {"directory": "\(directory.appendingPathComponent("data").path)", "synchronous": "normal",
                          "maxOpenDatabases": 5000},
              "runtime": {"idleTimeoutSeconds": \(idle), "maxActiveRooms": \(maxActive)},
