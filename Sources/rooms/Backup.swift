@@ -21,14 +21,7 @@ struct Backup: AsyncParsableCommand {
     var to: String
 
     func validate() throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isFolder) else {
-            throw ValidationError("--data-dir '\(dataDir)' does not exist")
-        }
-        guard isFolder.boolValue else { throw ValidationError("--data-dir '\(dataDir)' is not a directory") }
-        guard FileManager.default.fileExists(atPath: dataDir + "/directory.sqlite") else {
-            throw ValidationError("--data-dir '\(dataDir)' holds no directory.sqlite: not a data directory")
-        }
+        try DataDirectoryArgument.validate(dataDir, requireNodeDirectory: true)
     }
 
     func run() async throws {

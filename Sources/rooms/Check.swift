@@ -18,11 +18,7 @@ struct Check: AsyncParsableCommand {
     var dataDir: String
 
     func validate() throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isFolder) else {
-            throw ValidationError("--data-dir '\(dataDir)' does not exist")
-        }
-        guard isFolder.boolValue else { throw ValidationError("--data-dir '\(dataDir)' is not a directory") }
+        try DataDirectoryArgument.validate(dataDir)
     }
 
     func run() async throws {

@@ -109,12 +109,8 @@ public struct StorageBackup: Sendable {
         let target = destination.appendingPathComponent(relative)
         try FileManager.default.createDirectory(
             at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        configuration.label = "backup"
         do {
-            let queue = try DatabaseQueue(path: file.path, configuration: configuration)
+            let queue = try StorageLayout.openReadOnly(file, label: "backup", busyTimeout: 10)
             defer { try? queue.close() }
             // Outside a transaction: VACUUM refuses to run inside one.
             try queue.inDatabase { db in try db.execute(sql: "VACUUM INTO ?", arguments: [target.path]) }
@@ -135,6 +131,16 @@ public struct StorageBackup: Sendable {
 }
 
 extension StorageLayout {
+    /// Opens `file` read-only, as a reader beside a running server would (`rooms check`,
+    /// `rooms backup`): no lock beyond SQLite's readers', waiting up to `busyTimeout` seconds.
+    static func openReadOnly(_ file: URL, label: String, busyTimeout: TimeInterval) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = label
+        return try DatabaseQueue(path: file.path, configuration: configuration)
+    }
+
     /// Every room file (`rooms/<kind>/<aa>/<bb>/<digest>.sqlite`), sorted by path.
     ///
     /// - Throws: when the rooms folder exists but cannot be listed.

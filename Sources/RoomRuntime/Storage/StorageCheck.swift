@@ -77,12 +77,8 @@ public struct StorageCheck: Sendable {
     /// The problems of one file: nil kind for the node directory.
     func check(_ file: URL, kind: String?) -> [Problem] {
         func problem(_ message: String) -> Problem { Problem(file: file, kind: kind, message: message) }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(5)
-        configuration.label = "check"
         do {
-            let queue = try DatabaseQueue(path: file.path, configuration: configuration)
+            let queue = try StorageLayout.openReadOnly(file, label: "check", busyTimeout: 5)
             defer { try? queue.close() }
             return try queue.read { db in
                 var problems: [Problem] = []
