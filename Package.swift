@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "AIRooms", targets: ["AIRooms"]),
         .library(name: "RoomTesting", targets: ["RoomTesting"]),
         .library(name: "RoomsClient", targets: ["RoomsClient"]),
+        // The fuzz targets' entries, for the libFuzzer build in Fuzz/ (a package of its own).
+        .library(name: "RoomFuzzing", targets: ["RoomFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -167,6 +169,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One entry per fuzz target (issue 16): the parsers that face the network, fed arbitrary
+        // bytes, with the invariants each must keep. Fuzz/ builds them under libFuzzer; the
+        // tests replay the committed corpora through them (FuzzCorpusTests).
+        .target(
+            name: "RoomFuzzing",
+            dependencies: [
+                "RoomRuntime",
+                "RoomServer",
+                "ChatRooms",
+                "ExampleRooms",
+                "AIRooms",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "rooms",
             dependencies: [
@@ -242,6 +260,7 @@ let package = Package(
                 "ExampleRooms",
                 "AIRooms",
                 "RoomsClient",
+                "RoomFuzzing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -2,7 +2,7 @@ import RoomRuntime
 
 /// What an AI chat client sends, beside the chat frames: `{"type": "ai.prompt", "id"?, "text"}`
 /// and `{"type": "ai.cancel", "stream"}`.
-struct AIClientFrame: Decodable {
+package struct AIClientFrame: Decodable {
     let type: String
     let id: String?
     let text: String?
@@ -12,7 +12,7 @@ struct AIClientFrame: Decodable {
         case type, id, text, stream
     }
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try? container.decodeIfPresent(String.self, forKey: .id)
         do {

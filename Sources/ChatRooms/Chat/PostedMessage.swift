@@ -1,6 +1,6 @@
 /// The body of `POST /rooms/{kind}/{id}/messages`: `{"user", "text", "id"?, "deliverAt"?}`.
 /// With authentication, `user` is ignored: the poster is the token's user.
-struct PostedMessage: Decodable {
+package struct PostedMessage: Decodable {
     let user: String?
     let text: String
     let id: String?

@@ -1,5 +1,5 @@
 /// A counter client's frame: `{"type": "increment", "by"?}` or `{"type": "reset", "afterSeconds"}`.
-struct CounterCommand: Decodable {
+package struct CounterCommand: Decodable {
     let type: String
     let by: Int64?
     let afterSeconds: Double?

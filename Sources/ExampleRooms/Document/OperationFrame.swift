@@ -1,7 +1,7 @@
 /// `{"type": "op", "id": "client id", "base": V, "ops": [...]}`: an edit a client made on the
 /// document at version `base`.
-struct OperationFrame: Decodable {
-    let id: String
-    let base: Int64
-    let ops: TextOperation
+package struct OperationFrame: Decodable {
+    package let id: String
+    package let base: Int64
+    package let ops: TextOperation
 }

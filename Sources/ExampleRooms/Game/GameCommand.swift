@@ -1,5 +1,5 @@
 /// A game client's frame: `{"type": "join"}`, `{"type": "move", "cell"}` or `{"type": "new-game"}`.
-struct GameCommand: Decodable {
+package struct GameCommand: Decodable {
     let type: String
     let cell: Int?
 }

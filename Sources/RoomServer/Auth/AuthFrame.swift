@@ -1,13 +1,13 @@
 import Foundation
-@_spi(Node) import RoomRuntime
+@_spi(Node) package import RoomRuntime
 
 /// The frame that refreshes a live connection's token: `{"type": "auth", "token", "id"?}`,
 /// answered `{"type": "auth.ok", "exp": MS, "id"?}` by the server itself (it never reaches the
 /// room).
-struct AuthFrame: Decodable {
-    let type: String
-    let token: String?
-    let id: String?
+package struct AuthFrame: Decodable {
+    package let type: String
+    package let token: String?
+    package let id: String?
 
     /// The answer to an accepted refresh.
     struct Accepted: Encodable {
@@ -22,7 +22,7 @@ struct AuthFrame: Decodable {
 
     /// The auth frame `text` is, or nil when it is something else. Cheap for anything that is not
     /// one: only text mentioning `"auth"` is decoded.
-    static func parse(_ text: String) -> AuthFrame? {
+    package static func parse(_ text: String) -> AuthFrame? {
         guard text.utf8.count <= maxBytes, ByteSearch.contains(text.utf8, Self.needle) else { return nil }
         guard let frame = try? JSONDecoder().decode(AuthFrame.self, from: Data(text.utf8)), frame.type == "auth" else {
             return nil

@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Node) import RoomRuntime
+@_spi(Node) package import RoomRuntime
 
 /// Decides who a request comes from and what it may reach, before any route runs, any
 /// WebSocket is upgraded or any file is created (docs/PROTOCOL.md, "Authentication"):
@@ -12,7 +12,7 @@ import Foundation
 /// - a browser's `Origin` must be allowed (``OriginPolicy``): `403 forbidden_origin` otherwise.
 ///
 /// With `auth.mode: "none"` everyone may do everything, and a client names itself with `?user=`.
-struct Gatekeeper: Sendable {
+package struct Gatekeeper: Sendable {
     let mode: AuthConfiguration.Mode
     let verifier: TokenVerifier?
     let origins: OriginPolicy
@@ -74,7 +74,7 @@ struct Gatekeeper: Sendable {
     }
 
     /// `query` without the token, for rooms to see and logs to print.
-    static func withoutToken(_ query: [String: String]) -> [String: String] {
+    package static func withoutToken(_ query: [String: String]) -> [String: String] {
         var query = query
         query.removeValue(forKey: tokenParameter)
         return query

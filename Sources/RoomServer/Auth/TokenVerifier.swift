@@ -1,6 +1,6 @@
 import Foundation
 import JWTKit
-@_spi(Node) import RoomRuntime
+@_spi(Node) package import RoomRuntime
 
 /// Verifies the JSON Web Tokens clients present, with jwt-kit: the signature (HMAC with the
 /// secret named by `auth.secretEnv`, or a public key of `auth.jwksFile` chosen by `kid`), then
@@ -10,7 +10,7 @@ import JWTKit
 /// key is of that algorithm: `none` is never accepted, an HMAC algorithm is checked against the
 /// secret only, and a public-key algorithm only against a key of its own family (so a token signed
 /// "HS256" with a public key as its secret is checked against the secret, and fails).
-final class TokenVerifier: Sendable {
+package final class TokenVerifier: Sendable {
     /// The longest token accepted, in bytes: far above any real token, far below what would cost
     /// the server to parse.
     static let maxTokenBytes = 8_192
@@ -22,13 +22,13 @@ final class TokenVerifier: Sendable {
     private let issuer: String?
     private let audience: String?
     /// How far clocks may disagree, in milliseconds (`auth.leewaySeconds`).
-    let leewayMilliseconds: Int64
+    package let leewayMilliseconds: Int64
 
     /// Loads the keys `configuration` names.
     ///
     /// - Throws: ``ConfigurationError`` naming the key: no key configured, the secret's variable
     ///   unset or too short, the key set unreadable or holding a key without `kid`.
-    init(configuration: AuthConfiguration, environment: [String: String]) async throws {
+    package init(configuration: AuthConfiguration, environment: [String: String]) async throws {
         guard configuration.secretEnv != nil || configuration.jwksFile != nil else {
             throw ConfigurationError(key: "auth", "jwt mode needs \"secretEnv\" or \"jwksFile\" (or both)")
         }
@@ -141,7 +141,7 @@ final class TokenVerifier: Sendable {
     /// Verifies `token` and reads who it names.
     ///
     /// - Throws: ``RoomError`` `unauthorized` saying why (never repeating the token).
-    func verify(_ token: String, now: Int64 = WallClock.millisecondsSince1970()) async throws(RoomError) -> VerifiedToken {
+    package func verify(_ token: String, now: Int64 = WallClock.millisecondsSince1970()) async throws(RoomError) -> VerifiedToken {
         guard token.utf8.count <= Self.maxTokenBytes else {
             throw Self.refuse("the token is longer than \(Self.maxTokenBytes) bytes")
         }
@@ -196,8 +196,21 @@ final class TokenVerifier: Sendable {
         return Data(base64Encoded: base64)
     }
 
+    /// The furthest a claim's time may be from 1970, in seconds: the end of the year 9999 (and
+    /// as far before). Refusing times beyond keeps every sum with an expiry within an `Int64` of
+    /// milliseconds; a token signed with `"exp": 1e300` once trapped the server (found by the
+    /// `token` fuzz target, Fuzz/Crashes/token).
+    static let furthestNumericDate: Double = 253_402_300_799
+
+    /// A claim's NumericDate (seconds since 1970, RFC 7519) in milliseconds, rounded down; nil
+    /// when it is not finite or further than ``furthestNumericDate``.
+    static func milliseconds(ofNumericDate seconds: Double) -> Int64? {
+        guard seconds.isFinite, abs(seconds) <= furthestNumericDate else { return nil }
+        return Int64((seconds * 1000).rounded(.down))
+    }
+
     /// Checks the claims of a token whose signature holds.
-    func check(_ claims: [String: JSONValue], now: Int64) throws(RoomError) -> VerifiedToken {
+    package func check(_ claims: [String: JSONValue], now: Int64) throws(RoomError) -> VerifiedToken {
         guard case .string(let subject)? = claims["sub"] else {
             throw Self.refuse("the token has no \"sub\" (the user)")
         }
@@ -210,15 +223,18 @@ final class TokenVerifier: Sendable {
         guard case .number(let exp)? = claims["exp"] else {
             throw Self.refuse("the token has no numeric \"exp\"")
         }
-        let expiresAt = Int64((exp * 1000).rounded(.down))
-        guard now <= expiresAt + leewayMilliseconds else { throw Self.refuse("the token has expired") }
+        guard let expiresAt = Self.milliseconds(ofNumericDate: exp) else {
+            throw Self.refuse("the token's \"exp\" is not a time between the years 0 and 9999")
+        }
+        guard now - leewayMilliseconds <= expiresAt else { throw Self.refuse("the token has expired") }
         switch claims["nbf"] {
         case nil, .null?:
             break
         case .number(let nbf)?:
-            guard now + leewayMilliseconds >= Int64((nbf * 1000).rounded(.down)) else {
-                throw Self.refuse("the token is not valid yet (nbf)")
+            guard let notBefore = Self.milliseconds(ofNumericDate: nbf) else {
+                throw Self.refuse("the token's \"nbf\" is not a time between the years 0 and 9999")
             }
+            guard now + leewayMilliseconds >= notBefore else { throw Self.refuse("the token is not valid yet (nbf)") }
         default:
             throw Self.refuse("the token's \"nbf\" is not a number")
         }

@@ -2,11 +2,11 @@
 /// bytes. Written by hand because it runs once per frame per Server-Sent Events stream or STOMP
 /// subscription: decoding the whole frame would cost more than writing it. Nested objects and arrays, and strings (with their escapes),
 /// are skipped; anything that is not a JSON object yields nothing.
-struct TopLevelFields {
-    private(set) var type: String?
-    private(set) var seq: Int64?
+package struct TopLevelFields {
+    package private(set) var type: String?
+    package private(set) var seq: Int64?
 
-    init(scanning bytes: UnsafeRawBufferPointer) {
+    package init(scanning bytes: UnsafeRawBufferPointer) {
         var index = 0
         var depth = 0
         // The last string read at depth 1, while it may still turn out to be a key.

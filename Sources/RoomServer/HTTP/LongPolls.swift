@@ -1,5 +1,5 @@
 import NIOCore
-@_spi(Node) import RoomRuntime
+@_spi(Node) package import RoomRuntime
 import Foundation
 import Synchronization
 
@@ -10,7 +10,7 @@ import Synchronization
 /// `wait` seconds) for the room to store something past `after`, then reads again. The wait is a
 /// ``SequenceWaiter``, which the room's commit wakes: it holds neither the room in memory nor a
 /// connection of the room. Waiting polls are bounded per node (`server.maxWaitingPolls`).
-final class LongPolls: Sendable {
+package final class LongPolls: Sendable {
     let runtime: RoomRuntime
     /// The most polls waiting at once.
     let limit: Int
@@ -30,7 +30,7 @@ final class LongPolls: Sendable {
     /// The wait `query` asks for, in seconds; nil when it asks for none.
     ///
     /// - Throws: ``RoomError`` `invalid_query` unless `wait` is a whole number from 1 to 30.
-    static func wait(in query: [String: String]) throws(RoomError) -> Int? {
+    package static func wait(in query: [String: String]) throws(RoomError) -> Int? {
         guard let text = query["wait"] else { return nil }
         guard text.utf8.count <= 2, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
             let seconds = Int(text), (1...maxWaitSeconds).contains(seconds)

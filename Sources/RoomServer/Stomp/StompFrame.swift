@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// One STOMP frame (STOMP 1.2, "STOMP Frames"): a command, its headers in order, and a body.
 ///
@@ -9,17 +9,17 @@ import NIOCore
 ///
 /// {"text":"hi"}^@
 /// ```
-struct StompFrame: Sendable {
-    struct Header: Sendable, Equatable {
-        var name: String
-        var value: String
+package struct StompFrame: Sendable {
+    package struct Header: Sendable, Equatable {
+        package var name: String
+        package var value: String
     }
 
-    var command: String
-    var headers: [Header]
-    var body: ByteBuffer
+    package var command: String
+    package var headers: [Header]
+    package var body: ByteBuffer
 
-    init(_ command: String, _ headers: [(String, String)] = [], body: ByteBuffer = ByteBuffer()) {
+    package init(_ command: String, _ headers: [(String, String)] = [], body: ByteBuffer = ByteBuffer()) {
         self.command = command
         self.headers = headers.map { Header(name: $0.0, value: $0.1) }
         self.body = body
@@ -34,7 +34,7 @@ struct StompFrame: Sendable {
     }
 
     /// The value of header `name`: its first occurrence, as STOMP says a repeated header counts.
-    subscript(name: String) -> String? {
+    package subscript(name: String) -> String? {
         headers.first { $0.name == name }?.value
     }
 
@@ -45,7 +45,7 @@ struct StompFrame: Sendable {
 
     /// The frame on the wire, its headers escaped as `version` asks, with `content-length` when
     /// it has a body.
-    func encoded(version: StompVersion) -> ByteBuffer {
+    package func encoded(version: StompVersion) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(command.utf8.count + body.readableBytes + headers.count * 32 + 24)
         buffer.writeString(command)

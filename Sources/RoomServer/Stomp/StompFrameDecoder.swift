@@ -1,5 +1,5 @@
-import NIOCore
-@_spi(Node) import RoomRuntime
+package import NIOCore
+@_spi(Node) package import RoomRuntime
 
 /// Reads STOMP frames from one WebSocket message (STOMP 1.2, "Augmented BNF"): every message
 /// holds whole frames, one or more, with heart-beat line ends between them or alone.
@@ -13,26 +13,31 @@ import NIOCore
 ///   ``maxHeaders`` headers or ``maxHeaderBytes`` of them;
 /// - `invalid_header`: a `content-length` that is not a number;
 /// - `payload_too_large`: a body over the node's `server.maxFrameBytes`.
-struct StompFrameDecoder {
+package struct StompFrameDecoder {
     /// Why a message was refused, and the `receipt` of the frame that was, when it was read.
-    struct Failure: Error {
-        var error: RoomError
-        var receipt: String?
+    package struct Failure: Error {
+        package var error: RoomError
+        package var receipt: String?
     }
 
     /// The most headers one frame may have.
-    static let maxHeaders = 64
+    package static let maxHeaders = 64
     /// The most bytes a frame's command and headers may take.
-    static let maxHeaderBytes = 16_384
+    package static let maxHeaderBytes = 16_384
 
     /// The largest body, in bytes.
-    let maxBodyBytes: Int
+    package let maxBodyBytes: Int
     /// The negotiated version (nil before `CONNECT`): 1.1 and 1.2 escape headers.
-    var version: StompVersion?
+    package var version: StompVersion?
+
+    package init(maxBodyBytes: Int, version: StompVersion? = nil) {
+        self.maxBodyBytes = maxBodyBytes
+        self.version = version
+    }
 
     /// The frames in `message`, in order, and the failure that stopped reading, if one did (the
     /// frames before it are whole and valid).
-    func decode(_ message: ByteBuffer) -> (frames: [StompFrame], failure: Failure?) {
+    package func decode(_ message: ByteBuffer) -> (frames: [StompFrame], failure: Failure?) {
         message.withUnsafeReadableBytes { bytes in
             var frames: [StompFrame] = []
             var index = 0

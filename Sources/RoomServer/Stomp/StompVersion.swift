@@ -1,6 +1,6 @@
 import Foundation
 /// A version of STOMP the server speaks, negotiated by `CONNECT`'s `accept-version`.
-enum StompVersion: String, Sendable, Comparable, CaseIterable {
+package enum StompVersion: String, Sendable, Comparable, CaseIterable {
     case v1_0 = "1.0"
     case v1_1 = "1.1"
     case v1_2 = "1.2"
@@ -25,5 +25,5 @@ enum StompVersion: String, Sendable, Comparable, CaseIterable {
     /// `STOMP` and `CONNECTED`).
     var escapesHeaders: Bool { self != .v1_0 }
 
-    static func < (lhs: StompVersion, rhs: StompVersion) -> Bool { lhs.rawValue < rhs.rawValue }
+    package static func < (lhs: StompVersion, rhs: StompVersion) -> Bool { lhs.rawValue < rhs.rawValue }
 }

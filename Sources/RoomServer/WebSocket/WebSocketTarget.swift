@@ -1,6 +1,6 @@
 import Foundation
-import HummingbirdCore
-@_spi(Node) import RoomRuntime
+package import HummingbirdCore
+@_spi(Node) package import RoomRuntime
 
 /// What a WebSocket request asks for: `/rooms/{kind}/{id}/ws?user=NAME&...`, or the caller's
 /// own inbox at `/inbox/ws`, validated. Who asks is the ``Gatekeeper``'s to say.
@@ -42,20 +42,28 @@ struct WebSocketTarget: Sendable {
 }
 
 /// Reading room addresses and queries from raw request URIs.
-enum RoomPath {
+package enum RoomPath {
     /// The address named by the raw path components `kind` and `id` (percent-encoded).
     static func address(kind: Substring, id: Substring, runtime: RoomRuntime) throws(RoomError) -> RoomAddress {
+        let address = try address(kind: kind, id: id)
+        guard let configured = runtime.kind(named: address.kind), configured.hasRoomRoutes else {
+            throw .notFound(.unknownKind, "kind '\(address.kind)' is not configured on this node")
+        }
+        return address
+    }
+
+    /// The address named by the raw path components `kind` and `id`, whether or not this node
+    /// serves its kind.
+    ///
+    /// - Throws: ``RoomError`` `invalid_room_id` or `invalid_kind`.
+    package static func address(kind: Substring, id: Substring) throws(RoomError) -> RoomAddress {
         guard let id = decoded(id) else {
             throw .badRequest(.invalidRoomID, "the room id is not valid percent-encoded UTF-8")
         }
         guard let kind = decoded(kind) else {
             throw .badRequest(.invalidKind, "the kind is not valid percent-encoded UTF-8")
         }
-        let address = try runtime.address(kind: kind, id: id)
-        guard runtime.kind(named: kind)?.hasRoomRoutes != false else {
-            throw .notFound(.unknownKind, "kind '\(kind)' is not configured on this node")
-        }
-        return address
+        return try RoomAddress(kind: kind, id: id)
     }
 
     /// `component` percent-decoded; nil when that is not valid UTF-8. Most ids have no `%`, and
@@ -66,7 +74,7 @@ enum RoomPath {
     }
 
     /// The query parameters of `uri`, percent-decoded; a repeated name keeps its last value.
-    static func query(_ uri: URI) -> [String: String] {
+    package static func query(_ uri: URI) -> [String: String] {
         var parameters: [String: String] = [:]
         for (name, value) in uri.queryParameters {
             parameters[String(name)] = String(value)
