@@ -68,6 +68,59 @@ struct MalformedHTTPTests {
         try await server.stopAndRemove()
     }
 
+    /// A first request naming an `Upgrade` that is no WebSocket handshake, and what it gets.
+    struct NotAHandshake: Sendable, CustomTestStringConvertible {
+        let name: String
+        let request: String
+        let status: Int
+        let code: String?
+        var testDescription: String { name }
+    }
+
+    @Test(
+        "a first request that names an Upgrade but is no WebSocket handshake is answered as plain HTTP (it was closed with no answer, or a bare 400)",
+        arguments: [
+            NotAHandshake(
+                name: "Upgrade: h2c, as curl --http2 sends",
+                request: "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                    + "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",
+                status: 200, code: nil),
+            NotAHandshake(
+                name: "Upgrade: websocket without Connection: upgrade",
+                request: "GET /healthz HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n", status: 200, code: nil),
+            NotAHandshake(
+                name: "a WebSocket handshake with a body",
+                request: "GET /rooms/chat/a/ws?user=ann HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nContent-Length: 5\r\n\r\nhello",
+                status: 426, code: "upgrade_required"),
+            NotAHandshake(
+                name: "a PUT naming Upgrade: websocket, with a body",
+                request: "PUT /rooms HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nContent-Length: 5\r\n\r\nhello",
+                status: 404, code: "not_found"),
+            NotAHandshake(
+                name: "a broken Transfer-Encoding beside Upgrade (found by the wire fuzzer)",
+                request: "PUT /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\u{98}a chunked\r\nUpgrade: websocket\r\n\r\n",
+                status: 404, code: "not_found"),
+        ])
+    func upgradeThatIsNoHandshake(_ request: NotAHandshake) async throws {
+        let server = try await TestServer.start()
+        let connection = try RawConnection(port: server.port)
+        defer { connection.close() }
+        connection.send(request.request)
+        let (received, _) = await connection.read(timeout: Self.bound) { bytes in
+            RawHTTPResponse.parseAll(bytes).count == 1
+        }
+        let responses = RawHTTPResponse.parseAll(received)
+        #expect(responses.count == 1, "no answer: \(String(decoding: received, as: UTF8.self))")
+        #expect(responses.first?.status == request.status, "\(responses)")
+        if let code = request.code {
+            #expect(responses.first?.errorCode == code, "\(responses)")
+            #expect(responses.first?.headers["content-type"] == "application/json")
+        }
+        #expect(try await server.http(.get, "/healthz").status == 200)
+        try await server.stopAndRemove()
+    }
+
     @Test("a body with broken chunked encoding gets 400 malformed_request (not 500), stores nothing, and the connection is closed")
     func brokenChunkedBody() async throws {
         let server = try await TestServer.start()

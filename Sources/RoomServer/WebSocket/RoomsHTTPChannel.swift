@@ -21,6 +21,8 @@ import NIOWebSocket
 /// - a request the parser refuses, and a request head that takes too long, are answered (`400`,
 ///   `408`) and the connection closed by ``HTTPRequestGuard``: the stock channel leaves such a
 ///   connection open with no answer, since its upgrade handler waits for a request head forever;
+/// - a first request that names an `Upgrade` but is no WebSocket handshake is answered as plain
+///   HTTP (``UpgradeRequestFilter``), where the stock channel closes it without an answer;
 /// - a connection idle between requests is closed after the configured idle timeout;
 /// - a connection over the node's ``ConnectionBudget`` is refused with `503`.
 struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
@@ -144,6 +146,7 @@ struct RoomsHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             // (`enableErrorHandling`, off: see HTTPRequestGuard for why).
             let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try channel.pipeline.syncOperations.addHandler(requestGuard.value, position: .after(decoder))
+            try channel.pipeline.syncOperations.addHandler(UpgradeRequestFilter(), position: .after(requestGuard.value))
             return Value(upgradeResult: result, channel: channel)
         }
     }
