@@ -39,7 +39,11 @@ package struct StompFrame: Sendable {
     }
 
     /// Whether STOMP leaves this frame's headers unescaped whatever the version.
-    var hasRawHeaders: Bool {
+    package var hasRawHeaders: Bool { Self.hasRawHeaders(command) }
+
+    /// Whether STOMP leaves the headers of a `command` frame unescaped whatever the version: the
+    /// frames that negotiate it.
+    static func hasRawHeaders(_ command: String) -> Bool {
         command == "CONNECT" || command == "STOMP" || command == "CONNECTED"
     }
 

@@ -72,7 +72,7 @@ package struct StompFrameDecoder {
         else {
             throw Self.invalid("a frame starts with a command line of UTF-8 text")
         }
-        let escaped = (version?.escapesHeaders ?? false) && command != "CONNECT" && command != "STOMP"
+        let escaped = (version?.escapesHeaders ?? false) && !StompFrame.hasRawHeaders(command)
         var frame = StompFrame(command)
         while true {
             guard let header = line(in: bytes, at: &index) else {
