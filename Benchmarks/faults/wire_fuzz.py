@@ -230,7 +230,7 @@ def read_until_closed(sock, seconds):
 
 def check_http_answer(tally, errors, data, request):
     if not data:
-        tally.count("http unanswered")  # an incomplete request waits for its head timeout; we hung up
+        tally.count("http unanswered")  # an incomplete request waits for its head timeout; we hung up first
         return
     match = re.match(rb"HTTP/1\.1 (\d{3})", data)
     if not match:
@@ -311,11 +311,15 @@ def http_worker(tally, errors, port, kinds, stop, rng):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
                 sock.sendall(request)
-                data, _ = read_until_closed(sock, 2)
+                data, closed = read_until_closed(sock, 2)
         except OSError as error:
             tally.count(f"http connect {type(error).__name__}")
             continue
         tally.count("http requests")
+        if closed and not data:
+            # The server hung up without a word: every refusal has an answer.
+            tally.problem(f"closed without an answer: {request[:160]!r}")
+            continue
         check_http_answer(tally, errors, data, request)
 
 
