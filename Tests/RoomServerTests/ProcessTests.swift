@@ -151,6 +151,7 @@ struct ProcessTests {
             #expect((sample["rssBytes"] as? Int ?? 0) > 0, "\(sample)")
             #expect((sample["openDescriptors"] as? Int ?? 0) > 0, "\(sample)")
             #expect((sample["openDatabases"] as? Int ?? 0) > 0, "\(sample)")
+            #expect((sample["sqliteMemoryBytes"] as? Int ?? 0) > 0, "\(sample)")
             #expect((sample["acknowledged"] as? Int ?? 0) > 0, "\(sample)")
             #expect((sample["deliveries"] as? Int ?? 0) > 0, "\(sample)")
         }

@@ -9,6 +9,8 @@ public struct SoakSample: Encodable, Sendable {
     public var openDescriptors: Int?
     /// Room databases open (`rooms_open_databases`).
     public var openDatabases: Int?
+    /// Memory SQLite holds, page caches mostly (`rooms_sqlite_memory_bytes`).
+    public var sqliteMemoryBytes: Int?
     /// Rooms in memory (`rooms_active`).
     public var activeRooms: Int?
     /// Messages acknowledged (chat sends and posts) and AI answers completed in the interval.

@@ -58,6 +58,7 @@ enum SoakScenario {
                     atSeconds: (ContinuousClock.now - started) / .seconds(1), rssBytes: sample?.rssBytes,
                     openDescriptors: target.pid.flatMap(Self.openDescriptors),
                     openDatabases: try? await HTTPScenarios.metric("rooms_open_databases", prober).map { Int($0) },
+                    sqliteMemoryBytes: try? await HTTPScenarios.metric("rooms_sqlite_memory_bytes", prober).map { Int($0) },
                     activeRooms: try? await HTTPScenarios.metric("rooms_active", prober).map { Int($0) },
                     acknowledged: window.stats.acknowledged, deliveries: window.stats.deliveries,
                     p99Micros: window.stats.latency.valueAtPercentile(99), errors: window.stats.errors))
@@ -65,9 +66,9 @@ enum SoakScenario {
             let last = samples[samples.count - 1]
             FileHandle.standardError.write(Data(
                 (String(
-                    format: "soak: %5.0f s  RSS %.1f MiB  fds %d  open DBs %d  active rooms %d  %d acked  %d delivered  p99 %.1f ms  %d errors",
-                    last.atSeconds, Double(last.rssBytes ?? 0) / 1_048_576, last.openDescriptors ?? -1,
-                    last.openDatabases ?? -1, last.activeRooms ?? -1, last.acknowledged, last.deliveries,
+                    format: "soak: %5.0f s  RSS %.1f MiB  SQLite %.1f MiB  fds %d  open DBs %d  active rooms %d  %d acked  %d delivered  p99 %.1f ms  %d errors",
+                    last.atSeconds, Double(last.rssBytes ?? 0) / 1_048_576, Double(last.sqliteMemoryBytes ?? 0) / 1_048_576,
+                    last.openDescriptors ?? -1, last.openDatabases ?? -1, last.activeRooms ?? -1, last.acknowledged, last.deliveries,
                     Double(last.p99Micros) / 1000, last.errors) + "\n").utf8))
         }
         stopped.set()

@@ -1,5 +1,6 @@
 public import CoreMetrics
 import Foundation
+import GRDBSQLite
 
 /// The runtime's metrics, reported through swift-metrics to whatever factory the node uses
 /// (the server exports them in Prometheus text format at `/metrics`).
@@ -18,6 +19,7 @@ public final class RuntimeMetrics: Sendable {
     private let hibernatedRooms: Gauge
     private let openDatabases: Gauge
     private let warmDatabases: Gauge
+    private let sqliteMemory: Gauge
     private let pendingAlarms: Gauge
     private let waitingActivations: Gauge
     private let scheduleLateness: CoreMetrics.Timer
@@ -36,6 +38,7 @@ public final class RuntimeMetrics: Sendable {
         hibernatedRooms = Gauge(label: "rooms_hibernated_with_connections", factory: factory)
         openDatabases = Gauge(label: "rooms_open_databases", factory: factory)
         warmDatabases = Gauge(label: "rooms_warm_databases", factory: factory)
+        sqliteMemory = Gauge(label: "rooms_sqlite_memory_bytes", factory: factory)
         pendingAlarms = Gauge(label: "rooms_schedules_pending_rooms", factory: factory)
         waitingActivations = Gauge(label: "rooms_activations_waiting", factory: factory)
         scheduleLateness = Timer(
@@ -72,6 +75,7 @@ public final class RuntimeMetrics: Sendable {
         activeRooms.record(runtime.activeRooms.count)
         openDatabases.record(runtime.openDatabases.open)
         warmDatabases.record(runtime.warmDatabases.count)
+        sqliteMemory.record(sqlite3_memory_used())
         quarantinedNow.record(runtime.quarantine.count)
         deepestMailbox.record(runtime.deepestMailbox)
         hibernatedRooms.record(runtime.hibernatedRoomsWithConnections)
