@@ -1,0 +1,48 @@
+import Foundation
+import RoomFuzzing
+import Testing
+
+/// The fuzz targets under libFuzzer, briefly (what CI runs of them): `Fuzz/run --seconds 5`
+/// builds Fuzz/ with `-sanitize=fuzzer,address` (in Fuzz/.build, apart from the tests' build, at
+/// the lowest CPU priority so that the other tests keep theirs) and runs every target for 5
+/// seconds from its committed corpus. A crash lands in Fuzz/Crashes/<target>/, to commit with its
+/// fix. Not behind `RoomsBinary.run`'s one-program-at-a-time gate: the build from nothing takes
+/// minutes, and at the lowest priority it only takes what the other tests leave.
+@Suite("Fuzz run")
+struct FuzzRunTests {
+    @Test("5 s of every fuzz target under libFuzzer: each runs inputs, none crashes or breaks an invariant")
+    func fiveSecondsEach() async throws {
+        let python = try #require(RoomsBinary.which("python3"), "python3 is needed (.ci/run installs it)")
+        let script = RoomsBinary.packageRoot.appendingPathComponent("Fuzz/run").path
+        let summary = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: summary) }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: output) }
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script, "--nice", "--seconds", "5", "--summary", summary.path]
+        let log = try FileHandle(forWritingTo: output)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        // The instrumented build from nothing is most of the time; a wait, not a busy loop.
+        let deadline = ContinuousClock.now + .seconds(2_400)
+        while process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .seconds(1))
+        }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        try log.close()
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        print(text)
+        #expect(process.terminationStatus == 0, "\(text)")
+        let results = try #require(
+            try? JSONSerialization.jsonObject(with: Data(contentsOf: summary)) as? [[String: Any]], "no summary: \(text)")
+        #expect(Set(results.compactMap { $0["target"] as? String }) == Set(FuzzTarget.allCases.map(\.rawValue)))
+        for result in results {
+            #expect((result["executions"] as? Int ?? 0) > 0, "\(result)")
+            #expect((result["crashes"] as? [String] ?? ["?"]).isEmpty, "\(result)")
+        }
+    }
+}
