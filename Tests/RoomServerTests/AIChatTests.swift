@@ -242,18 +242,20 @@ struct AIChatTests {
 
     @Test("the API key comes from the environment variable the configuration names")
     func apiKey() async throws {
-        setenv("ROOMS_TEST_API_KEY", "sk-test-123", 1)
+        // A variable the process already has (the tests need PATH), not one set here: setenv
+        // while another test's Process.run copies the environment crashed the test process.
+        let key = try #require(ProcessInfo.processInfo.environment["PATH"])
         let provider = try await FakeOpenAIServer.start()
         let (server, _) = try await Self.servers(extra: [
             "provider": .object([
                 "type": .string("openai"), "baseURL": .string(provider.baseURL), "model": .string("m"),
-                "apiKeyEnv": .string("ROOMS_TEST_API_KEY"),
+                "apiKeyEnv": .string("PATH"),
             ])
         ])
         let ann = try await server.socket("/rooms/ai/k/ws?user=ann")
         ann.send(json: ["type": "ai.prompt", "text": "hi"])
         try await ann.waitFor(1, "ai.end")
-        #expect(provider.authorizations.withLock { $0 } == ["Bearer sk-test-123"])
+        #expect(provider.authorizations.withLock { $0 } == ["Bearer \(key)"])
         try await ann.close()
         try await server.stopAndRemove()
         try await provider.stop()
