@@ -90,8 +90,9 @@ final class BlockingWebSocket: @unchecked Sendable {
         return true
     }
 
-    /// Everything readable until the server's end of stream or `seconds` of silence.
-    func drain(seconds: Int) -> [UInt8] {
+    /// Everything readable until the server's end of stream or `seconds` of silence, and whether
+    /// the stream ended (the server closed or reset the connection).
+    func drain(seconds: Int) -> (data: [UInt8], ended: Bool) {
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var data: [UInt8] = []
@@ -99,7 +100,8 @@ final class BlockingWebSocket: @unchecked Sendable {
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return data }
+            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { return (data, false) }
+            guard count > 0 else { return (data, true) }
             data += chunk[0..<count]
         }
     }

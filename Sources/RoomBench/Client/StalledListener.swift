@@ -13,6 +13,9 @@ final class StalledListener: Sendable {
         var framesReceived: Int
         /// The close frame's code, if it was among them.
         var closeCode: Int?
+        /// Whether the server had ended the connection (with or without a close frame: one cut
+        /// at the drain deadline loses the close still queued behind unread frames).
+        var ended: Bool
     }
 
     private let socket: BlockingWebSocket
@@ -23,12 +26,13 @@ final class StalledListener: Sendable {
 
     /// Reads what the server left on the socket, and says what happened.
     func finish() -> Outcome {
-        let frames = BlockingWebSocket.frames(in: socket.drain(seconds: 2))
+        let (data, ended) = socket.drain(seconds: 2)
+        let frames = BlockingWebSocket.frames(in: data)
         socket.abort()
         let close = frames.first { $0.opcode == 0x8 }.flatMap { frame -> Int? in
             let payload = Array(frame.payload)
             return payload.count >= 2 ? Int(payload[0]) << 8 | Int(payload[1]) : nil
         }
-        return Outcome(framesReceived: frames.filter { $0.opcode == 0x1 }.count, closeCode: close)
+        return Outcome(framesReceived: frames.filter { $0.opcode == 0x1 }.count, closeCode: close, ended: ended)
     }
 }

@@ -11,6 +11,8 @@ public struct MisbehaviourSummary: Encodable, Sendable {
     /// The close code it found (1013 when closed as a slow consumer; nil if it was not closed
     /// within the window).
     public var stalledCloseCode: Int?
+    /// Whether the server had ended the stalled listener's connection by the end of the window.
+    public var stalledEnded: Bool
     /// Messages the flooder wrote to its sockets.
     public var floodFramesSent: Int
     /// Times the server ended the flooder's connection.

@@ -45,7 +45,7 @@ extension SocketScenarios {
             calmLatencyMicros: LatencySummary(calm.stats.latency),
             p99Ratio: calmP99 > 0 ? Double(result.latencyMicros.p99) / Double(calmP99) : 0,
             maxQueuedFrames: options.url == nil ? Self.slowMaxQueuedFrames : nil, stalledFramesReceived: outcome.framesReceived,
-            stalledCloseCode: outcome.closeCode, floodFramesSent: flood.framesSent,
+            stalledCloseCode: outcome.closeCode, stalledEnded: outcome.ended, floodFramesSent: flood.framesSent,
             floodSessionsClosed: flood.sessionsClosed, serverRssCalmBytes: rssCalm, serverRssAfterBytes: rssAfter)
         return result
     }
