@@ -18,6 +18,8 @@ import struct
 import threading
 import time
 
+from wire_fuzz import parse_server_frames
+
 
 def upgrade(port, path):
     sock = socket.socket()
@@ -34,22 +36,6 @@ def upgrade(port, path):
     if not head.startswith(b"HTTP/1.1 101"):
         raise SystemExit(f"{path}: {head[:60]!r}")
     return sock
-
-
-def frames(data):
-    out, i = [], 0
-    while i + 2 <= len(data):
-        opcode, n = data[i] & 0x0F, data[i + 1] & 0x7F
-        i += 2
-        if n == 126:
-            n, i = struct.unpack(">H", data[i:i + 2])[0], i + 2
-        elif n == 127:
-            n, i = struct.unpack(">Q", data[i:i + 8])[0], i + 8
-        if i + n > len(data):
-            break
-        out.append((opcode, data[i:i + n]))
-        i += n
-    return out
 
 
 def main():
@@ -106,7 +92,7 @@ def main():
             data += chunk
     except OSError:
         pass
-    got = frames(data)
+    got = parse_server_frames(data)
     close = next((struct.unpack(">H", p[:2])[0] for op, p in got if op == 8 and len(p) >= 2), None)
     print(json.dumps({"stalled_frames": sum(1 for op, _ in got if op == 1), "stalled_close_code": close,
                       "flood_sent": flood["sent"], "flood_closed": flood["closed"]}))
