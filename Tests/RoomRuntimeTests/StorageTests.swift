@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 import Testing
 
@@ -321,5 +322,48 @@ final class StorageTests {
         defer { reopened.close() }
         #expect(try reopened.fetchAll("SELECT count(*) AS n FROM more").first?["n"] as Int? == 0)
         #expect(runs.load(ordering: .relaxed) == 1)
+    }
+
+    @Test("a room's page cache stays within roomCacheKiB however much it reads, and its WAL is cut back after a checkpoint")
+    func cacheAndWALBounds() throws {
+        var migrations = RoomMigrations()
+        migrations.add("v1") { db in try db.execute(sql: "CREATE TABLE blobs (data BLOB NOT NULL)") }
+        let file = directory.url.appendingPathComponent("big.sqlite")
+        let storage = try RoomStorage(
+            file: file, synchronous: .normal, className: "test", migrations: migrations, cacheKiB: 64)
+        defer { storage.close() }
+        // 6 MiB in 60 commits: past the automatic checkpoint (1,000 pages), so the WAL grew to
+        // about 4 MiB at some point.
+        for _ in 0..<60 {
+            storage.beginTurn()
+            _ = try storage.nextSequence()
+            for _ in 0..<50 {
+                try storage.execute("INSERT INTO blobs (data) VALUES (randomblob(2048))")
+            }
+            try storage.endTurn(keep: true)
+            try storage.commit()
+        }
+        let read = try storage.fetchOne("SELECT count(*) AS n, sum(length(data)) AS bytes FROM blobs")
+        #expect(read?["n"] as Int? == 3_000)
+        let cacheUsed = try storage.database.inDatabase { db in
+            var current: Int32 = 0
+            var highest: Int32 = 0
+            sqlite3_db_status(db.sqliteConnection, SQLITE_DBSTATUS_CACHE_USED, &current, &highest, 0)
+            return Int(current)
+        }
+        // SQLite's default (2 MiB) would hold about 2 MiB after reading 6 MiB.
+        #expect(cacheUsed > 0)
+        #expect(cacheUsed <= 96 * 1024, "the cache holds \(cacheUsed) bytes")
+
+        // A checkpoint, then a commit: the WAL restarts and is cut back to the limit.
+        try storage.database.inDatabase { db in _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        storage.beginTurn()
+        _ = try storage.nextSequence()
+        try storage.execute("INSERT INTO blobs (data) VALUES (randomblob(100))")
+        try storage.endTurn(keep: true)
+        try storage.commit()
+        let wal = try FileManager.default.attributesOfItem(atPath: file.path + "-wal")[.size] as? Int ?? -1
+        #expect(wal > 0)
+        #expect(wal <= RoomStorage.walSizeLimit, "the WAL is \(wal) bytes")
     }
 }

@@ -26,6 +26,7 @@ struct ConfigurationTests {
         #expect(configuration.runtime.idleTimeout == .seconds(30))
         #expect(configuration.runtime.synchronous == .normal)
         #expect(configuration.runtime.warmDatabases == 64)
+        #expect(configuration.runtime.roomCacheKiB == 256)
         #expect(configuration.runtime.warmTimeout == .seconds(60))
         #expect(configuration.runtime.kinds["chat"]?.roomClass.name == "chat")
         #expect(configuration.runtime.kinds["counter"]?.snapshotInterval == .seconds(60))
@@ -90,6 +91,8 @@ struct ConfigurationTests {
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"synchronous": "sometimes"}}"#, "storage.synchronous"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmDatabases": -1}}"#, "storage.warmDatabases"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmDatabases": "many"}}"#, "storage.warmDatabases"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"roomCacheKiB": 8}}"#, "storage.roomCacheKiB"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"roomCacheKiB": 1.5}}"#, "storage.roomCacheKiB"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmSeconds": 0}}"#, "storage.warmSeconds"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt"}}"#, "jwt mode needs \"secretEnv\" or \"jwksFile\""),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "sso"}}"#, "auth.mode"),

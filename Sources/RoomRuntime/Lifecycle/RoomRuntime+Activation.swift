@@ -94,7 +94,8 @@ extension RoomRuntime {
             } else {
                 storage = try RoomStorage(
                     file: file, synchronous: configuration.synchronous, className: roomClass.name,
-                    migrations: roomClass.migrations, deferringCreation: true, openFiles: openDatabases)
+                    migrations: roomClass.migrations, deferringCreation: true, openFiles: openDatabases,
+                    cacheKiB: configuration.roomCacheKiB)
             }
         } catch {
             if quarantine.recordFailure(address) {

@@ -22,6 +22,10 @@ public struct RuntimeConfiguration: Sendable {
     public var warmDatabases: Int = 64
     /// How long a hibernated room's database stays open at most, waiting for the room to wake.
     public var warmTimeout: Duration = .seconds(60)
+    /// The page cache of each open room database, in KiB (`PRAGMA cache_size`). With
+    /// `maxOpenDatabases` it bounds what SQLite's caches can take: 2,000 × 256 KiB, 500 MiB, at
+    /// the defaults (SQLite's own default would be 2 MiB a file).
+    public var roomCacheKiB: Int = RoomStorage.defaultCacheKiB
     /// The durability of commits (`PRAGMA synchronous`).
     public var synchronous: SynchronousMode = .normal
     /// The most turns that share one commit when events queue up.

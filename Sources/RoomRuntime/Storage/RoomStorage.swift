@@ -95,6 +95,12 @@ public final class RoomStorage {
         return migrations
     }()
 
+    /// The page cache of a room's connection unless the node says otherwise (`storage.roomCacheKiB`).
+    public static let defaultCacheKiB = 256
+
+    /// The size a room's WAL file is cut back to after a checkpoint (`PRAGMA journal_size_limit`).
+    static let walSizeLimit = 512 * 1024
+
     /// Opens the room's database, migrated to `migrations`: the file at `file`, created if it does
     /// not exist, or an in-memory database if `file` is nil (an ephemeral room).
     ///
@@ -105,7 +111,7 @@ public final class RoomStorage {
     /// - Throws: ``StorageError`` when the file cannot be opened or a migration fails.
     init(
         file: URL?, synchronous: SynchronousMode, className: String, migrations: RoomMigrations,
-        deferringCreation: Bool = false, openFiles: OpenDatabases? = nil
+        deferringCreation: Bool = false, openFiles: OpenDatabases? = nil, cacheKiB: Int = RoomStorage.defaultCacheKiB
     ) throws(StorageError) {
         self.file = file
         self.openFiles = openFiles
@@ -132,6 +138,14 @@ public final class RoomStorage {
             // synchronous=NORMAL and writes a probe table whenever the -wal file is absent.
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.pragma)")
+            // SQLite's default page cache is 2 MiB per connection, so a node's memory would be
+            // bounded only by maxOpenDatabases × 2 MiB (4 GB at the default), reached slowly as
+            // room files grow. A room's hot pages are few (the tail of its log and its indexes).
+            try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
+            // The WAL file keeps its largest size (up to the 1,000 pages of the automatic
+            // checkpoint, about 4 MiB) unless told otherwise: this truncates it at the first
+            // commit after a checkpoint, so idle rooms do not hold megabytes of spent WAL each.
+            try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walSizeLimit)")
         }
         self.configuration = configuration
         let onDisk = file.map { FileManager.default.fileExists(atPath: $0.path) } ?? false

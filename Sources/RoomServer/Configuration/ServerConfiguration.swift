@@ -188,6 +188,7 @@ public struct ServerConfiguration: Sendable {
         runtime.synchronous = try storage.choice("synchronous", of: SynchronousMode.self) ?? runtime.synchronous
         runtime.maxOpenDatabases = try storage.integer("maxOpenDatabases", in: 1...1_000_000) ?? runtime.maxOpenDatabases
         runtime.warmDatabases = try storage.integer("warmDatabases", in: 0...1_000_000) ?? runtime.warmDatabases
+        runtime.roomCacheKiB = try storage.integer("roomCacheKiB", in: 16...1_048_576) ?? runtime.roomCacheKiB
         if let seconds = try storage.number("warmSeconds", in: 0.001...86_400) {
             runtime.warmTimeout = .milliseconds(Int64(seconds * 1000))
         }
