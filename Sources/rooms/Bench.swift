@@ -31,7 +31,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "The PID of the server at --url, to report its CPU and memory.")
     var serverPID: Int32?
 
-    @Option(help: "Seconds measured, after the warm-up (default 10; slow: 30, the misbehaving window; soak: the whole run).")
+    @Option(help: "Seconds measured, after the warm-up (default 10; slow: 60, the misbehaving window, past the ping timeout; soak: the whole run).")
     var duration: Double?
 
     @Option(help: "Seconds of load before measuring.")
@@ -91,7 +91,7 @@ struct Bench: AsyncParsableCommand {
     func run() async throws {
         let options = BenchOptions(
             scenario: Scenario(rawValue: scenario)!, url: url, serverPID: serverPID,
-            duration: duration ?? (scenario == Scenario.slow.rawValue ? 30 : 10), warmup: warmup,
+            duration: duration ?? (scenario == Scenario.slow.rawValue ? 60 : 10), warmup: warmup,
             rooms: rooms, clients: clients, rate: Rate(argument: rateArgument)!, size: size, raw: raw,
             listeners: Listeners(rawValue: listeners)!, peer: peer,
             clientThreads: clientThreads, tokensPerSecond: tokensPerSecond, runs: runs, sloP99Millis: sloP99,

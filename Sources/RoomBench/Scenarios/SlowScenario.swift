@@ -3,15 +3,18 @@ import Histogram
 
 extension SocketScenarios {
     /// `server.maxQueuedFrames` of the server `slow` starts. A listener that stops reading first
-    /// fills the socket buffers (about 2,000 small frames on loopback), then this queue: at
-    /// 100 msg/s, about 23 s, before the ping timeout (30 to 60 s) would close it.
+    /// fills the socket buffers (on loopback about 5,700 frames of 64 bytes, whose kernel overhead
+    /// dwarfs them, or about 670 of 4 KiB), then this queue. Whichever bound comes first closes it:
+    /// the queue (1013), or the heartbeat, since it answers no ping (1001, 30 to 60 s after it
+    /// stopped). At 100 msg/s of small messages that is the heartbeat; with 4 KiB messages, the
+    /// queue.
     static let slowMaxQueuedFrames = 256
 
     /// One room of `clients` readers (default 1,000) and a sender at `rate` (default 100 msg/s),
     /// measured calm; then again with a listener that stops reading (closed by the server once
     /// `server.maxQueuedFrames` frames wait for it) and a client flooding a room of its own without
-    /// reading its answers, for `duration` seconds (`rooms bench` makes it 30 by default: long
-    /// enough for the stalled listener to reach the bound). The result is the readers' figures in that window, with the
+    /// reading its answers, for `duration` seconds (`rooms bench` makes it 60 by default: long
+    /// enough for the stalled listener to reach a bound). The result is the readers' figures in that window, with the
     /// calm ones and the misbehaving clients' fate in ``MisbehaviourSummary``.
     static func slow(_ options: BenchOptions, target: BenchTarget, client: LoadClient) async throws -> BenchResult {
         let run = UUID().uuidString.prefix(8)
