@@ -43,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The SQLite calls Swift cannot make (variadic ones); compiled against the system's
@@ -169,6 +170,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The cluster's control plane (issue 17): nodes, leases and room ownership in PostgreSQL.
+        .target(
+            name: "RoomCluster",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // One entry per fuzz target (issue 16): the parsers that face the network, fed arbitrary
         // bytes, with the invariants each must keep. Fuzz/ builds them under libFuzzer; the
         // tests replay the committed corpora through them (FuzzCorpusTests).
@@ -214,6 +224,14 @@ let package = Package(
                 "RoomRuntime",
                 "RoomTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoomClusterTests",
+            dependencies: [
+                "RoomCluster",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

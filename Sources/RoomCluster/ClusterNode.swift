@@ -1,0 +1,25 @@
+/// One run of a node, as the control plane knows it.
+public struct ClusterNode: Sendable, Equatable {
+    /// The configured `nodeID`, stable across restarts.
+    public var id: String
+    /// This run's number: a node restarted under the same ID is a new incarnation, and rooms the
+    /// old one owned are not the new one's until it takes them over (with a new epoch).
+    public var incarnation: Int64
+    /// The base URL other nodes and clients reach it at (`advertise`).
+    public var address: String
+
+    public init(id: String, incarnation: Int64, address: String) {
+        self.id = id
+        self.incarnation = incarnation
+        self.address = address
+    }
+
+    /// Whether `id` can be a node ID: 1 to 64 letters, digits, `-`, `_` and `.`.
+    public static func isValidID(_ id: String) -> Bool {
+        (1...64).contains(id.utf8.count)
+            && id.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == 0x2D || byte == 0x5F || byte == 0x2E
+            }
+    }
+}

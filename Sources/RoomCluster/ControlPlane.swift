@@ -1,0 +1,285 @@
+public import Foundation
+public import Logging
+public import PostgresNIO
+
+/// The cluster's control plane: the nodes, their leases and who owns which room, kept in
+/// PostgreSQL so that ownership moves only through its transactions.
+///
+/// A node ``join()``s (its row, its lease), ``renew()``s its lease every third of it (one
+/// statement per node, however many rooms it owns: a room's ownership lasts as long as its
+/// owner's lease), ``acquire(kind:id:)``s a room before activating it, and ``leave()``s when it
+/// stops. A room is owned by the node that holds its row *and* a live lease; when the lease
+/// lapses, the next node to acquire the room takes it over and its epoch goes up by one. Expiry is
+/// judged by PostgreSQL's clock alone (`now()`), so nodes' clocks need not agree; each node keeps
+/// its own, earlier, deadline in ``lease``.
+///
+/// Call ``run()`` (it runs postgres-nio's connection pool) for as long as the control plane is used.
+public final class ControlPlane: Sendable {
+    /// This run of the node.
+    public let node: ClusterNode
+    /// The node's lease as this node counts it.
+    public let lease: NodeLease
+    private let client: PostgresClient
+    private let logger: Logger
+
+    /// A control plane for `node`, with leases of `leaseDuration`, in the database at `address`.
+    public init(
+        nodeID: String, advertise: String, leaseDuration: Duration, address: PostgresAddress, logger: Logger
+    ) {
+        self.node = ClusterNode(id: nodeID, incarnation: Int64.random(in: 1...Int64.max), address: advertise)
+        self.lease = NodeLease(duration: leaseDuration)
+        self.logger = logger
+        self.client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: logger)
+    }
+
+    /// Runs the connection pool until the task is cancelled (or the service group shuts down).
+    public func run() async {
+        await client.run()
+    }
+
+    private var leaseSeconds: Double {
+        Double(lease.duration.components.seconds) + Double(lease.duration.components.attoseconds) / 1e18
+    }
+
+    /// Migrates the tables, then enters this incarnation in `rooms_nodes` with a fresh lease.
+    ///
+    /// When a live lease is held under the same ID (the previous run of this node, killed less than
+    /// a lease ago, or a second process misconfigured with this ID), waits up to `wait` for it to
+    /// lapse: its rooms are not this run's until then.
+    ///
+    /// - Throws: ``ClusterError``: `nodeIDInUse` if the lease is still held after `wait`,
+    ///   `schemaTooNew`, or `unreachable`.
+    public func join(waitingUpTo wait: Duration? = nil) async throws(ClusterError) {
+        let wait = wait ?? lease.duration + .seconds(1)
+        let giveUp = ContinuousClock.now + wait
+        try await database("cannot migrate the control plane's tables") { [self] in
+            try await ControlPlaneSchema.migrate(client, logger: logger)
+        }
+        while true {
+            let sentAt = ContinuousClock.now
+            let joined = try await database("cannot join the cluster") { [self] () async throws -> Bool in
+                let rows = try await client.query(
+                    """
+                    INSERT INTO rooms_nodes (id, incarnation, address, lease_expires_at, draining, joined_at)
+                    VALUES (\(node.id), \(node.incarnation), \(node.address), now() + make_interval(secs => \(leaseSeconds)), false, now())
+                    ON CONFLICT (id) DO UPDATE SET incarnation = EXCLUDED.incarnation, address = EXCLUDED.address,
+                        lease_expires_at = EXCLUDED.lease_expires_at, draining = false, joined_at = now()
+                    WHERE rooms_nodes.lease_expires_at <= now()
+                    RETURNING incarnation
+                    """, logger: logger)
+                var joined = false
+                for try await _ in rows { joined = true }
+                return joined
+            }
+            if joined {
+                lease.renewed(sentAt: sentAt)
+                logger.notice(
+                    "cluster: joined", metadata: ["node": "\(node.id)", "incarnation": "\(node.incarnation)", "address": "\(node.address)"])
+                return
+            }
+            guard ContinuousClock.now < giveUp else {
+                throw ClusterError(
+                    .nodeIDInUse,
+                    "another process holds the lease of node '\(node.id)': is a second node configured with this nodeID?")
+            }
+            logger.info("cluster: waiting for the previous lease of this node ID to lapse", metadata: ["node": "\(node.id)"])
+            try? await Task.sleep(for: min(.milliseconds(250), lease.duration / 4))
+        }
+    }
+
+    /// Extends the lease by its full length from now, and answers whether the node is marked
+    /// draining.
+    ///
+    /// - Throws: ``ClusterError`` `leaseLost` when the lease had already lapsed (the node was
+    ///   paused, or cut off from PostgreSQL, for longer than a lease): the node must drop every
+    ///   room, since others may own them now, and join again. `unreachable` when PostgreSQL did not
+    ///   answer: the lease stands until ``lease``'s deadline; try again before it.
+    @discardableResult
+    public func renew() async throws(ClusterError) -> Bool {
+        let sentAt = ContinuousClock.now
+        let draining = try await database("cannot renew the lease") { [self] () async throws -> Bool? in
+            let rows = try await client.query(
+                """
+                UPDATE rooms_nodes SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
+                WHERE id = \(node.id) AND incarnation = \(node.incarnation) AND lease_expires_at > now()
+                RETURNING draining
+                """, logger: logger)
+            var draining: Bool?
+            for try await value in rows.decode(Bool.self) { draining = value }
+            return draining
+        }
+        guard let draining else {
+            lease.end()
+            throw ClusterError(.leaseLost, "the lease of node '\(node.id)' lapsed before it was renewed")
+        }
+        lease.renewed(sentAt: sentAt)
+        return draining
+    }
+
+    /// Takes `kind/id` for this node unless another live node owns it, and says who owns it.
+    ///
+    /// A room nobody owns, or whose owner's lease lapsed (or who released it), becomes this node's
+    /// with its epoch raised by one (1 for a room never owned). A room this incarnation owns
+    /// already keeps its epoch.
+    ///
+    /// - Throws: ``ClusterError``: `notJoined` when this node holds no live lease (or is draining),
+    ///   `unreachable`.
+    public func acquire(kind: String, id: String) async throws(ClusterError) -> RoomOwnership {
+        for _ in 0..<3 {
+            guard lease.isValid else {
+                throw ClusterError(.notJoined, "node '\(node.id)' holds no lease: it cannot take rooms")
+            }
+            let taken = try await database("cannot take room \(kind)/\(id)") { [self] () async throws -> Int64? in
+                let rows = try await client.query(
+                    """
+                    INSERT INTO rooms_owners (kind, id, owner, owner_incarnation, epoch, acquired_at)
+                    SELECT \(kind), \(id), \(node.id), \(node.incarnation), 1, now()
+                    WHERE EXISTS (SELECT 1 FROM rooms_nodes WHERE id = \(node.id) AND incarnation = \(node.incarnation)
+                        AND lease_expires_at > now() AND NOT draining)
+                    ON CONFLICT (kind, id) DO UPDATE SET owner = EXCLUDED.owner, owner_incarnation = EXCLUDED.owner_incarnation,
+                        epoch = rooms_owners.epoch + 1, acquired_at = now()
+                    WHERE rooms_owners.owner IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM rooms_nodes n WHERE n.id = rooms_owners.owner AND n.incarnation = rooms_owners.owner_incarnation
+                            AND n.lease_expires_at > now())
+                    RETURNING epoch
+                    """, logger: logger)
+                var epoch: Int64?
+                for try await value in rows.decode(Int64.self) { epoch = value }
+                return epoch
+            }
+            if let taken {
+                logger.info("cluster: room taken", metadata: ["room": "\(kind)/\(id)", "epoch": "\(taken)"])
+                return .mine(epoch: taken)
+            }
+            if let owner = try await owner(kind: kind, id: id) {
+                return owner
+            }
+            // Its owner lapsed (or released it) between the two statements, or this node is not
+            // live: again.
+        }
+        throw ClusterError(.notJoined, "node '\(node.id)' could not take room \(kind)/\(id): is its lease live?")
+    }
+
+    /// Who owns `kind/id` now, if a live node does.
+    public func owner(kind: String, id: String) async throws(ClusterError) -> RoomOwnership? {
+        try await database("cannot look up the owner of \(kind)/\(id)") { [self] () async throws -> RoomOwnership? in
+            let rows = try await client.query(
+                """
+                SELECT o.owner, o.owner_incarnation, o.epoch, n.address
+                FROM rooms_owners o JOIN rooms_nodes n ON n.id = o.owner AND n.incarnation = o.owner_incarnation
+                WHERE o.kind = \(kind) AND o.id = \(id) AND n.lease_expires_at > now()
+                """, logger: logger)
+            var found: RoomOwnership?
+            for try await (owner, incarnation, epoch, address) in rows.decode((String, Int64, Int64, String).self) {
+                found =
+                    owner == node.id && incarnation == node.incarnation
+                    ? .mine(epoch: epoch) : .elsewhere(node: owner, address: address, epoch: epoch)
+            }
+            return found
+        }
+    }
+
+    /// Gives `kind/id` up (after its room committed and closed its file): the next node to
+    /// acquire it takes it over at once, with a new epoch.
+    public func release(kind: String, id: String) async throws(ClusterError) {
+        try await database("cannot release room \(kind)/\(id)") { [self] in
+            try await client.query(
+                """
+                UPDATE rooms_owners SET owner = NULL, owner_incarnation = NULL
+                WHERE kind = \(kind) AND id = \(id) AND owner = \(node.id) AND owner_incarnation = \(node.incarnation)
+                """, logger: logger)
+        }
+    }
+
+    /// Marks the node draining: it takes no room from now on, and others see it handing over.
+    public func startDraining() async throws(ClusterError) {
+        try await database("cannot mark the node draining") { [self] in
+            try await client.query(
+                "UPDATE rooms_nodes SET draining = true WHERE id = \(node.id) AND incarnation = \(node.incarnation)",
+                logger: logger)
+        }
+    }
+
+    /// Releases every room this incarnation owns and ends its lease, so that others take its rooms
+    /// at once and a new run of this node may join without waiting. Call it once its rooms have
+    /// committed and closed their files.
+    public func leave() async throws(ClusterError) {
+        lease.end()
+        try await database("cannot leave the cluster") { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    """
+                    UPDATE rooms_owners SET owner = NULL, owner_incarnation = NULL
+                    WHERE owner = \(node.id) AND owner_incarnation = \(node.incarnation)
+                    """, logger: logger)
+                try await connection.query(
+                    """
+                    UPDATE rooms_nodes SET lease_expires_at = now(), draining = true
+                    WHERE id = \(node.id) AND incarnation = \(node.incarnation)
+                    """, logger: logger)
+            }
+        }
+        logger.notice("cluster: left", metadata: ["node": "\(node.id)", "incarnation": "\(node.incarnation)"])
+    }
+
+    /// Every node in the table, live or not, with the rooms each incarnation owns.
+    public func nodes() async throws(ClusterError) -> [NodeRecord] {
+        try await database("cannot list the nodes") { [self] () async throws -> [NodeRecord] in
+            let rows = try await client.query(
+                """
+                SELECT n.id, n.incarnation, n.address, n.lease_expires_at, n.lease_expires_at > now(), n.draining,
+                    (SELECT count(*) FROM rooms_owners o WHERE o.owner = n.id AND o.owner_incarnation = n.incarnation)
+                FROM rooms_nodes n ORDER BY n.id
+                """, logger: logger)
+            var records: [NodeRecord] = []
+            for try await (id, incarnation, address, expires, live, draining, rooms) in rows.decode(
+                (String, Int64, String, Date, Bool, Bool, Int64).self)
+            {
+                records.append(
+                    NodeRecord(
+                        id: id, incarnation: incarnation, address: address, leaseExpiresAt: expires, isLive: live,
+                        isDraining: draining, rooms: Int(rooms)))
+            }
+            return records
+        }
+    }
+
+    /// How long one call to PostgreSQL may take (a connection included) before it is an error.
+    static let requestTimeout: Duration = .seconds(5)
+
+    private enum Outcome<T: Sendable>: Sendable {
+        case done(T)
+        case timedOut
+    }
+
+    /// Runs `body`, turning PostgreSQL's errors into `unreachable` with `what` said, and giving up
+    /// after ``requestTimeout`` (postgres-nio's pool retries a connection that fails for as long
+    /// as a request waits for one).
+    private func database<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws(ClusterError) -> T {
+        do {
+            let outcome = try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
+                group.addTask { .done(try await body()) }
+                group.addTask {
+                    try await Task.sleep(for: Self.requestTimeout)
+                    return .timedOut
+                }
+                let first = try await group.next() ?? .timedOut
+                group.cancelAll()
+                return first
+            }
+            switch outcome {
+            case .done(let value):
+                return value
+            case .timedOut:
+                throw ClusterError(
+                    .unreachable, "control plane: \(what): PostgreSQL did not answer within \(Self.requestTimeout)")
+            }
+        } catch let error as ClusterError {
+            throw error
+        } catch {
+            throw ClusterError(.unreachable, "control plane: \(what)", cause: error)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+/// A throwaway PostgreSQL server for one test: its own cluster directory (initdb), on a free
+/// loopback port, stopped and removed by ``stop()``. Run as the `postgres` user when the tests
+/// run as root (PostgreSQL refuses root), as CI does; `.ci/run` installs Debian's package.
+final class PostgresServer: @unchecked Sendable {
+    let port: Int
+    let directory: URL
+    private let process: Process
+    private let asUser: [String]
+
+    /// The URL a control plane connects with.
+    var url: String { "postgres://rooms@127.0.0.1:\(port)/postgres?sslmode=disable" }
+
+    init() throws {
+        let bin = try Self.binaries()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-pg-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        asUser = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"] : []
+        if getuid() == 0 {
+            try Self.run(["/bin/chown", "postgres:postgres", directory.path])
+        }
+        let data = directory.appendingPathComponent("data").path
+        try Self.run(asUser + ["\(bin)/initdb", "-D", data, "-U", "rooms", "-A", "trust", "--no-sync", "-E", "UTF8"])
+        port = try Self.freePort()
+        process = Process()
+        let command = asUser + [
+            "\(bin)/postgres", "-D", data, "-p", "\(port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=50",
+        ]
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        let log = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let giveUp = Date().addingTimeInterval(30)
+        while (try? psql("SELECT 1")) != "1" {
+            guard Date() < giveUp, process.isRunning else {
+                stop()
+                throw PostgresServerError("PostgreSQL did not start on port \(port)")
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    /// Runs `sql` with psql (a real outside client) and returns its unaligned output.
+    func psql(_ sql: String) throws -> String {
+        let bin = try Self.binaries()
+        return try Self.run(["\(bin)/psql", "-h", "127.0.0.1", "-p", "\(port)", "-U", "rooms", "-d", "postgres", "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The server's processes: the postmaster and its children.
+    private func processIDs() -> [Int32] {
+        guard let text = try? String(contentsOf: directory.appendingPathComponent("data/postmaster.pid"), encoding: .utf8),
+            let main = text.split(separator: "\n").first.flatMap({ Int32($0) })
+        else { return [] }
+        let children = (try? Self.run(["/usr/bin/pgrep", "-P", "\(main)"])) ?? ""
+        return [main] + children.split(separator: "\n").compactMap { Int32($0) }
+    }
+
+    /// Stops every process of the server (SIGSTOP): it holds its connections and answers nothing.
+    func pause() {
+        for pid in processIDs() { kill(pid, SIGSTOP) }
+    }
+
+    /// Lets a paused server go on.
+    func resume() {
+        for pid in processIDs().reversed() { kill(pid, SIGCONT) }
+    }
+
+    func stop() {
+        resume()
+        if process.isRunning {
+            kill(process.processIdentifier, SIGINT)  // fast shutdown
+            let giveUp = Date().addingTimeInterval(10)
+            while process.isRunning, Date() < giveUp { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private static func binaries() throws -> String {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
+        guard let newest = versions.last, FileManager.default.isExecutableFile(atPath: "\(root)/\(newest)/bin/postgres") else {
+            throw PostgresServerError(
+                "PostgreSQL's server is not installed (\(root)/VERSION/bin/postgres): apt-get install postgresql (.ci/run does)")
+        }
+        return "\(root)/\(newest)/bin"
+    }
+
+    @discardableResult
+    private static func run(_ command: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let text = output.fileHandleForReading.readDataToEndOfFile()
+        let errorText = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PostgresServerError(
+                "\(command.joined(separator: " ")) failed (\(process.terminationStatus)): \(String(decoding: errorText, as: UTF8.self))")
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw PostgresServerError("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct PostgresServerError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
