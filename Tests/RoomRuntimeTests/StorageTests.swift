@@ -366,4 +366,79 @@ final class StorageTests {
         #expect(wal > 0)
         #expect(wal <= RoomStorage.walSizeLimit, "the WAL is \(wal) bytes")
     }
+
+    /// Writes item `n` in one turn and commits it.
+    func commitItem(_ n: Int, to storage: RoomStorage) throws {
+        storage.beginTurn()
+        _ = try storage.nextSequence()
+        try storage.execute("INSERT INTO items (n) VALUES (?)", arguments: [n])
+        try storage.endTurn(keep: true)
+        try storage.commit()
+    }
+
+    @Test("fencing: once another node stamped a newer owner epoch, the old owner's commits are refused and nothing of them is stored")
+    func staleOwnerIsFenced() throws {
+        let file = directory.url.appendingPathComponent("room.sqlite")
+        let old = try RoomStorage(file: file, synchronous: .normal, className: "test", migrations: Self.itemsTable)
+        defer { old.close() }
+        try old.takeOwnership(epoch: 1)
+        try commitItem(1, to: old)
+
+        let new = try RoomStorage(file: file, synchronous: .normal, className: "test", migrations: Self.itemsTable)
+        defer { new.close() }
+        try new.takeOwnership(epoch: 2)
+        #expect(try new.fetchAll("SELECT n FROM items").map { $0["n"] as Int } == [1], "the new owner reads what the old one committed")
+
+        let refused = try #require(throws: StorageError.self) { try commitItem(2, to: old) }
+        #expect(refused.kind == .fenced)
+        #expect(!refused.isEnvironmental)
+        #expect(try committedItems() == [1])
+        try commitItem(3, to: new)
+        #expect(try committedItems() == [1, 3])
+        // Nor can the old owner stamp its epoch back.
+        let stamp = try #require(throws: StorageError.self) { try old.takeOwnership(epoch: 1) }
+        #expect(stamp.kind == .fenced)
+        #expect(try committedItems() == [1, 3])
+        let ownerEpoch = try DatabaseQueue(path: file.path).read { db in
+            try Int.fetchOne(db, sql: "SELECT value FROM _rooms_meta WHERE key = 'owner_epoch'")
+        }
+        #expect(ownerEpoch == 2)
+    }
+
+    @Test("fencing: a takeover waits for the old owner's open write, and then reads it")
+    func takeoverWaitsForTheWriteLock() throws {
+        let file = directory.url.appendingPathComponent("room.sqlite")
+        let old = try RoomStorage(file: file, synchronous: .normal, className: "test", migrations: Self.itemsTable)
+        defer { old.close() }
+        try old.takeOwnership(epoch: 1)
+        old.beginTurn()
+        _ = try old.nextSequence()
+        try old.execute("INSERT INTO items (n) VALUES (1)")
+        try old.endTurn(keep: true)
+        // The old owner's transaction holds SQLite's write lock: the stamp cannot go in before it.
+        let new = try RoomStorage(file: file, synchronous: .normal, className: "test", migrations: Self.itemsTable)
+        defer { new.close() }
+        let busy = try #require(throws: StorageError.self) { try new.takeOwnership(epoch: 2) }
+        #expect(busy.isBusy)
+        try old.commit()
+        try new.takeOwnership(epoch: 2)
+        #expect(try new.fetchAll("SELECT n FROM items").map { $0["n"] as Int } == [1])
+        let refused = try #require(throws: StorageError.self) { try commitItem(2, to: old) }
+        #expect(refused.kind == .fenced)
+    }
+
+    @Test("two nodes creating the same room: the second creation fails and the first's file stands")
+    func creationNeverReplacesAFile() throws {
+        let file = directory.url.appendingPathComponent("rooms/ab/new.sqlite")
+        let first = try provisionalRoom(at: file)
+        defer { first.close() }
+        let second = try provisionalRoom(at: file)
+        defer { second.close() }
+        try commitItem(2, to: first)
+        try first.materialize()
+        let error = try #require(throws: StorageError.self) { try second.materialize() }
+        #expect(error.kind == .create)
+        #expect(try committedItems("rooms/ab/new") == [1, 2])
+        #expect(Set(directory.files()) == ["rooms/ab/new.sqlite", "rooms/ab/new.sqlite-wal", "rooms/ab/new.sqlite-shm"])
+    }
 }

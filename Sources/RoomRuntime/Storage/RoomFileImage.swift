@@ -87,12 +87,22 @@ struct RoomFileImage: Sendable {
             unlink(temporary)
             throw error
         }
-        guard close(descriptor) == 0, rename(temporary, file.path) == 0 else {
-            let error = Self.error("close or rename", temporary, errno, .SQLITE_IOERR)
+        // link, not rename: it never replaces a file that is there. On one node nothing can be
+        // (the room had no file when it opened); in a cluster, a node whose ownership lapsed while
+        // it created the room must not overwrite the file the new owner created meanwhile.
+        guard close(descriptor) == 0, link(temporary, file.path) == 0 else {
+            let error = Self.error("close or link", temporary, errno, errno == EEXIST ? .SQLITE_CANTOPEN : .SQLITE_IOERR)
             unlink(temporary)
             throw error
         }
-        try Self.syncDirectory(of: file)
+        unlink(temporary)
+        do {
+            try Self.syncDirectory(of: file)
+        } catch {
+            // The file this call linked is taken back: the room stays uncreated, as the caller is told.
+            unlink(file.path)
+            throw error
+        }
     }
 
     /// Creates the folders above `file` that do not exist, syncing each new one into its parent.

@@ -39,6 +39,9 @@ public final class RoomStorage {
     private let openFiles: OpenDatabases?
     /// The room's epoch: a random id fixed when the room's file was created (see `WelcomeFrame`).
     let epoch: String
+    /// In a cluster, the owner epoch this node holds the room at (see ``takeOwnership(epoch:)``):
+    /// every commit checks that the file still carries it. Nil on a node that runs alone.
+    private(set) var ownerEpoch: Int64?
     private(set) var committedSequence: Int64
     private(set) var sequence: Int64
     private var sequenceAtTurnStart: Int64 = 0
@@ -267,6 +270,12 @@ public final class RoomStorage {
         guard let file else { return }
         do {
             try database.inDatabase { db in try RoomFileImage(serializing: db).store(as: file) }
+        } catch {
+            // Nothing of this room's is on disk (a file that is there is not this room's: in a
+            // cluster, another node created it).
+            throw StorageError(.create, "cannot create \(file.path)", cause: error)
+        }
+        do {
             let onDisk = try openFile()
             try? database.close()
             database = onDisk
@@ -422,6 +431,17 @@ public final class RoomStorage {
         guard transactionOpen else { return }
         do {
             try database.inDatabase { db in
+                if let ownerEpoch {
+                    // The write lock is held since BEGIN IMMEDIATE: no other node can stamp the
+                    // file between this read and the COMMIT.
+                    let stored = try Int64.fetchOne(
+                        db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM _rooms_meta WHERE key = 'owner_epoch'"))
+                    guard stored == ownerEpoch else {
+                        throw StorageError(
+                            .fenced,
+                            "another node took the room over (owner epoch \(stored.map(String.init) ?? "none") in its file, this node holds it at \(ownerEpoch)); nothing was stored")
+                    }
+                }
                 if sequence != committedSequence {
                     try db.cachedStatement(sql: "UPDATE _rooms_meta SET value = ? WHERE key = 'sequence'")
                         .execute(arguments: [sequence])
@@ -430,9 +450,48 @@ public final class RoomStorage {
             }
             transactionOpen = false
             committedSequence = sequence
+        } catch let error as StorageError {
+            rollback()
+            throw error
         } catch {
             rollback()
             throw StorageError(.commit, "commit failed", cause: error)
+        }
+    }
+
+    /// Takes the room's file for this node at `epoch`, the number the cluster's control plane gave
+    /// it when the node took the room (``commit()`` checks it from then on): stamps it into the
+    /// file unless the file carries a newer one. Called before the room's first turn.
+    ///
+    /// - Throws: ``StorageError`` `fenced` when the file carries a newer epoch (another node took
+    ///   the room after this one was given it); `commit` when the stamp cannot be written.
+    func takeOwnership(epoch: Int64) throws(StorageError) {
+        precondition(!inTurn && !transactionOpen, "ownership is taken between turns")
+        do {
+            try database.inDatabase { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                do {
+                    let stored = try Int64.fetchOne(
+                        db, sql: "SELECT CAST(value AS INTEGER) FROM _rooms_meta WHERE key = 'owner_epoch'") ?? 0
+                    guard stored <= epoch else {
+                        throw StorageError(
+                            .fenced, "another node took the room over (owner epoch \(stored) in its file, newer than \(epoch))")
+                    }
+                    if stored != epoch {
+                        try db.execute(
+                            sql: "INSERT OR REPLACE INTO _rooms_meta (key, value) VALUES ('owner_epoch', ?)", arguments: [epoch])
+                    }
+                    try db.execute(sql: "COMMIT")
+                } catch {
+                    try? db.execute(sql: "ROLLBACK")
+                    throw error
+                }
+            }
+            ownerEpoch = epoch
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.commit, "cannot stamp the owner epoch", cause: error)
         }
     }
 

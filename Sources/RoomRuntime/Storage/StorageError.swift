@@ -21,6 +21,9 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         /// A statement a room ran failed for a reason of the storage itself (a full disk, an I/O
         /// error, a locked or damaged file), not of the statement.
         case statement
+        /// In a cluster: another node took the room over (its file carries a newer owner epoch
+        /// than the one this node holds it at), so this node may not write to it.
+        case fenced
     }
 
     /// What failed.
@@ -59,7 +62,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
     /// from what was asked of it: retrying later may work, and nothing is wrong with the room's
     /// code.
     public var isEnvironmental: Bool {
-        guard let primary = resultCode?.primaryResultCode else { return kind != .migration }
+        guard let primary = resultCode?.primaryResultCode else { return kind != .migration && kind != .fenced }
         switch primary {
         case .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CORRUPT, .SQLITE_NOTADB,
             .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_NOMEM, .SQLITE_PROTOCOL, .SQLITE_ABORT:

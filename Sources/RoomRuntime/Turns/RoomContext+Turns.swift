@@ -115,6 +115,9 @@ extension RoomContext {
 
     /// The `storage_failed` error for `cause`, saying what kind of failure it was.
     static func storageFailed(_ cause: StorageError) -> RoomError {
+        if cause.kind == .fenced {
+            return .unavailable(.roomUnavailable, "the room moved to another node; nothing was stored, try again")
+        }
         if cause.isDiskFull {
             return .unavailable(.storageFailed, "the room's storage is full; nothing was stored")
         }
