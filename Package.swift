@@ -170,6 +170,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The room classes `rooms` serves, in one list for the command, its tests and the fuzzers.
+        .target(
+            name: "BuiltInRooms",
+            dependencies: ["RoomRuntime", "ChatRooms", "ExampleRooms", "AIRooms"],
+            swiftSettings: swiftSettings
+        ),
         // The cluster's control plane (issue 17): nodes, leases and room ownership in PostgreSQL.
         .target(
             name: "RoomCluster",
@@ -185,6 +191,7 @@ let package = Package(
         .target(
             name: "RoomFuzzing",
             dependencies: [
+                "BuiltInRooms",
                 "RoomRuntime",
                 "RoomServer",
                 "ChatRooms",
@@ -198,6 +205,7 @@ let package = Package(
         .executableTarget(
             name: "rooms",
             dependencies: [
+                "BuiltInRooms",
                 "RoomRuntime",
                 "RoomServer",
                 "ChatRooms",
@@ -271,6 +279,7 @@ let package = Package(
             name: "RoomServerTests",
             dependencies: [
                 "rooms",
+                "BuiltInRooms",
                 "RoomRuntime",
                 "RoomTesting",
                 "RoomServer",

@@ -1,6 +1,4 @@
-import AIRooms
-import ChatRooms
-import ExampleRooms
+import BuiltInRooms
 import Foundation
 @_spi(Node) import RoomRuntime
 import RoomServer
@@ -11,19 +9,8 @@ import RoomServer
 /// Invariant: a document is accepted or refused with a ``ConfigurationError`` (which names the
 /// key); nothing else is thrown, nothing traps.
 enum ConfigurationFuzzing {
-    /// The classes `rooms serve` registers (Sources/rooms/BuiltInRoomClasses.swift, which the
-    /// executable keeps to itself).
-    static let classes: RoomClassRegistry = {
-        var classes = RoomClassRegistry()
-        classes.register(ChatRoom.self)
-        classes.register(RelayRoom.self)
-        classes.register(CounterRoom.self)
-        classes.register(GameRoom.self)
-        classes.register(DocumentRoom.self)
-        classes.register(AIChatRoom.self)
-        classes.register(InboxRoom.self)
-        return classes
-    }()
+    /// The classes `rooms serve` registers.
+    static let classes = BuiltInRoomClasses.registry
 
     static func run(_ bytes: [UInt8]) throws(FuzzFailure) {
         do {

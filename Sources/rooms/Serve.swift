@@ -1,3 +1,4 @@
+import BuiltInRooms
 import ArgumentParser
 import Foundation
 import RoomBench

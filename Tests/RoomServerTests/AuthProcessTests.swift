@@ -1,3 +1,4 @@
+import BuiltInRooms
 import Foundation
 import JWTKit
 import Logging

@@ -1,3 +1,4 @@
+import BuiltInRooms
 import ChatRooms
 import Foundation
 @_spi(Node) import RoomRuntime

@@ -1,3 +1,4 @@
+import BuiltInRooms
 import Foundation
 import HTTPTypes
 import HummingbirdTesting

@@ -1,11 +1,13 @@
 import AIRooms
 import ChatRooms
 import ExampleRooms
-@_spi(Node) import RoomRuntime
+public import RoomRuntime
 
-/// The room classes `rooms` can run, by the name configuration uses.
-enum BuiltInRoomClasses {
-    static var registry: RoomClassRegistry {
+/// The room classes `rooms` can run, by the name configuration uses: one list, which `rooms serve`,
+/// the tests and the configuration fuzz target all read, so that a class added here is served,
+/// tested and fuzzed alike.
+public enum BuiltInRoomClasses {
+    public static var registry: RoomClassRegistry {
         var classes = RoomClassRegistry()
         classes.register(ChatRoom.self)
         classes.register(RelayRoom.self)
