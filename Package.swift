@@ -180,6 +180,7 @@ let package = Package(
         .target(
             name: "RoomCluster",
             dependencies: [
+                "RoomRuntime",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -240,6 +241,10 @@ let package = Package(
             name: "RoomClusterTests",
             dependencies: [
                 "RoomCluster",
+                "RoomRuntime",
+                "RoomTesting",
+                "ChatRooms",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

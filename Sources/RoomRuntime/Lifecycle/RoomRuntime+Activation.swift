@@ -82,6 +82,18 @@ extension RoomRuntime {
     private func runRoom(_ slot: RoomSlot) async -> RoomContext.Ending {
         let address = slot.address
         guard !quarantine.isHeld(address) else { return .failedToStart(Self.quarantined) }
+        var ownerEpoch: Int64?
+        if let owners = configuration.owners {
+            switch await owners.acquire(address) {
+            case .owned(let epoch):
+                ownerEpoch = epoch
+            case .elsewhere(let node, let url):
+                return .failedToStart(
+                    .unavailable(.roomUnavailable, "the room is served by node \(node) (\(url)); connect there"))
+            case .unavailable(let reason):
+                return .failedToStart(.unavailable(.roomUnavailable, "the room cannot be served now: \(reason)"))
+            }
+        }
         let roomClass = slot.kind.roomClass
         let file = roomClass.isEphemeral ? nil : layout.file(of: address)
         // Its own warm database first, so that making room for files never closes it.
@@ -108,6 +120,17 @@ extension RoomRuntime {
         }
         if quarantine.lift(address) {
             logger.notice("room out of quarantine: its file opened", metadata: ["room": "\(address)"])
+        }
+        if let ownerEpoch, file != nil {
+            do {
+                try storage.takeOwnership(epoch: ownerEpoch)
+            } catch {
+                storage.close()
+                logger.warning(
+                    "room not served: its file was taken over by another node",
+                    metadata: ["room": "\(address)", "error": "\(error)"])
+                return .failedToStart(RoomContext.storageFailed(error))
+            }
         }
         let existed = file != nil && !storage.isProvisional
         slot.lastSequence = storage.committedSequence

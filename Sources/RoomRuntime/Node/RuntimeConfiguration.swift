@@ -44,6 +44,9 @@ public struct RuntimeConfiguration: Sendable {
     public var quarantineBackoff: Duration = .seconds(1)
     /// The outside services the node's rooms may use (``RoomContext/services``).
     public var services = RoomServices()
+    /// In a cluster, who serves which room (nil for a node that runs alone): asked before every
+    /// activation.
+    @_spi(Node) public var owners: (any RoomOwners)?
 
     public init(dataDirectory: URL, kinds: [RoomKind]) {
         self.dataDirectory = dataDirectory

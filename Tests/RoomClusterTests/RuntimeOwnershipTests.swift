@@ -1,0 +1,74 @@
+import ChatRooms
+import Foundation
+import GRDB
+import Logging
+@_spi(Node) import RoomCluster
+@_spi(Node) import RoomRuntime
+@_spi(Node) import RoomTesting
+import Testing
+
+/// A runtime that asks the control plane (on a real PostgreSQL) before serving a room.
+@Suite("Room ownership in the runtime")
+struct RuntimeOwnershipTests {
+    static func post(_ rooms: TestRuntime, _ id: String, _ text: String) async throws -> RoomResponse {
+        try await rooms.request(id, "POST", ["messages"], body: #"{"user": "ann", "text": "\#(text)", "id": "\#(text)"}"#)
+    }
+
+    static func messages(in file: URL) throws -> [String] {
+        let reader = try DatabaseQueue(path: file.path)
+        defer { try? reader.close() }
+        return try reader.read { db in try String.fetchAll(db, sql: "SELECT text FROM messages ORDER BY seq") }
+    }
+
+    static func ownerEpoch(in file: URL) throws -> Int? {
+        let reader = try DatabaseQueue(path: file.path)
+        defer { try? reader.close() }
+        return try reader.read { db in try Int.fetchOne(db, sql: "SELECT value FROM _rooms_meta WHERE key = 'owner_epoch'") }
+    }
+
+    static func stamp(_ epoch: Int, into file: URL) throws {
+        let writer = try DatabaseQueue(path: file.path)
+        defer { try? writer.close() }
+        try writer.write { db in
+            try db.execute(sql: "UPDATE _rooms_meta SET value = ? WHERE key = 'owner_epoch'", arguments: [epoch])
+        }
+    }
+
+    @Test("a node serves the rooms it owns (their files stamped with the epoch), refuses those another node owns, and stops writing once a takeover stamps a newer epoch")
+    func ownership() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        try await ControlPlaneTests.withNode("a", server) { a in
+            try await ControlPlaneTests.withNode("b", server) { b in
+                try await a.join()
+                try await b.join()
+                #expect(try await b.acquire(kind: "chat", id: "theirs") == .mine(epoch: 1))
+                let rooms = try TestRuntime(ChatRoom.self, kind: "chat") { $0.owners = a }
+                defer { Task { await rooms.stopAndRemove() } }
+
+                _ = try await Self.post(rooms, "mine", "one")
+                #expect(try server.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'mine'") == "a 1")
+                let file = rooms.runtime.layout.file(of: try rooms.address("mine"))
+                #expect(try Self.ownerEpoch(in: file) == 1)
+
+                let refused = try await #require(throws: RoomError.self) { try await Self.post(rooms, "theirs", "x") }
+                #expect(refused.code == .roomUnavailable)
+                #expect(refused.message.contains("node b"))
+                #expect(!FileManager.default.fileExists(atPath: rooms.runtime.layout.file(of: try rooms.address("theirs")).path))
+
+                // Node b takes "mine" over (a's lease is let go) and stamps epoch 2 into its file,
+                // as its runtime would: a, with the room still in memory, can no longer commit.
+                try await a.leave()
+                #expect(try await b.acquire(kind: "chat", id: "mine") == .mine(epoch: 2))
+                try Self.stamp(2, into: file)
+                let fenced = try await #require(throws: RoomError.self) { try await Self.post(rooms, "mine", "two") }
+                #expect(fenced.code == .roomUnavailable)
+                #expect(try Self.messages(in: file) == ["one"])
+                // Nor does it serve the room again: the control plane says b owns it.
+                let again = try await #require(throws: RoomError.self) { try await Self.post(rooms, "mine", "three") }
+                #expect(again.code == .roomUnavailable)
+                #expect(try Self.messages(in: file) == ["one"])
+            }
+        }
+    }
+}
