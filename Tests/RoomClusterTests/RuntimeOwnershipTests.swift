@@ -71,4 +71,62 @@ struct RuntimeOwnershipTests {
             }
         }
     }
+
+    @Test("two nodes on one data directory: a room moves with everything acknowledged, seqs go on, and the old node can no longer write to it")
+    func handOver() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: data) }
+        try await ControlPlaneTests.withNode("a", server) { a in
+            try await ControlPlaneTests.withNode("b", server) { b in
+                try await a.join()
+                try await b.join()
+                let nodeA = try TestRuntime(ChatRoom.self, kind: "chat", dataDirectory: data) {
+                    $0.owners = a
+                    $0.nodeID = "a"
+                }
+                let nodeB = try TestRuntime(ChatRoom.self, kind: "chat", dataDirectory: data) {
+                    $0.owners = b
+                    $0.nodeID = "b"
+                }
+                // A second process as node a is refused: each node locks its own folder.
+                #expect(throws: NodeLockError.self) {
+                    _ = try TestRuntime(ChatRoom.self, kind: "chat", dataDirectory: data) { $0.nodeID = "a" }
+                }
+                for text in ["m1", "m2"] { _ = try await Self.post(nodeA, "lobby", text) }
+                let refused = try await #require(throws: RoomError.self) { try await Self.post(nodeB, "lobby", "x") }
+                #expect(refused.message.contains("node a"))
+
+                try await a.leave()
+                _ = try await Self.post(nodeB, "lobby", "m3")
+                let history = try await nodeB.request("lobby", "GET", ["messages"]).json["messages"] as? [[String: Any]] ?? []
+                #expect(history.compactMap { $0["text"] as? String } == ["m1", "m2", "m3"])
+                #expect(history.compactMap { $0["seq"] as? Int } == [1, 2, 3])
+
+                let fenced = try await #require(throws: RoomError.self) { try await Self.post(nodeA, "lobby", "m4") }
+                #expect(fenced.code == .roomUnavailable)
+                let file = nodeB.runtime.layout.file(of: try nodeB.address("lobby"))
+                #expect(try Self.messages(in: file) == ["m1", "m2", "m3"])
+                #expect(try Self.ownerEpoch(in: file) == 2)
+                #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("nodes/a/directory.sqlite").path))
+                #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("nodes/b/node.lock").path))
+                await nodeA.stop()
+                await nodeB.stop()
+            }
+        }
+    }
+
+    @Test("a node ID that is not a plain folder name is refused, and nothing is created")
+    func garbageNodeIDs() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: data) }
+        for id in ["", ".", "..", "../escape", "a/b", "a b", String(repeating: "n", count: 65), "nöde", "a\u{0}b"] {
+            #expect(throws: ConfigurationError.self, "\(id)") {
+                _ = try TestRuntime(ChatRoom.self, kind: "chat", dataDirectory: data) { $0.nodeID = id }
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: data.path))
+        #expect(!FileManager.default.fileExists(atPath: data.deletingLastPathComponent().appendingPathComponent("escape").path))
+    }
 }

@@ -83,8 +83,8 @@ public final class RoomRuntime: Service {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
-        layout = StorageLayout(root: configuration.dataDirectory)
-        nodeLock = try NodeLock(directory: layout.root)
+        layout = StorageLayout(root: configuration.dataDirectory, node: configuration.nodeID)
+        nodeLock = try NodeLock(directory: layout.nodeRoot)
         do {
             directory = try NodeDirectory(file: layout.directoryFile, synchronous: configuration.synchronous)
             try directory.markAllHibernated()

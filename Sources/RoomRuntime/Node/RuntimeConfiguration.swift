@@ -47,6 +47,10 @@ public struct RuntimeConfiguration: Sendable {
     /// In a cluster, who serves which room (nil for a node that runs alone): asked before every
     /// activation.
     @_spi(Node) public var owners: (any RoomOwners)?
+    /// In a cluster, this node's ID: its lock and its directory go under `<data>/nodes/<nodeID>/`,
+    /// and the room files under `<data>/rooms/` are shared with the other nodes. Nil for a node
+    /// that runs alone (its lock and directory at the data directory's top).
+    @_spi(Node) public var nodeID: String?
 
     public init(dataDirectory: URL, kinds: [RoomKind]) {
         self.dataDirectory = dataDirectory
@@ -101,6 +105,16 @@ public struct RuntimeConfiguration: Sendable {
         }
         guard !kinds.isEmpty else {
             throw ConfigurationError(key: "kinds", "configure at least one kind")
+        }
+        if let nodeID {
+            // It names a folder: letters, digits, '-', '_' and '.', never '.' or '..' alone.
+            let allowed = nodeID.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == 0x2D || byte == 0x5F || byte == 0x2E
+            }
+            guard (1...64).contains(nodeID.utf8.count), allowed, nodeID != ".", nodeID != ".." else {
+                throw ConfigurationError(key: "cluster.nodeID", "must be 1 to 64 letters, digits, '-', '_' or '.'")
+            }
         }
     }
 }

@@ -8,6 +8,9 @@ public import Foundation
 /// <root>/rooms/<kind>/<aa>/<bb>/<sha-256 of kind/id>.sqlite  one file per room
 /// ```
 ///
+/// In a cluster the room files are shared and each node's own files (its lock and directory) are
+/// under `<root>/nodes/<node ID>/` instead of the top.
+///
 /// A room's file name is the hex SHA-256 digest of its address (`kind/id`), never the raw id: ids
 /// are arbitrary UTF-8 and may hold `/`, `..` or names a file system refuses. `aa` and `bb` are
 /// the digest's first two bytes, so no folder holds more than a few hundred files per 10 million
@@ -17,13 +20,18 @@ public struct StorageLayout: Sendable {
     /// The data directory.
     public let root: URL
 
-    public init(root: URL) {
-        self.root = root.standardizedFileURL
+    /// Where this node's own files are: the data directory, or `nodes/<node ID>` in a cluster.
+    public let nodeRoot: URL
+
+    public init(root: URL, node: String? = nil) {
+        let root = root.standardizedFileURL
+        self.root = root
+        self.nodeRoot = node.map { root.appendingPathComponent("nodes").appendingPathComponent($0) } ?? root
     }
 
     /// The node directory's database file.
     public var directoryFile: URL {
-        root.appendingPathComponent("directory.sqlite")
+        nodeRoot.appendingPathComponent("directory.sqlite")
     }
 
     /// The hex SHA-256 digest of `address.path`.
