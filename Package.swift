@@ -100,6 +100,7 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "RoomCluster",
             ],
             swiftSettings: swiftSettings
         ),
@@ -168,6 +169,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // A throwaway PostgreSQL server for the tests that need one (not a product).
+        .target(
+            name: "PostgresTesting",
             swiftSettings: swiftSettings
         ),
         // The room classes `rooms` serves, in one list for the command, its tests and the fuzzers.
@@ -241,6 +247,7 @@ let package = Package(
             name: "RoomClusterTests",
             dependencies: [
                 "RoomCluster",
+                "PostgresTesting",
                 "RoomRuntime",
                 "RoomTesting",
                 "ChatRooms",
@@ -285,6 +292,7 @@ let package = Package(
             dependencies: [
                 "rooms",
                 "BuiltInRooms",
+                "PostgresTesting",
                 "RoomRuntime",
                 "RoomTesting",
                 "RoomServer",

@@ -2,6 +2,7 @@ import ChatRooms
 import Foundation
 import GRDB
 import Logging
+import PostgresTesting
 @_spi(Node) import RoomCluster
 @_spi(Node) import RoomRuntime
 @_spi(Node) import RoomTesting

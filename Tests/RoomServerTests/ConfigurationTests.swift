@@ -95,6 +95,18 @@ struct ConfigurationTests {
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"roomCacheKiB": 8}}"#, "storage.roomCacheKiB"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"roomCacheKiB": 1.5}}"#, "storage.roomCacheKiB"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "storage": {"warmSeconds": 0}}"#, "storage.warmSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"nodeID": "n1", "advertise": "http://h:1"}}"#, "cluster.postgresURLEnv: required"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "postgres://u:pw@h/db", "nodeID": "n1", "advertise": "http://h:1"}}"#, "cluster.postgresURLEnv: must name an environment variable"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "advertise": "http://h:1"}}"#, "cluster.nodeID: required"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "../up", "advertise": "http://h:1"}}"#, "cluster.nodeID"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "..", "advertise": "http://h:1"}}"#, "cluster.nodeID"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1"}}"#, "cluster.advertise: required"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1", "advertise": "10.0.0.5:8080"}}"#, "cluster.advertise"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1", "advertise": "ftp://h"}}"#, "cluster.advertise"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1", "advertise": "http://10.0.0.5:8080", "leaseSeconds": 0}}"#, "cluster.leaseSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1", "advertise": "http://10.0.0.5:8080", "leaseSeconds": "10"}}"#, "cluster.leaseSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1", "advertise": "http://10.0.0.5:8080", "lease": 10}}"#, "cluster.lease: unknown key"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": "yes"}"#, "cluster"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt"}}"#, "jwt mode needs \"secretEnv\" or \"jwksFile\""),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "sso"}}"#, "auth.mode"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "auth": {"mode": "jwt", "secret": "s3cr3t"}}"#, "auth.secret: unknown key"),
@@ -225,6 +237,26 @@ struct ConfigurationTests {
         #expect(configuration.push?.delay == .milliseconds(2_500))
         #expect(configuration.push?.timeout == .seconds(3))
         #expect(try ServerConfiguration.defaults(classes: Self.classes).push == nil)
+    }
+
+    @Test("the cluster section: the PostgreSQL variable, the node ID (which places the node's own files), the address, the lease")
+    func clusterSection() throws {
+        let configuration = try ServerConfiguration.parse(
+            Data(
+                #"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "ROOMS_POSTGRES_URL", "nodeID": "eu-1", "advertise": "http://10.0.0.5:8080", "leaseSeconds": 4.5}}"#
+                    .utf8), classes: Self.classes)
+        #expect(configuration.cluster?.postgresURLEnv == "ROOMS_POSTGRES_URL")
+        #expect(configuration.cluster?.nodeID == "eu-1")
+        #expect(configuration.cluster?.advertise.absoluteString == "http://10.0.0.5:8080")
+        #expect(configuration.cluster?.lease == .milliseconds(4_500))
+        #expect(configuration.runtime.nodeID == "eu-1")
+        let alone = try ServerConfiguration.defaults(classes: Self.classes)
+        #expect(alone.cluster == nil)
+        #expect(alone.runtime.nodeID == nil)
+        let defaultLease = try ServerConfiguration.parse(
+            Data(#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "P", "nodeID": "n", "advertise": "https://n.example"}}"#.utf8),
+            classes: Self.classes)
+        #expect(defaultLease.cluster?.lease == .seconds(10))
     }
 
     @Test("a push secret missing from the environment stops the server at start, naming push.secretEnv")

@@ -10,6 +10,7 @@ import CoreMetrics
 @_spi(Node) public import RoomRuntime
 public import ServiceLifecycle
 public import UnixSignals
+import RoomCluster
 import Synchronization
 import WebApp
 
@@ -64,6 +65,13 @@ public final class RoomServer: Service {
     private let listening = Atomic<Bool>(false)
     private let signals: [UnixSignal]
     private let onListening: @Sendable (Int) async -> Void
+    /// This node's membership of a cluster (`cluster` section), nil for a node that runs alone.
+    let cluster: ClusterMembership?
+
+    /// What `rooms serve` does when the node loses its cluster lease: exits at once with status 75
+    /// (EX_TEMPFAIL), so that it serves none of its rooms once another node may own them; its
+    /// supervisor starts it again, and it joins anew. Everything acknowledged was committed.
+    public static let exitOnLeaseLost: @Sendable () -> Void = { exit(75) }
 
     /// Makes a server and its runtime (starting the shard threads), with its keys loaded.
     ///
@@ -72,12 +80,14 @@ public final class RoomServer: Service {
     ///   - environment: where `auth.secretEnv` and `push.secretEnv` are read (the process's
     ///     environment).
     ///   - onListening: called with the bound port once the server accepts connections.
+    ///   - onLeaseLost: in a cluster, called when the node lost its lease (see ``exitOnLeaseLost``).
     /// - Throws: ``ConfigurationError`` when the keys of `auth` or the push secret cannot be loaded; ``NodeLockError``
     ///   when another node holds the data directory.
     public init(
         configuration: ServerConfiguration, logger: Logger = Logger(label: "rooms"), signals: [UnixSignal] = [],
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        onLeaseLost: @escaping @Sendable () -> Void = RoomServer.exitOnLeaseLost
     ) async throws {
         let auth = configuration.auth
         let verifier = auth.mode == .jwt ? try await TokenVerifier(configuration: auth, environment: environment) : nil
@@ -104,6 +114,14 @@ public final class RoomServer: Service {
             runtimeConfiguration.services[PushService.self] =
                 try PushWebhook(push, environment: environment).service(delay: push.delay)
         }
+        if let settings = configuration.cluster {
+            let membership = try ClusterMembership(
+                settings: settings, environment: environment, logger: logger, leaseLost: { _ in onLeaseLost() })
+            runtimeConfiguration.owners = membership.plane
+            cluster = membership
+        } else {
+            cluster = nil
+        }
         runtime = try RoomRuntime(
             configuration: runtimeConfiguration, logger: runtimeLogger, metricsFactory: metricsFactory)
         openSockets = CoreMetrics.Gauge(label: "rooms_websockets_open", factory: metricsFactory)
@@ -121,8 +139,20 @@ public final class RoomServer: Service {
 
     /// Serves until graceful shutdown, then stops everything.
     public func run() async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let cluster {
+            // Joined before the server listens; its service stops last (see ClusterMembership).
+            do {
+                try await cluster.join()
+            } catch {
+                cluster.abandon()
+                await runtime.shutdown(within: .seconds(1))
+                throw error
+            }
+            services.append(.init(service: cluster))
+        }
         var group = ServiceGroupConfiguration(
-            services: [
+            services: services + [
                 .init(service: SocketHeartbeat(sockets: sockets, interval: Self.pingInterval)),
                 .init(service: runtime),
                 .init(service: makeApplication()),
@@ -167,7 +197,8 @@ public final class RoomServer: Service {
             eventStreams: EventStreamRoute(
                 runtime: runtime, connections: sockets, maxQueuedFrames: configuration.maxQueuedFrames,
                 keepAlive: configuration.eventStreamKeepAlive),
-            longPolls: longPolls
+            longPolls: longPolls,
+            cluster: cluster?.plane
         ).register(on: router)
         if configuration.webApp {
             if let directory = WebApp.directory {

@@ -1,6 +1,7 @@
 public import Foundation
 @_spi(Node) public import RoomRuntime
 public import Logging
+import RoomCluster
 
 /// Everything `rooms serve` reads from its configuration file (see docs/CONFIGURATION.md).
 ///
@@ -61,6 +62,8 @@ public struct ServerConfiguration: Sendable {
     public var webApp = true
     /// Offline push: the `push` section; nil (the default) pushes nothing.
     public var push: PushConfiguration?
+    /// The `cluster` section (docs/CLUSTER.md); nil for a node that runs alone.
+    public var cluster: ClusterSettings?
     /// The log level (default `info`).
     public var logLevel = Logger.Level.info
     /// The runtime's configuration: storage, shards, hibernation, kinds.
@@ -226,6 +229,8 @@ public struct ServerConfiguration: Sendable {
         }
 
         configuration.push = try Self.push(try root.members("push"))
+        configuration.cluster = try Self.cluster(try root.members("cluster"))
+        runtime.nodeID = configuration.cluster?.nodeID
 
         if let level = try log.string("level") {
             guard let parsed = Logger.Level(rawValue: level) else {
@@ -269,6 +274,41 @@ public struct ServerConfiguration: Sendable {
         }
         try section.finish()
         return push
+    }
+
+    /// The `cluster` section, checked: nil when absent.
+    private static func cluster(_ members: [String: JSONValue]) throws -> ClusterSettings? {
+        guard !members.isEmpty else { return nil }
+        var section = try ConfigurationReader(.object(members), path: "cluster")
+        guard let variable = try section.string("postgresURLEnv") else {
+            throw ConfigurationError(
+                key: "cluster.postgresURLEnv", "required: the environment variable holding the PostgreSQL URL")
+        }
+        guard !variable.isEmpty, variable.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw ConfigurationError(
+                key: "cluster.postgresURLEnv", "must name an environment variable (letters, digits, _), not hold the URL")
+        }
+        guard let nodeID = try section.string("nodeID") else {
+            throw ConfigurationError(key: "cluster.nodeID", "required: this node's ID, stable across restarts")
+        }
+        guard ClusterNode.isValidID(nodeID), nodeID != ".", nodeID != ".." else {
+            throw ConfigurationError(key: "cluster.nodeID", "must be 1 to 64 letters, digits, '-', '_' or '.'")
+        }
+        guard let text = try section.string("advertise") else {
+            throw ConfigurationError(
+                key: "cluster.advertise", "required: the http or https URL other nodes and clients reach this node at")
+        }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            url.host?.isEmpty == false, url.query == nil, url.fragment == nil
+        else {
+            throw ConfigurationError(key: "cluster.advertise", "'\(text)' is not an http or https URL such as \"http://10.0.0.5:8080\"")
+        }
+        var cluster = ClusterSettings(postgresURLEnv: variable, nodeID: nodeID, advertise: url)
+        if let seconds = try section.number("leaseSeconds", in: 1...600) {
+            cluster.lease = .milliseconds(Int64(seconds * 1000))
+        }
+        try section.finish()
+        return cluster
     }
 
     /// Whether `text` is a web origin: `scheme://host[:port]`, nothing after.

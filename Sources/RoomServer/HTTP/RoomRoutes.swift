@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import RoomCluster
 @_spi(Node) import RoomRuntime
 
 /// The HTTP side of the protocol (docs/PROTOCOL.md): health, room info, the WebSocket route for
@@ -18,6 +19,8 @@ struct RoomRoutes: Sendable {
     let eventStreams: EventStreamRoute
     /// `GET /rooms/{kind}/{id}/messages?wait=SECONDS`.
     let longPolls: LongPolls
+    /// The cluster's control plane, nil for a node that runs alone.
+    let cluster: ControlPlane?
 
     /// The methods a room's `onRequest` hook can receive.
     static let roomMethods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
@@ -72,6 +75,24 @@ struct RoomRoutes: Sendable {
                 throw RoomError.notFound(.roomNotFound, "room \(address) does not exist")
             }
             return Response(status: .noContent)
+        }
+        router.get("/rooms/{kind}/{id}/owner") { request, context -> Response in
+            let (_, address) = try await room(request, context)
+            var answer = OwnerAnswer(kind: address.kind, id: address.id, cluster: cluster != nil, local: cluster == nil)
+            guard let cluster else { return try json(answer) }
+            do {
+                switch try await cluster.owner(kind: address.kind, id: address.id) {
+                case .mine(let epoch):
+                    (answer.node, answer.url, answer.epoch, answer.local) = (cluster.node.id, cluster.node.address, epoch, true)
+                case .elsewhere(let node, let url, let epoch):
+                    (answer.node, answer.url, answer.epoch) = (node, url, epoch)
+                case nil:
+                    break
+                }
+            } catch {
+                throw RoomError.unavailable(.roomUnavailable, "the cluster's control plane did not answer: \(error)")
+            }
+            return try json(answer)
         }
         router.get("/rooms/{kind}/{id}/ws") { request, context -> Response in
             // Upgrade requests never get here unless refused: answer why, or say what is needed.

@@ -15,16 +15,20 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
     ///   - descriptorLimit: runs the server under `ulimit -n` this.
     ///   - sections: more top-level sections, as JSON members (`"push": {...}`).
     ///   - environment: variables added to the server's environment.
+    ///   - storageDirectory: `storage.directory`, if not `dataDirectory/data` (nodes of a cluster
+    ///     share one).
+    ///   - port: `server.port`, if not one the system picks.
     static func start(
         kinds: String, runtime: String = "{}", dataDirectory: URL, maxOpenDatabases: Int? = nil,
-        descriptorLimit: Int? = nil, sections: String? = nil, environment: [String: String] = [:]
+        descriptorLimit: Int? = nil, sections: String? = nil, environment: [String: String] = [:],
+        storageDirectory: URL? = nil, port: Int = 0
     ) async throws -> ServerProcess {
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         let config = dataDirectory.appendingPathComponent("rooms.json")
         try Data(
             """
-            {"server": {"host": "127.0.0.1", "port": 0, "shutdownTimeoutSeconds": 10},
-             "storage": {"directory": "\(dataDirectory.appendingPathComponent("data").path)"\(
+            {"server": {"host": "127.0.0.1", "port": \(port), "shutdownTimeoutSeconds": 10},
+             "storage": {"directory": "\((storageDirectory ?? dataDirectory.appendingPathComponent("data")).path)"\(
                 maxOpenDatabases.map { ", \"maxOpenDatabases\": \($0)" } ?? "")},
              "runtime": \(runtime), "log": {"level": "info"}, "kinds": \(kinds)\(sections.map { ", \($0)" } ?? "")}
             """.utf8

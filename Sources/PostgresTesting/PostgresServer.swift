@@ -1,19 +1,18 @@
-import Foundation
-import Testing
+public import Foundation
 
 /// A throwaway PostgreSQL server for one test: its own cluster directory (initdb), on a free
 /// loopback port, stopped and removed by ``stop()``. Run as the `postgres` user when the tests
 /// run as root (PostgreSQL refuses root), as CI does; `.ci/run` installs Debian's package.
-final class PostgresServer: @unchecked Sendable {
-    let port: Int
-    let directory: URL
+public final class PostgresServer: @unchecked Sendable {
+    public let port: Int
+    public let directory: URL
     private let process: Process
     private let asUser: [String]
 
     /// The URL a control plane connects with.
-    var url: String { "postgres://rooms@127.0.0.1:\(port)/postgres?sslmode=disable" }
+    public var url: String { "postgres://rooms@127.0.0.1:\(port)/postgres?sslmode=disable" }
 
-    init() throws {
+    public init() throws {
         let bin = try Self.binaries()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -46,7 +45,7 @@ final class PostgresServer: @unchecked Sendable {
     }
 
     /// Runs `sql` with psql (a real outside client) and returns its unaligned output.
-    func psql(_ sql: String) throws -> String {
+    public func psql(_ sql: String) throws -> String {
         let bin = try Self.binaries()
         return try Self.run(["\(bin)/psql", "-h", "127.0.0.1", "-p", "\(port)", "-U", "rooms", "-d", "postgres", "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql])
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -62,16 +61,16 @@ final class PostgresServer: @unchecked Sendable {
     }
 
     /// Stops every process of the server (SIGSTOP): it holds its connections and answers nothing.
-    func pause() {
+    public func pause() {
         for pid in processIDs() { kill(pid, SIGSTOP) }
     }
 
     /// Lets a paused server go on.
-    func resume() {
+    public func resume() {
         for pid in processIDs().reversed() { kill(pid, SIGCONT) }
     }
 
-    func stop() {
+    public func stop() {
         resume()
         if process.isRunning {
             kill(process.processIdentifier, SIGINT)  // fast shutdown
@@ -112,7 +111,8 @@ final class PostgresServer: @unchecked Sendable {
         return String(decoding: text, as: UTF8.self)
     }
 
-    private static func freePort() throws -> Int {
+    /// A TCP port on 127.0.0.1 that nothing listens on now.
+    public static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()
@@ -130,7 +130,7 @@ final class PostgresServer: @unchecked Sendable {
     }
 }
 
-struct PostgresServerError: Error, CustomStringConvertible {
-    var description: String
+public struct PostgresServerError: Error, CustomStringConvertible {
+    public var description: String
     init(_ description: String) { self.description = description }
 }

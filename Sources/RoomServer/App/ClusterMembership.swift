@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import RoomCluster
+@_spi(Node) import RoomRuntime
+import ServiceLifecycle
+import Synchronization
+
+/// This node's place in the cluster (docs/CLUSTER.md): the control plane's connection pool, the
+/// join before the server listens, the lease kept while it serves, and leaving once every room
+/// has committed and closed its file.
+///
+/// It is the first service of the server's group, so the last to stop: when its graceful shutdown
+/// comes, the runtime has finished, and it releases the node's rooms for the others to take at
+/// once.
+final class ClusterMembership: Service, Sendable {
+    let plane: ControlPlane
+    private let logger: Logger
+    private let pool = Mutex<Task<Void, Never>?>(nil)
+    private let leaseLost: @Sendable (ClusterError) -> Void
+
+    /// The control plane for `settings`, its PostgreSQL URL read from `environment`.
+    ///
+    /// - Throws: ``ConfigurationError`` when the variable is unset or its URL unusable.
+    init(
+        settings: ClusterSettings, environment: [String: String], logger: Logger,
+        leaseLost: @escaping @Sendable (ClusterError) -> Void
+    ) throws {
+        guard let url = environment[settings.postgresURLEnv], !url.isEmpty else {
+            throw ConfigurationError(
+                key: "cluster.postgresURLEnv", "the environment variable \(settings.postgresURLEnv) is not set")
+        }
+        let address: PostgresAddress
+        do {
+            address = try PostgresAddress(url: url)
+        } catch {
+            throw ConfigurationError(key: "cluster.postgresURLEnv", "\(settings.postgresURLEnv): \(error.message)")
+        }
+        var advertise = settings.advertise.absoluteString
+        while advertise.hasSuffix("/") { advertise.removeLast() }
+        var logger = logger
+        logger[metadataKey: "component"] = "cluster"
+        self.logger = logger
+        self.leaseLost = leaseLost
+        plane = ControlPlane(
+            nodeID: settings.nodeID, advertise: advertise, leaseDuration: settings.lease, address: address,
+            logger: logger)
+    }
+
+    /// Starts the connection pool and joins the cluster: before the server listens.
+    ///
+    /// - Throws: ``ClusterError`` (PostgreSQL unreachable, the node ID held by a live lease).
+    func join() async throws(ClusterError) {
+        let plane = plane
+        pool.withLock { $0 = Task { await plane.run() } }
+        try await plane.join()
+    }
+
+    /// Keeps the lease until the server's graceful shutdown reaches this service, then leaves.
+    func run() async throws {
+        let plane = plane
+        let logger = logger
+        let leaseLost = leaseLost
+        let keeper = Task {
+            await plane.keepLease { error in
+                logger.critical(
+                    "cluster: lease lost; this node stops at once so that no room has two owners",
+                    metadata: ["error": "\(error)"])
+                leaseLost(error)
+            }
+        }
+        try? await gracefulShutdown()
+        keeper.cancel()
+        do {
+            try await plane.leave()
+        } catch {
+            logger.error("cluster: could not leave; the node's rooms move once its lease lapses", metadata: ["error": "\(error)"])
+        }
+        pool.withLock { $0?.cancel() }
+    }
+
+    /// Stops the pool of a node that never ran (its start failed).
+    func abandon() {
+        pool.withLock { $0?.cancel() }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import HTTPTypes
+import PostgresTesting
+import Testing
+
+/// Three `rooms serve` processes sharing one data directory and a real PostgreSQL.
+@Suite("A cluster of three nodes")
+struct ClusterProcessTests {
+    static let kinds = #"{"chat": {"class": "chat"}}"#
+    static let lease = 2
+
+    /// Starts node `id` of the cluster on `storage`, advertising the port it listens on.
+    static func node(_ id: String, storage: URL, postgres: PostgresServer, scratch: URL) async throws -> ServerProcess {
+        let port = try PostgresServer.freePort()
+        return try await ServerProcess.start(
+            kinds: kinds, dataDirectory: scratch.appendingPathComponent(id),
+            sections: #""cluster": {"postgresURLEnv": "ROOMS_TEST_POSTGRES_URL", "nodeID": "\#(id)", "advertise": "http://127.0.0.1:\#(port)", "leaseSeconds": \#(lease)}"#,
+            environment: ["ROOMS_TEST_POSTGRES_URL": postgres.url], storageDirectory: storage, port: port)
+    }
+
+    static func post(_ node: ServerProcess, _ room: String, _ text: String) async throws -> HTTPResult {
+        try await node.http(.post, "/rooms/chat/\(room)/messages", body: #"{"user": "ann", "text": "\#(text)", "id": "\#(text)"}"#)
+    }
+
+    static func history(_ node: ServerProcess, _ room: String) async throws -> [(seq: Int, text: String)] {
+        let page = try await node.http(.get, "/rooms/chat/\(room)/messages?limit=500").json["messages"] as? [[String: Any]] ?? []
+        return page.compactMap { message in
+            guard let seq = message["seq"] as? Int, let text = message["text"] as? String else { return nil }
+            return (seq, text)
+        }
+    }
+
+    @Test("a room is served by its owner alone; killed with SIGKILL, another node takes it within the lease with everything acknowledged; stopped with SIGTERM, it hands over at once")
+    func failoverAndDrain() async throws {
+        let postgres = try PostgresServer()
+        defer { postgres.stop() }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let storage = scratch.appendingPathComponent("shared")
+        let a = try await Self.node("a", storage: storage, postgres: postgres, scratch: scratch)
+        let b = try await Self.node("b", storage: storage, postgres: postgres, scratch: scratch)
+        let c = try await Self.node("c", storage: storage, postgres: postgres, scratch: scratch)
+        #expect(try postgres.psql("SELECT string_agg(id, ',' ORDER BY id) FROM rooms_nodes") == "a,b,c")
+
+        // Node a serves the room it took; the others say so and refuse it.
+        var acknowledged: [Int] = []
+        for index in 1...30 {
+            let answer = try await Self.post(a, "lobby", "m\(index)")
+            #expect(answer.status == 201, "\(answer.body)")
+            if let seq = answer.json["seq"] as? Int { acknowledged.append(seq) }
+        }
+        #expect(acknowledged == Array(1...30))
+        let owner = try await c.http(.get, "/rooms/chat/lobby/owner").json
+        #expect(owner["node"] as? String == "a")
+        #expect(owner["url"] as? String == "http://127.0.0.1:\(a.port)")
+        #expect(owner["epoch"] as? Int == 1)
+        #expect(owner["local"] as? Bool == false)
+        let refused = try await Self.post(b, "lobby", "x")
+        #expect(refused.status == 503)
+        #expect(refused.errorCode == "room_unavailable")
+        #expect(refused.body.contains("node a"))
+
+        // kill -9 of the owner: b serves the room once a's lease lapsed, with every message.
+        try await a.stop(signal: SIGKILL)
+        let killedAt = ContinuousClock.now
+        var taken: HTTPResult?
+        while ContinuousClock.now - killedAt < .seconds(Self.lease + 10) {
+            let answer = try await Self.post(b, "lobby", "m31")
+            if answer.status == 201 {
+                taken = answer
+                break
+            }
+            #expect(answer.errorCode == "room_unavailable", "\(answer.body)")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let failover = ContinuousClock.now - killedAt
+        #expect(taken?.json["seq"] as? Int == 31, "served again \(failover) after the kill")
+        #expect(failover < .seconds(Self.lease + 5))
+        let afterKill = try await Self.history(b, "lobby")
+        #expect(afterKill.map(\.seq) == Array(1...31))
+        #expect(afterKill.map(\.text) == (1...31).map { "m\($0)" })
+        #expect(try await c.http(.get, "/rooms/chat/lobby/owner").json["epoch"] as? Int == 2)
+
+        // SIGTERM: b hands its rooms over as it stops; c serves the room at once.
+        #expect(try await b.stop(signal: SIGTERM) == 0)
+        let stoppedAt = ContinuousClock.now
+        let drained = try await Self.post(c, "lobby", "m32")
+        #expect(drained.status == 201, "\(drained.body)")
+        #expect(ContinuousClock.now - stoppedAt < .seconds(Self.lease), "no wait for a lease to lapse")
+        #expect(try await Self.history(c, "lobby").map(\.seq) == Array(1...32))
+        #expect(try postgres.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'lobby'") == "c 3")
+        #expect(try await c.stop() == 0)
+        #expect(try postgres.psql("SELECT count(*) FROM rooms_owners WHERE owner IS NOT NULL") == "0", "c released its rooms")
+    }
+
+    @Test("a node whose PostgreSQL URL is missing or garbage, or whose node ID is live elsewhere, does not start")
+    func refusedStarts() async throws {
+        let postgres = try PostgresServer()
+        defer { postgres.stop() }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let storage = scratch.appendingPathComponent("shared")
+        for (name, environment) in [("unset", [String: String]()), ("garbage", ["ROOMS_TEST_POSTGRES_URL": "mysql://x"])] {
+            let error = await #expect(throws: TestFailure.self) {
+                _ = try await ServerProcess.start(
+                    kinds: Self.kinds, dataDirectory: scratch.appendingPathComponent(name),
+                    sections: #""cluster": {"postgresURLEnv": "ROOMS_TEST_POSTGRES_URL", "nodeID": "n", "advertise": "http://127.0.0.1:1"}"#,
+                    environment: environment, storageDirectory: storage)
+            }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("cluster.postgresURLEnv"))
+        }
+        let first = try await Self.node("a", storage: storage, postgres: postgres, scratch: scratch)
+        let error = await #expect(throws: TestFailure.self) {
+            _ = try await Self.node("a", storage: storage, postgres: postgres, scratch: scratch.appendingPathComponent("again"))
+        }
+        let said = error.map { "\($0)" } ?? ""
+        #expect(said.contains("nodes/a"), "\(said)")
+        #expect(try await first.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: storage.appendingPathComponent("nodes/n").path))
+    }
+}
