@@ -19,6 +19,8 @@ extension ControlPlane {
             }
             guard !Task.isCancelled else { return }
             guard let deadline = lease.validUntil, ContinuousClock.now < deadline else {
+                // Ended by leave() while this was cancelled: not a loss.
+                guard !Task.isCancelled else { return }
                 await lost(ClusterError(.leaseLost, "node '\(node.id)' could not renew its lease before its deadline"))
                 return
             }
@@ -26,12 +28,14 @@ extension ControlPlane {
             case .renewed:
                 retrying = false
             case .failed(let error) where error.kind == .leaseLost:
+                guard !Task.isCancelled else { return }
                 await lost(error)
                 return
             case .failed:
                 // Try again soon: the lease holds until the deadline.
                 retrying = true
             case .timedOut:
+                guard !Task.isCancelled else { return }
                 lease.end()
                 await lost(ClusterError(.leaseLost, "node '\(node.id)': PostgreSQL did not answer its renewal before the lease's deadline"))
                 return

@@ -123,18 +123,26 @@ struct ControlPlaneTests {
     func lapsedLease() async throws {
         let server = try PostgresServer()
         defer { server.stop() }
-        try await Self.withNode("a", server, lease: .seconds(1)) { a in
-            try await Self.withNode("b", server, lease: .seconds(1)) { b in
+        // Leases of 3 s: long enough for a loaded machine to join and take a room within one.
+        try await Self.withNode("a", server, lease: .seconds(3)) { a in
+            try await Self.withNode("b", server, lease: .seconds(3)) { b in
                 try await a.join()
                 try await b.join()
                 #expect(try await a.acquire(kind: "chat", id: "x") == .mine(epoch: 1))
-                // b keeps its lease; a does not renew.
-                for _ in 0..<4 {
-                    try await Task.sleep(for: .milliseconds(300))
-                    try await b.renew()
+                let bKeeper = Task { await b.keepLease { _ in Issue.record("b lost its lease") } }
+                defer { bKeeper.cancel() }
+                // b keeps its lease; a does not renew. a's own deadline passes first, then the
+                // database's, and b takes the room.
+                let started = ContinuousClock.now
+                while a.lease.isValid { try await Task.sleep(for: .milliseconds(50)) }
+                var taken: RoomOwnership?
+                while ContinuousClock.now - started < .seconds(10) {
+                    taken = try await b.acquire(kind: "chat", id: "x")
+                    if taken == .mine(epoch: 2) { break }
+                    #expect(taken == .elsewhere(node: "a", address: a.node.address, epoch: 1))
+                    try await Task.sleep(for: .milliseconds(100))
                 }
-                #expect(!a.lease.isValid, "a's own deadline passed before the database's")
-                #expect(try await b.acquire(kind: "chat", id: "x") == .mine(epoch: 2))
+                #expect(taken == .mine(epoch: 2))
                 let renewal = try await #require(throws: ClusterError.self) { try await a.renew() }
                 #expect(renewal.kind == .leaseLost)
                 let taking = try await #require(throws: ClusterError.self) { try await a.acquire(kind: "chat", id: "y") }
@@ -148,8 +156,8 @@ struct ControlPlaneTests {
     func renewalKeepsRooms() async throws {
         let server = try PostgresServer()
         defer { server.stop() }
-        try await Self.withNode("a", server, lease: .seconds(1)) { a in
-            try await Self.withNode("b", server, lease: .seconds(1)) { b in
+        try await Self.withNode("a", server, lease: .seconds(3)) { a in
+            try await Self.withNode("b", server, lease: .seconds(3)) { b in
                 try await a.join()
                 try await b.join()
                 let keeper = Task { await a.keepLease { _ in Issue.record("a lost its lease") } }
@@ -159,7 +167,7 @@ struct ControlPlaneTests {
                     bKeeper.cancel()
                 }
                 for index in 0..<20 { _ = try await a.acquire(kind: "chat", id: "r\(index)") }
-                try await Task.sleep(for: .seconds(3))
+                try await Task.sleep(for: .seconds(7))
                 for index in 0..<20 {
                     #expect(try await b.acquire(kind: "chat", id: "r\(index)") == .elsewhere(node: "a", address: a.node.address, epoch: 1))
                 }

@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import NIOWebSocket
+import WSCore
 import PostgresTesting
 import Testing
 
@@ -81,8 +83,13 @@ struct ClusterProcessTests {
         #expect(afterKill.map(\.text) == (1...31).map { "m\($0)" })
         #expect(try await c.http(.get, "/rooms/chat/lobby/owner").json["epoch"] as? Int == 2)
 
-        // SIGTERM: b hands its rooms over as it stops; c serves the room at once.
+        // SIGTERM: b hands its rooms over as it stops, and tells its clients to reconnect at once
+        // (1012); c serves the room at once.
+        let listener = try await b.socket("/rooms/chat/lobby/ws?user=bob")
+        _ = try await listener.waitFor(1, "welcome")
         #expect(try await b.stop(signal: SIGTERM) == 0)
+        let farewell = try await listener.closed()
+        #expect(farewell?.closeCode == .init(codeNumber: 1012), "\(String(describing: farewell))")
         let stoppedAt = ContinuousClock.now
         let drained = try await Self.post(c, "lobby", "m32")
         #expect(drained.status == 201, "\(drained.body)")

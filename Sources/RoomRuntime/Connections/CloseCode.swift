@@ -20,6 +20,9 @@ public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConve
 }
 
 extension CloseCode {
+    /// 1012: service restart; in a cluster, the node handed its rooms to the others as it
+    /// stopped: reconnect now, to any node.
+    public static let serviceRestart = CloseCode(rawValue: 1012)
     /// 1013: try again later; the server dropped a client that could not keep up.
     public static let tryAgainLater = CloseCode(rawValue: 1013)
 }

@@ -16,6 +16,8 @@ final class ClusterMembership: Service, Sendable {
     let plane: ControlPlane
     private let logger: Logger
     private let pool = Mutex<Task<Void, Never>?>(nil)
+    /// The lease's keeper while the node serves, and whether the node left.
+    private let keeping = Mutex<(keeper: Task<Void, Never>?, left: Bool)>((nil, false))
     private let leaseLost: @Sendable (ClusterError) -> Void
 
     /// The control plane for `settings`, its PostgreSQL URL read from `environment`.
@@ -55,27 +57,50 @@ final class ClusterMembership: Service, Sendable {
         try await plane.join()
     }
 
-    /// Keeps the lease until the server's graceful shutdown reaches this service, then leaves.
+    /// Keeps the lease until the server's graceful shutdown reaches this service, then leaves (if
+    /// the shutdown gate has not already: see ``leave()``).
     func run() async throws {
         let plane = plane
         let logger = logger
         let leaseLost = leaseLost
-        let keeper = Task {
+        let keeper = Task { [self] in
             await plane.keepLease { error in
+                // A lease ended by leaving is not lost.
+                guard !self.keeping.withLock({ $0.left }) else { return }
                 logger.critical(
                     "cluster: lease lost; this node stops at once so that no room has two owners",
                     metadata: ["error": "\(error)"])
                 leaseLost(error)
             }
         }
+        let left = keeping.withLock { state in
+            if !state.left { state.keeper = keeper }
+            return state.left
+        }
+        if left { keeper.cancel() }
         try? await gracefulShutdown()
-        keeper.cancel()
+        await leave()
+        pool.withLock { $0?.cancel() }
+    }
+
+    /// Stops renewing the lease, releases every room this node owns and ends its lease, so that
+    /// other nodes take the rooms at once. Call it once every room has closed its file; a second
+    /// call does nothing.
+    func leave() async {
+        let keeper = keeping.withLock { state -> Task<Void, Never>?? in
+            guard !state.left else { return nil }
+            state.left = true
+            defer { state.keeper = nil }
+            return .some(state.keeper)
+        }
+        guard let keeper else { return }
+        // The lease ends with the leave: its keeper must not take that for a lost lease.
+        keeper?.cancel()
         do {
             try await plane.leave()
         } catch {
             logger.error("cluster: could not leave; the node's rooms move once its lease lapses", metadata: ["error": "\(error)"])
         }
-        pool.withLock { $0?.cancel() }
     }
 
     /// Stops the pool of a node that never ran (its start failed).

@@ -13,6 +13,10 @@ import ServiceLifecycle
 ///
 /// Closing sockets here, rather than leaving it to the WebSocket handler, is what makes the close
 /// code 1001 (going away): the handler would close them with 1000.
+///
+/// In a cluster, between 2 and 3 the node releases its rooms (every file is closed by then), and
+/// closes the sockets with 1012 (service restart): their clients reconnect at once, to any node,
+/// and find the rooms free to take.
 struct ShutdownGate: Service {
     let server: RoomServer
 
@@ -20,7 +24,12 @@ struct ShutdownGate: Service {
         try? await gracefulShutdown()
         server.beginShutdown()
         await server.runtime.shutdown(within: server.configuration.shutdownTimeout * 0.6)
-        server.sockets.closeAll(code: .goingAway, reason: "server shutting down")
+        if let cluster = server.cluster {
+            await cluster.leave()
+            server.sockets.closeAll(code: .serviceRestart, reason: "node handing over: reconnect now")
+        } else {
+            server.sockets.closeAll(code: .goingAway, reason: "server shutting down")
+        }
         await server.sockets.waitUntilEmpty()
     }
 }
