@@ -7,7 +7,11 @@ extension ControlPlane {
     /// deadline (``NodeLease/validUntil``); one that does not answer is not waited for past it. If
     /// the deadline passes first, or the database says the lease lapsed, `lost` is called once, and
     /// before the database could let another node take a room: stop serving every room then.
-    public func keepLease(lost: @escaping @Sendable (ClusterError) async -> Void) async {
+    ///
+    /// `connections`, if given, is read at each renewal and recorded for `GET /cluster`.
+    public func keepLease(
+        connections: (@Sendable () -> Int)? = nil, lost: @escaping @Sendable (ClusterError) async -> Void
+    ) async {
         var retrying = false
         while !Task.isCancelled {
             // Renew once a third of the lease has passed since the last renewal (at once if more
@@ -24,7 +28,7 @@ extension ControlPlane {
                 await lost(ClusterError(.leaseLost, "node '\(node.id)' could not renew its lease before its deadline"))
                 return
             }
-            switch await renewal(before: deadline) {
+            switch await renewal(before: deadline, connections: connections?()) {
             case .renewed:
                 retrying = false
             case .failed(let error) where error.kind == .leaseLost:
@@ -51,7 +55,7 @@ extension ControlPlane {
 
     /// One renewal, given up at `deadline` (a query to a database that stopped answering may not
     /// end for minutes; it is left to finish on its own, and cannot revive an ended lease).
-    private func renewal(before deadline: ContinuousClock.Instant) async -> Renewal {
+    private func renewal(before deadline: ContinuousClock.Instant, connections: Int?) async -> Renewal {
         let outcome = Mutex<CheckedContinuation<Renewal, Never>?>(nil)
         return await withCheckedContinuation { continuation in
             outcome.withLock { $0 = continuation }
@@ -69,7 +73,7 @@ extension ControlPlane {
             }
             Task {
                 do throws(ClusterError) {
-                    try await self.renew()
+                    try await self.renew(connections: connections)
                     finish(.renewed)
                 } catch {
                     finish(.failed(error))

@@ -94,13 +94,15 @@ public final class ControlPlane: Sendable {
     ///   paused, or cut off from PostgreSQL, for longer than a lease): the node must drop every
     ///   room, since others may own them now, and join again. `unreachable` when PostgreSQL did not
     ///   answer: the lease stands until ``lease``'s deadline; try again before it.
+    /// `connections`, when given, is recorded as the node's open connections (`GET /cluster`).
     @discardableResult
-    public func renew() async throws(ClusterError) -> Bool {
+    public func renew(connections: Int? = nil) async throws(ClusterError) -> Bool {
         let sentAt = ContinuousClock.now
         let draining = try await database("cannot renew the lease") { [self] () async throws -> Bool? in
             let rows = try await client.query(
                 """
-                UPDATE rooms_nodes SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
+                UPDATE rooms_nodes SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds)),
+                    connections = coalesce(\(connections), connections)
                 WHERE id = \(node.id) AND incarnation = \(node.incarnation) AND lease_expires_at > now()
                 RETURNING draining
                 """, logger: logger)
@@ -228,17 +230,18 @@ public final class ControlPlane: Sendable {
             let rows = try await client.query(
                 """
                 SELECT n.id, n.incarnation, n.address, n.lease_expires_at, n.lease_expires_at > now(), n.draining,
-                    (SELECT count(*) FROM rooms_owners o WHERE o.owner = n.id AND o.owner_incarnation = n.incarnation)
+                    (SELECT count(*) FROM rooms_owners o WHERE o.owner = n.id AND o.owner_incarnation = n.incarnation),
+                    n.connections
                 FROM rooms_nodes n ORDER BY n.id
                 """, logger: logger)
             var records: [NodeRecord] = []
-            for try await (id, incarnation, address, expires, live, draining, rooms) in rows.decode(
-                (String, Int64, String, Date, Bool, Bool, Int64).self)
+            for try await (id, incarnation, address, expires, live, draining, rooms, connections) in rows.decode(
+                (String, Int64, String, Date, Bool, Bool, Int64, Int32).self)
             {
                 records.append(
                     NodeRecord(
                         id: id, incarnation: incarnation, address: address, leaseExpiresAt: expires, isLive: live,
-                        isDraining: draining, rooms: Int(rooms)))
+                        isDraining: draining, rooms: Int(rooms), connections: Int(connections)))
             }
             return records
         }

@@ -36,7 +36,9 @@ enum ControlPlaneSchema {
             )
             """,
             "CREATE INDEX rooms_owners_by_owner ON rooms_owners (owner, owner_incarnation)",
-        ]
+        ],
+        // The connections each node holds, reported with every renewal (for GET /cluster).
+        ["ALTER TABLE rooms_nodes ADD COLUMN connections integer NOT NULL DEFAULT 0"],
     ]
 
     /// The schema version this build writes and reads.

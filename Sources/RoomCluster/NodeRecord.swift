@@ -13,4 +13,6 @@ public struct NodeRecord: Sendable, Equatable {
     public var isDraining: Bool
     /// Rooms this incarnation owns.
     public var rooms: Int
+    /// The connections it held at its last renewal.
+    public var connections: Int
 }

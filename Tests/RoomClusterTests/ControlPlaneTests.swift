@@ -35,7 +35,7 @@ struct ControlPlaneTests {
                 }
             }
         }
-        #expect(try server.psql("SELECT version FROM rooms_schema") == "1")
+        #expect(try server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM rooms_schema") == "1,2")
         #expect(try server.psql("SELECT count(*) FROM rooms_nodes") == "3")
         _ = try server.psql("INSERT INTO rooms_schema (version) VALUES (99)")
         let error = try await #require(throws: ClusterError.self) {

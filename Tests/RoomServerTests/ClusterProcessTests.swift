@@ -62,6 +62,28 @@ struct ClusterProcessTests {
         #expect(refused.errorCode == "room_unavailable")
         #expect(refused.body.contains("node a"))
 
+        // GET /cluster: every node, its lease, its rooms; a reports its open connections.
+        let listenerOnA = try await a.socket("/rooms/chat/lobby/ws?user=ann")
+        _ = try await listenerOnA.waitFor(1, "welcome")
+        var view: [String: Any] = [:]
+        let viewDeadline = ContinuousClock.now + .seconds(10)
+        repeat {
+            let answer = try await c.http(.get, "/cluster")
+            #expect(answer.status == 200, "\(answer.body)")
+            view = answer.json
+            let nodes = view["nodes"] as? [[String: Any]] ?? []
+            if nodes.first(where: { $0["id"] as? String == "a" })?["connections"] as? Int ?? 0 >= 1 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        } while ContinuousClock.now < viewDeadline
+        #expect(view["cluster"] as? Bool == true)
+        #expect(view["node"] as? String == "c")
+        let nodes = view["nodes"] as? [[String: Any]] ?? []
+        #expect(nodes.compactMap { $0["id"] as? String } == ["a", "b", "c"])
+        #expect(nodes.allSatisfy { $0["live"] as? Bool == true && $0["draining"] as? Bool == false })
+        #expect(nodes.map { $0["rooms"] as? Int } == [1, 0, 0])
+        #expect(nodes.first?["connections"] as? Int ?? 0 >= 1, "renewals report a's connections")
+        #expect(nodes.first?["address"] as? String == "http://127.0.0.1:\(a.port)")
+
         // kill -9 of the owner: b serves the room once a's lease lapsed, with every message.
         try await a.stop(signal: SIGKILL)
         let killedAt = ContinuousClock.now

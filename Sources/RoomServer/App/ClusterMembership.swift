@@ -19,6 +19,8 @@ final class ClusterMembership: Service, Sendable {
     /// The lease's keeper while the node serves, and whether the node left.
     private let keeping = Mutex<(keeper: Task<Void, Never>?, left: Bool)>((nil, false))
     private let leaseLost: @Sendable (ClusterError) -> Void
+    /// The node's open connections, reported with every renewal.
+    private let connections = Mutex<(@Sendable () -> Int)?>(nil)
 
     /// The control plane for `settings`, its PostgreSQL URL read from `environment`.
     ///
@@ -48,6 +50,11 @@ final class ClusterMembership: Service, Sendable {
             logger: logger)
     }
 
+    /// Reports `count` (the node's open connections) with every renewal.
+    func reportConnections(_ count: @escaping @Sendable () -> Int) {
+        connections.withLock { $0 = count }
+    }
+
     /// Starts the connection pool and joins the cluster: before the server listens.
     ///
     /// - Throws: ``ClusterError`` (PostgreSQL unreachable, the node ID held by a live lease).
@@ -63,8 +70,9 @@ final class ClusterMembership: Service, Sendable {
         let plane = plane
         let logger = logger
         let leaseLost = leaseLost
+        let count = connections.withLock { $0 }
         let keeper = Task { [self] in
-            await plane.keepLease { error in
+            await plane.keepLease(connections: count) { error in
                 // A lease ended by leaving is not lost.
                 guard !self.keeping.withLock({ $0.left }) else { return }
                 logger.critical(

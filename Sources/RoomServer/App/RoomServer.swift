@@ -129,6 +129,8 @@ public final class RoomServer: Service {
         // Measured once the runtime holds its own descriptors (the node directory).
         connections = ConnectionBudget.fromDescriptorLimit(
             roomFiles: min(runtimeConfiguration.maxOpenDatabases, runtimeConfiguration.maxActiveRooms), logger: logger)
+        let budget = connections
+        cluster?.reportConnections { budget.openConnections }
         socketSettings = SocketSettings(
             runtime: runtime, gatekeeper: gatekeeper, sockets: sockets, budget: connections,
             maxMessageBytes: configuration.maxFrameBytes, maxQueuedFrames: configuration.maxQueuedFrames,

@@ -55,6 +55,16 @@ struct RoomRoutes: Sendable {
             return try json(
                 runtime.listRooms(kind: query["kind"], prefix: query["prefix"] ?? "", cursor: query["cursor"], limit: limit))
         }
+        router.get("/cluster") { request, _ -> Response in
+            try gatekeeper.requireAdmin(await authenticate(request))
+            guard let cluster else { return try json(ClusterAnswer(cluster: false, node: nil, nodes: [])) }
+            do {
+                let nodes = try await cluster.nodes()
+                return try json(ClusterAnswer(cluster: true, node: cluster.node.id, nodes: nodes.map(ClusterAnswer.Node.init)))
+            } catch {
+                throw RoomError.unavailable(.roomUnavailable, "the cluster's control plane did not answer: \(error)")
+            }
+        }
         router.get("/rooms/{kind}/{id}") { request, context in
             let (caller, address) = try await room(request, context)
             if runtime.configuration.kinds[address.kind]?.access != .open {
