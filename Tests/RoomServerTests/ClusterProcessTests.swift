@@ -11,13 +11,17 @@ struct ClusterProcessTests {
     static let kinds = #"{"chat": {"class": "chat"}}"#
     static let lease = 2
 
-    /// Starts node `id` of the cluster on `storage`, advertising the port it listens on.
-    static func node(_ id: String, storage: URL, postgres: PostgresServer, scratch: URL) async throws -> ServerProcess {
+    /// Starts node `id` of the cluster on `storage`, advertising the port it listens on; it
+    /// reaches PostgreSQL at `postgresPort` if given (a proxy), else directly.
+    static func node(
+        _ id: String, storage: URL, postgres: PostgresServer, scratch: URL, postgresPort: Int? = nil
+    ) async throws -> ServerProcess {
         let port = try PostgresServer.freePort()
+        let url = postgresPort.map { postgres.url.replacingOccurrences(of: ":\(postgres.port)/", with: ":\($0)/") } ?? postgres.url
         return try await ServerProcess.start(
             kinds: kinds, dataDirectory: scratch.appendingPathComponent(id),
             sections: #""cluster": {"postgresURLEnv": "ROOMS_TEST_POSTGRES_URL", "nodeID": "\#(id)", "advertise": "http://127.0.0.1:\#(port)", "leaseSeconds": \#(lease)}"#,
-            environment: ["ROOMS_TEST_POSTGRES_URL": postgres.url], storageDirectory: storage, port: port)
+            environment: ["ROOMS_TEST_POSTGRES_URL": url], storageDirectory: storage, port: port)
     }
 
     static func post(_ node: ServerProcess, _ room: String, _ text: String) async throws -> HTTPResult {
@@ -120,6 +124,64 @@ struct ClusterProcessTests {
         #expect(try postgres.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'lobby'") == "c 3")
         #expect(try await c.stop() == 0)
         #expect(try postgres.psql("SELECT count(*) FROM rooms_owners WHERE owner IS NOT NULL") == "0", "c released its rooms")
+    }
+
+    @Test("a node cut off from PostgreSQL stops (status 75) before another node takes its room; every message it acknowledged is kept")
+    func partition() async throws {
+        let postgres = try PostgresServer()
+        defer { postgres.stop() }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let storage = scratch.appendingPathComponent("shared")
+        let link = try await CuttableProxy.start(to: postgres.port)
+        let a = try await Self.node("a", storage: storage, postgres: postgres, scratch: scratch, postgresPort: link.port)
+        let b = try await Self.node("b", storage: storage, postgres: postgres, scratch: scratch)
+        var acknowledged: [Int: String] = [:]
+        for index in 1...10 {
+            let answer = try await Self.post(a, "p", "m\(index)")
+            #expect(answer.status == 201)
+            if let seq = answer.json["seq"] as? Int { acknowledged[seq] = "m\(index)" }
+        }
+
+        // The partition: a's connections to PostgreSQL go silent, new ones never complete.
+        link.mode = .hold
+        link.pause(.upstream)
+        link.pause(.downstream)
+        let cutAt = ContinuousClock.now
+        var index = 10
+        var aExit: Int32?
+        while aExit == nil, ContinuousClock.now - cutAt < .seconds(Self.lease + 10) {
+            index += 1
+            if let answer = try? await Self.post(a, "p", "m\(index)"), answer.status == 201, let seq = answer.json["seq"] as? Int {
+                acknowledged[seq] = "m\(index)"
+            }
+            aExit = try await a.exited(within: .milliseconds(100))
+        }
+        let exitedAt = ContinuousClock.now
+        #expect(aExit == 75, "a exits when it cannot renew its lease")
+        #expect(exitedAt - cutAt < .seconds(Self.lease + 2))
+
+        // b takes the room only once a's lease lapsed in PostgreSQL, after a stopped.
+        var takenAt: ContinuousClock.Instant?
+        while ContinuousClock.now - cutAt < .seconds(Self.lease + 15) {
+            let answer = try await Self.post(b, "p", "after")
+            if answer.status == 201 {
+                takenAt = ContinuousClock.now
+                if let seq = answer.json["seq"] as? Int { acknowledged[seq] = "after" }
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let taken = try #require(takenAt)
+        #expect(exitedAt < taken, "no moment with two nodes serving the room")
+        let history = try await Self.history(b, "p")
+        #expect(history.map(\.seq) == Array(1...history.count), "gap-free")
+        for (seq, text) in acknowledged {
+            #expect(history.first { $0.seq == seq }?.text == text, "acknowledged \(text) at \(seq) is kept")
+        }
+        #expect(try postgres.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'p'") == "b 2")
+        #expect(try await b.stop() == 0)
+        await link.stop()
     }
 
     @Test("a node whose PostgreSQL URL is missing or garbage, or whose node ID is live elsewhere, does not start")

@@ -90,6 +90,17 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Waits for the process to exit on its own; returns its status, or nil if it still runs after
+    /// `timeout`.
+    func exited(within timeout: Duration) async throws -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else { return nil }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
     /// A test that fails before stopping its server must not leave it running.
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
