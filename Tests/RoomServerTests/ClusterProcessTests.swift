@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HTTPTypes
 import NIOWebSocket
 import WSCore
@@ -184,6 +185,80 @@ struct ClusterProcessTests {
         await link.stop()
     }
 
+    @Test("a rolling restart of all three nodes under load loses nothing: every acknowledged message once, seqs gap-free")
+    func rollingRestart() async throws {
+        let postgres = try PostgresServer()
+        defer { postgres.stop() }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let storage = scratch.appendingPathComponent("shared")
+        let state = RollingState()
+        for id in ["a", "b", "c"] {
+            let node = try await Self.node(id, storage: storage, postgres: postgres, scratch: scratch)
+            state.nodes.withLock { $0[id] = node }
+        }
+        // Each sender posts to its room through whichever node is up, retrying a refused or
+        // failed send with the same id (the room takes an id once).
+        let rooms = ["r1", "r2", "r3"]
+        let senders = rooms.map { room in
+            Task { () -> [Int: String] in
+                var acknowledged: [Int: String] = [:]
+                var index = 0
+                while state.running.load(ordering: .relaxed) {
+                    index += 1
+                    let text = "\(room)-\(index)"
+                    let deadline = ContinuousClock.now + .seconds(20)
+                    sending: while ContinuousClock.now < deadline {
+                        for node in state.nodes.withLock({ Array($0.values) }).shuffled() {
+                            if let answer = try? await Self.post(node, room, text), answer.status == 201,
+                                let seq = answer.json["seq"] as? Int
+                            {
+                                acknowledged[seq] = text
+                                break sending
+                            }
+                        }
+                        try? await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+                return acknowledged
+            }
+        }
+        try await Task.sleep(for: .seconds(1))
+        for id in ["a", "b", "c"] {
+            let node = try #require(state.nodes.withLock { $0[id] })
+            let port = node.port
+            #expect(try await node.stop(signal: SIGTERM) == 0, "node \(id) stops cleanly")
+            state.nodes.withLock { $0[id] = nil }
+            let again = try await ServerProcess.start(
+                kinds: Self.kinds, dataDirectory: scratch.appendingPathComponent("\(id)-again"),
+                sections: #""cluster": {"postgresURLEnv": "ROOMS_TEST_POSTGRES_URL", "nodeID": "\#(id)", "advertise": "http://127.0.0.1:\#(port)", "leaseSeconds": \#(Self.lease)}"#,
+                environment: ["ROOMS_TEST_POSTGRES_URL": postgres.url], storageDirectory: storage, port: port)
+            state.nodes.withLock { $0[id] = again }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        try await Task.sleep(for: .seconds(1))
+        state.running.store(false, ordering: .relaxed)
+        var total = 0
+        for (room, sender) in zip(rooms, senders) {
+            let acknowledged = await sender.value
+            total += acknowledged.count
+            // The history through any node: the one serving it answers, the others refuse.
+            var history: [(seq: Int, text: String)] = []
+            for node in state.nodes.withLock({ Array($0.values) }) {
+                let page = try await Self.history(node, room)
+                if !page.isEmpty { history = page }
+            }
+            #expect(!history.isEmpty)
+            #expect(history.map(\.seq) == Array(stride(from: 1, through: history.count, by: 1)), "\(room) gap-free")
+            #expect(Set(history.map(\.text)).count == history.count, "\(room): no message twice")
+            for (seq, text) in acknowledged {
+                #expect(history.first { $0.seq == seq }?.text == text, "\(room): acknowledged \(text) at \(seq) is kept")
+            }
+        }
+        #expect(total > 30, "the senders kept going through the restarts (\(total) acknowledged)")
+        for node in state.nodes.withLock({ Array($0.values) }) { _ = try await node.stop() }
+    }
+
     @Test("a node whose PostgreSQL URL is missing or garbage, or whose node ID is live elsewhere, does not start")
     func refusedStarts() async throws {
         let postgres = try PostgresServer()
@@ -209,4 +284,11 @@ struct ClusterProcessTests {
         #expect(try await first.stop() == 0)
         #expect(!FileManager.default.fileExists(atPath: storage.appendingPathComponent("nodes/n").path))
     }
+}
+
+/// What the rolling restart's senders and its restarts share.
+final class RollingState: Sendable {
+    /// The nodes up now, by ID.
+    let nodes = Mutex<[String: ServerProcess]>([:])
+    let running = Atomic<Bool>(true)
 }
