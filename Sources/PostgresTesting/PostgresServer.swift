@@ -1,22 +1,31 @@
 public import Foundation
 
 /// A throwaway PostgreSQL server for one test: its own cluster directory (initdb), on a free
-/// loopback port, stopped and removed by ``stop()``. Run as the `postgres` user when the tests
+/// loopback port, killed and removed by ``kill()``. Run as the `postgres` user when the tests
 /// run as root (PostgreSQL refuses root), as CI does; `.ci/run` installs Debian's package.
+///
+/// Everything that waits (initdb, the start, psql) runs on a Dispatch thread, never on the
+/// cooperative pool: a test that blocked one of its two threads (on a 2-core machine) for the
+/// seconds initdb takes stalled every other test in the process.
 public final class PostgresServer: @unchecked Sendable {
     public let port: Int
     public let directory: URL
     private let process: Process
-    private let asUser: [String]
+    private let bin: String
 
     /// The URL a control plane connects with.
     public var url: String { "postgres://rooms@127.0.0.1:\(port)/postgres?sslmode=disable" }
 
-    public init() throws {
-        let bin = try Self.binaries()
+    /// Creates and starts a server, and waits until it answers.
+    public static func start() async throws -> PostgresServer {
+        try await offPool { try PostgresServer() }
+    }
+
+    private init() throws {
+        bin = try Self.binaries()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        asUser = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"] : []
+        let asUser = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"] : []
         if getuid() == 0 {
             try Self.run(["/bin/chown", "postgres:postgres", directory.path])
         }
@@ -27,17 +36,17 @@ public final class PostgresServer: @unchecked Sendable {
         let command = asUser + [
             "\(bin)/postgres", "-D", data, "-p", "\(port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=50",
+            "-c", "shared_buffers=16MB",
         ]
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
-        let log = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardOutput = log
-        process.standardError = log
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         let giveUp = Date().addingTimeInterval(30)
-        while (try? psql("SELECT 1")) != "1" {
+        while (try? runPsql("SELECT 1")) != "1" {
             guard Date() < giveUp, process.isRunning else {
-                stop()
+                killNow()
                 throw PostgresServerError("PostgreSQL did not start on port \(port)")
             }
             Thread.sleep(forTimeInterval: 0.1)
@@ -45,10 +54,15 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// Runs `sql` with psql (a real outside client) and returns its unaligned output.
-    public func psql(_ sql: String) throws -> String {
-        let bin = try Self.binaries()
-        return try Self.run(["\(bin)/psql", "-h", "127.0.0.1", "-p", "\(port)", "-U", "rooms", "-d", "postgres", "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+    public func psql(_ sql: String) async throws -> String {
+        try await Self.offPool { try self.runPsql(sql) }
+    }
+
+    private func runPsql(_ sql: String) throws -> String {
+        try Self.run([
+            "\(bin)/psql", "-h", "127.0.0.1", "-p", "\(port)", "-U", "rooms", "-d", "postgres", "-Atq", "-v", "ON_ERROR_STOP=1",
+            "-c", sql,
+        ]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The server's processes: the postmaster and its children.
@@ -61,24 +75,41 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// Stops every process of the server (SIGSTOP): it holds its connections and answers nothing.
-    public func pause() {
-        for pid in processIDs() { kill(pid, SIGSTOP) }
+    public func pause() async {
+        await Self.offPool { for pid in self.processIDs() { Foundation.kill(pid, SIGSTOP) } }
     }
 
     /// Lets a paused server go on.
-    public func resume() {
-        for pid in processIDs().reversed() { kill(pid, SIGCONT) }
+    public func resume() async {
+        await Self.offPool { for pid in self.processIDs().reversed() { Foundation.kill(pid, SIGCONT) } }
     }
 
-    public func stop() {
-        resume()
-        if process.isRunning {
-            kill(process.processIdentifier, SIGINT)  // fast shutdown
-            let giveUp = Date().addingTimeInterval(10)
-            while process.isRunning, Date() < giveUp { Thread.sleep(forTimeInterval: 0.05) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    /// Kills the server at once (SIGKILL, without waiting) and removes its directory: for `defer`.
+    public func kill() {
+        killNow()
+    }
+
+    private func killNow() {
+        let pids = processIDs()
+        for pid in pids { Foundation.kill(pid, SIGKILL) }
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        let directory = directory
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    private static func offPool<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
         }
-        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private static func offPool(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                body()
+                continuation.resume()
+            }
+        }
     }
 
     private static func binaries() throws -> String {

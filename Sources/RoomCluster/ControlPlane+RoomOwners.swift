@@ -3,6 +3,8 @@
 /// The runtime asks the control plane who serves a room.
 @_spi(Node)
 extension ControlPlane: RoomOwners {
+    public var isLeaseValid: Bool { lease.isValid }
+
     public func acquire(_ address: RoomAddress) async -> RoomOwnerDecision {
         do {
             switch try await acquire(kind: address.kind, id: address.id) {

@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import PostgresNIO
+import Synchronization
 
 /// The cluster's control plane: the nodes, their leases and who owns which room, kept in
 /// PostgreSQL so that ownership moves only through its transactions.
@@ -249,39 +250,45 @@ public final class ControlPlane: Sendable {
 
     /// How long one call to PostgreSQL may take (a connection included) before it is an error.
     static let requestTimeout: Duration = .seconds(5)
-
-    private enum Outcome<T: Sendable>: Sendable {
-        case done(T)
-        case timedOut
-    }
-
     /// Runs `body`, turning PostgreSQL's errors into `unreachable` with `what` said, and giving up
-    /// after ``requestTimeout`` (postgres-nio's pool retries a connection that fails for as long
-    /// as a request waits for one).
+    /// after ``requestTimeout``: postgres-nio's pool retries a connection that fails for as long
+    /// as a request waits for one, and a query written to a database that stopped answering is not
+    /// cancellable. So the body runs in a task of its own, which is abandoned (not awaited) when
+    /// the time is up.
     private func database<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable () async throws -> T
     ) async throws(ClusterError) -> T {
-        do {
-            let outcome = try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
-                group.addTask { .done(try await body()) }
-                group.addTask {
-                    try await Task.sleep(for: Self.requestTimeout)
-                    return .timedOut
+        let outcome = Mutex<CheckedContinuation<Result<T, any Error>, Never>?>(nil)
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+            outcome.withLock { $0 = continuation }
+            let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+                outcome.withLock { pending in
+                    pending?.resume(returning: result)
+                    pending = nil
                 }
-                let first = try await group.next() ?? .timedOut
-                group.cancelAll()
-                return first
             }
-            switch outcome {
-            case .done(let value):
-                return value
-            case .timedOut:
-                throw ClusterError(
-                    .unreachable, "control plane: \(what): PostgreSQL did not answer within \(Self.requestTimeout)")
+            let timer = Task {
+                do {
+                    try await Task.sleep(for: Self.requestTimeout)
+                    finish(.failure(ClusterError(
+                        .unreachable, "control plane: \(what): PostgreSQL did not answer within \(Self.requestTimeout)")))
+                } catch {}
             }
-        } catch let error as ClusterError {
+            Task {
+                do {
+                    finish(.success(try await body()))
+                } catch {
+                    finish(.failure(error))
+                }
+                timer.cancel()
+            }
+        }
+        switch result {
+        case .success(let value):
+            return value
+        case .failure(let error as ClusterError):
             throw error
-        } catch {
+        case .failure(let error):
             throw ClusterError(.unreachable, "control plane: \(what)", cause: error)
         }
     }

@@ -23,8 +23,8 @@ struct ControlPlaneTests {
 
     @Test("nodes starting together create the tables once, at the current version; a newer schema is refused")
     func migration() async throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
+        let server = try await PostgresServer.start()
+        defer { server.kill() }
         try await Self.withNode("a", server) { a in
             try await Self.withNode("b", server) { b in
                 try await Self.withNode("c", server) { c in
@@ -35,20 +35,20 @@ struct ControlPlaneTests {
                 }
             }
         }
-        #expect(try server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM rooms_schema") == "1,2")
-        #expect(try server.psql("SELECT count(*) FROM rooms_nodes") == "3")
-        _ = try server.psql("INSERT INTO rooms_schema (version) VALUES (99)")
+        #expect(try await server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM rooms_schema") == "1,2")
+        #expect(try await server.psql("SELECT count(*) FROM rooms_nodes") == "3")
+        _ = try await server.psql("INSERT INTO rooms_schema (version) VALUES (99)")
         let error = try await #require(throws: ClusterError.self) {
             try await Self.withNode("d", server) { try await $0.join() }
         }
         #expect(error.kind == .schemaTooNew)
-        #expect(try server.psql("SELECT count(*) FROM rooms_nodes WHERE id = 'd'") == "0")
+        #expect(try await server.psql("SELECT count(*) FROM rooms_nodes WHERE id = 'd'") == "0")
     }
 
     @Test("three nodes asking for the same rooms at once: each room gets one owner, epoch 1, and all agree")
     func oneOwnerPerRoom() async throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
+        let server = try await PostgresServer.start()
+        defer { server.kill() }
         let rooms = (0..<30).map { "r\($0)" }
         let answers = try await Self.withNode("a", server) { a in
             try await Self.withNode("b", server) { b in
@@ -86,15 +86,15 @@ struct ControlPlaneTests {
                     }
                 })
             #expect(owners.count == 1, "room \(room) has owners \(owners)")
-            #expect(try server.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE kind = 'chat' AND id = '\(room)'") == "\(owners.first!) 1")
+            #expect(try await server.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE kind = 'chat' AND id = '\(room)'") == "\(owners.first!) 1")
         }
-        #expect(try server.psql("SELECT count(*) FROM rooms_owners") == "30")
+        #expect(try await server.psql("SELECT count(*) FROM rooms_owners") == "30")
     }
 
     @Test("a node ID whose lease is live cannot join again; once the node leaves, its rooms are taken at once with the next epoch")
     func nodeIDAndLeave() async throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
+        let server = try await PostgresServer.start()
+        defer { server.kill() }
         try await Self.withNode("a", server) { a in
             try await a.join()
             #expect(try await a.acquire(kind: "chat", id: "x") == .mine(epoch: 1))
@@ -116,13 +116,13 @@ struct ControlPlaneTests {
                 #expect(try await again.acquire(kind: "chat", id: "x") == .elsewhere(node: "b", address: "http://127.0.0.1:1100", epoch: 2))
             }
         }
-        #expect(try server.psql("SELECT count(*) FROM rooms_owners WHERE owner = 'a'") == "0")
+        #expect(try await server.psql("SELECT count(*) FROM rooms_owners WHERE owner = 'a'") == "0")
     }
 
     @Test("a lapsed lease: another node takes the room with the next epoch, and the old node can neither renew nor take rooms")
     func lapsedLease() async throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
+        let server = try await PostgresServer.start()
+        defer { server.kill() }
         // Leases of 3 s: long enough for a loaded machine to join and take a room within one.
         try await Self.withNode("a", server, lease: .seconds(3)) { a in
             try await Self.withNode("b", server, lease: .seconds(3)) { b in
@@ -147,15 +147,15 @@ struct ControlPlaneTests {
                 #expect(renewal.kind == .leaseLost)
                 let taking = try await #require(throws: ClusterError.self) { try await a.acquire(kind: "chat", id: "y") }
                 #expect(taking.kind == .notJoined)
-                #expect(try server.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'x'") == "b 2")
+                #expect(try await server.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'x'") == "b 2")
             }
         }
     }
 
     @Test("renewals keep a node's rooms across many lease lengths")
     func renewalKeepsRooms() async throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
+        let server = try await PostgresServer.start()
+        defer { server.kill() }
         try await Self.withNode("a", server, lease: .seconds(3)) { a in
             try await Self.withNode("b", server, lease: .seconds(3)) { b in
                 try await a.join()
@@ -182,8 +182,8 @@ struct ControlPlaneTests {
 
     @Test("cut off from PostgreSQL, a node gives its lease up by its own clock, before the database lets another node in")
     func cutOff() async throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
+        let server = try await PostgresServer.start()
+        defer { server.kill() }
         let lease = Duration.seconds(2)
         try await Self.withNode("a", server, lease: lease) { a in
             try await Self.withNode("b", server, lease: lease) { b in
@@ -193,7 +193,7 @@ struct ControlPlaneTests {
                 let keeper = Task { await a.keepLease { _ in lostAt.withLock { $0.append(.now) } } }
                 defer { keeper.cancel() }
                 try await Task.sleep(for: .milliseconds(900))
-                server.pause()
+                await server.pause()
                 let pausedAt = ContinuousClock.now
                 // The last renewal was sent before the pause: the database's lease ends no earlier
                 // than that plus the lease.
@@ -204,7 +204,7 @@ struct ControlPlaneTests {
                     #expect(first < pausedAt + lease, "gave up before a lease passed since the last renewal that could have reached the database")
                 }
                 #expect(!a.lease.isValid)
-                server.resume()
+                await server.resume()
                 try await b.join()
                 let bKeeper = Task { await b.keepLease { _ in Issue.record("b lost its lease") } }
                 defer { bKeeper.cancel() }
@@ -247,9 +247,9 @@ struct ControlPlaneTests {
 
     @Test("an unreachable PostgreSQL is an error within seconds, not a hang")
     func unreachable() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer.start()
         let url = server.url
-        server.stop()
+        server.kill()
         let plane = ControlPlane(
             nodeID: "a", advertise: "http://127.0.0.1:1", leaseDuration: .seconds(10),
             address: try PostgresAddress(url: url), logger: Logger(label: "test"))

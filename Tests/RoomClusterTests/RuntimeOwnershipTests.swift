@@ -37,8 +37,8 @@ struct RuntimeOwnershipTests {
 
     @Test("a node serves the rooms it owns (their files stamped with the epoch), refuses those another node owns, and stops writing once a takeover stamps a newer epoch")
     func ownership() async throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
+        let server = try await PostgresServer.start()
+        defer { server.kill() }
         try await ControlPlaneTests.withNode("a", server) { a in
             try await ControlPlaneTests.withNode("b", server) { b in
                 try await a.join()
@@ -48,7 +48,7 @@ struct RuntimeOwnershipTests {
                 defer { Task { await rooms.stopAndRemove() } }
 
                 _ = try await Self.post(rooms, "mine", "one")
-                #expect(try server.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'mine'") == "a 1")
+                #expect(try await server.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'mine'") == "a 1")
                 let file = rooms.runtime.layout.file(of: try rooms.address("mine"))
                 #expect(try Self.ownerEpoch(in: file) == 1)
 
@@ -75,8 +75,8 @@ struct RuntimeOwnershipTests {
 
     @Test("two nodes on one data directory: a room moves with everything acknowledged, seqs go on, and the old node can no longer write to it")
     func handOver() async throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
+        let server = try await PostgresServer.start()
+        defer { server.kill() }
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: data) }
         try await ControlPlaneTests.withNode("a", server) { a in

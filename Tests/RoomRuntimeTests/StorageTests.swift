@@ -249,6 +249,8 @@ final class StorageTests {
         let leftover = directory.url.appendingPathComponent("rooms/ab/cd/new.sqlite" + RoomFileImage.temporarySuffix)
         try FileManager.default.createDirectory(at: leftover.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data("half a database".utf8).write(to: leftover)
+        // And one of this build's own names (each creation writes to a name of its own).
+        try Data("half a database".utf8).write(to: URL(fileURLWithPath: leftover.path + ".4242.77"))
         let storage = try provisionalRoom(at: file)
         #expect(!FileManager.default.fileExists(atPath: file.path), "nothing is on disk before the creation")
         try storage.materialize()
@@ -420,9 +422,13 @@ final class StorageTests {
         defer { new.close() }
         let busy = try #require(throws: StorageError.self) { try new.takeOwnership(epoch: 2) }
         #expect(busy.isBusy)
+        #expect(new.committedSequence == 0, "opened before the old owner's commit")
         try old.commit()
         try new.takeOwnership(epoch: 2)
         #expect(try new.fetchAll("SELECT n FROM items").map { $0["n"] as Int } == [1])
+        #expect(new.committedSequence == 1, "the counters are read again under the lock")
+        try commitItem(2, to: new)
+        #expect(new.committedSequence == 2)
         let refused = try #require(throws: StorageError.self) { try commitItem(2, to: old) }
         #expect(refused.kind == .fenced)
     }
@@ -440,5 +446,19 @@ final class StorageTests {
         #expect(error.kind == .create)
         #expect(try committedItems("rooms/ab/new") == [1, 2])
         #expect(Set(directory.files()) == ["rooms/ab/new.sqlite", "rooms/ab/new.sqlite-wal", "rooms/ab/new.sqlite-shm"])
+    }
+
+    @Test("fencing: once the node's lease no longer holds, a commit is refused even before any other node stamped the file")
+    func lapsedLeaseRefusesCommits() throws {
+        let file = directory.url.appendingPathComponent("room.sqlite")
+        let storage = try RoomStorage(file: file, synchronous: .normal, className: "test", migrations: Self.itemsTable)
+        defer { storage.close() }
+        let holds = Atomic(true)
+        try storage.takeOwnership(epoch: 1, while: { holds.load(ordering: .relaxed) })
+        try commitItem(1, to: storage)
+        holds.store(false, ordering: .relaxed)
+        let refused = try #require(throws: StorageError.self) { try commitItem(2, to: storage) }
+        #expect(refused.kind == .fenced)
+        #expect(try committedItems() == [1])
     }
 }

@@ -39,15 +39,15 @@ struct ClusterProcessTests {
 
     @Test("a room is served by its owner alone; killed with SIGKILL, another node takes it within the lease with everything acknowledged; stopped with SIGTERM, it hands over at once")
     func failoverAndDrain() async throws {
-        let postgres = try PostgresServer()
-        defer { postgres.stop() }
+        let postgres = try await PostgresServer.start()
+        defer { postgres.kill() }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let storage = scratch.appendingPathComponent("shared")
         let a = try await Self.node("a", storage: storage, postgres: postgres, scratch: scratch)
         let b = try await Self.node("b", storage: storage, postgres: postgres, scratch: scratch)
         let c = try await Self.node("c", storage: storage, postgres: postgres, scratch: scratch)
-        #expect(try postgres.psql("SELECT string_agg(id, ',' ORDER BY id) FROM rooms_nodes") == "a,b,c")
+        #expect(try await postgres.psql("SELECT string_agg(id, ',' ORDER BY id) FROM rooms_nodes") == "a,b,c")
 
         // Node a serves the room it took; the others say so and refuse it.
         var acknowledged: [Int] = []
@@ -122,15 +122,15 @@ struct ClusterProcessTests {
         #expect(drained.status == 201, "\(drained.body)")
         #expect(ContinuousClock.now - stoppedAt < .seconds(Self.lease), "no wait for a lease to lapse")
         #expect(try await Self.history(c, "lobby").map(\.seq) == Array(1...32))
-        #expect(try postgres.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'lobby'") == "c 3")
+        #expect(try await postgres.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'lobby'") == "c 3")
         #expect(try await c.stop() == 0)
-        #expect(try postgres.psql("SELECT count(*) FROM rooms_owners WHERE owner IS NOT NULL") == "0", "c released its rooms")
+        #expect(try await postgres.psql("SELECT count(*) FROM rooms_owners WHERE owner IS NOT NULL") == "0", "c released its rooms")
     }
 
     @Test("a node cut off from PostgreSQL stops (status 75) before another node takes its room; every message it acknowledged is kept")
     func partition() async throws {
-        let postgres = try PostgresServer()
-        defer { postgres.stop() }
+        let postgres = try await PostgresServer.start()
+        defer { postgres.kill() }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let storage = scratch.appendingPathComponent("shared")
@@ -180,15 +180,15 @@ struct ClusterProcessTests {
         for (seq, text) in acknowledged {
             #expect(history.first { $0.seq == seq }?.text == text, "acknowledged \(text) at \(seq) is kept")
         }
-        #expect(try postgres.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'p'") == "b 2")
+        #expect(try await postgres.psql("SELECT owner || ' ' || epoch FROM rooms_owners WHERE id = 'p'") == "b 2")
         #expect(try await b.stop() == 0)
         await link.stop()
     }
 
     @Test("a rolling restart of all three nodes under load loses nothing: every acknowledged message once, seqs gap-free")
     func rollingRestart() async throws {
-        let postgres = try PostgresServer()
-        defer { postgres.stop() }
+        let postgres = try await PostgresServer.start()
+        defer { postgres.kill() }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let storage = scratch.appendingPathComponent("shared")
@@ -261,8 +261,8 @@ struct ClusterProcessTests {
 
     @Test("a node whose PostgreSQL URL is missing or garbage, or whose node ID is live elsewhere, does not start")
     func refusedStarts() async throws {
-        let postgres = try PostgresServer()
-        defer { postgres.stop() }
+        let postgres = try await PostgresServer.start()
+        defer { postgres.kill() }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let storage = scratch.appendingPathComponent("shared")

@@ -6,6 +6,10 @@
 public protocol RoomOwners: Sendable {
     /// Takes `address` for this node if no other live node owns it, and says who does.
     func acquire(_ address: RoomAddress) async -> RoomOwnerDecision
+
+    /// Whether this node's lease is live by its own, earlier, deadline: checked before every
+    /// commit of a room it owns, so that none commits once another node could own the room.
+    var isLeaseValid: Bool { get }
 }
 
 /// What ``RoomOwners/acquire(_:)`` decided.

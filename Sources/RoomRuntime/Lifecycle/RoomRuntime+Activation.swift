@@ -123,7 +123,11 @@ extension RoomRuntime {
         }
         if let ownerEpoch, file != nil {
             do {
-                try storage.takeOwnership(epoch: ownerEpoch)
+                var leaseHolds: (@Sendable () -> Bool)?
+                if let owners = configuration.owners {
+                    leaseHolds = { owners.isLeaseValid }
+                }
+                try storage.takeOwnership(epoch: ownerEpoch, while: leaseHolds)
             } catch {
                 storage.close()
                 logger.warning(

@@ -34,6 +34,7 @@ extension RoomRuntime {
         for suffix in StorageLayout.fileSuffixes {
             try? FileManager.default.removeItem(atPath: file.path + suffix)
         }
+        RoomFileImage.removeLeftovers(of: file)
         do {
             try directory.remove(address)
         } catch {

@@ -58,20 +58,24 @@ struct RoomFileImage: Sendable {
         }
     }
 
-    /// Stores the image as `file`, durably: written to `file` + ``temporarySuffix`` first, synced,
-    /// renamed over `file`, then the directory synced (so that the new name survives a crash).
-    /// Missing folders are created first, each synced into its parent. A leftover temporary file
-    /// from a crash is overwritten.
+    /// Stores the image as `file`, durably: written to a temporary file of this call's own
+    /// (`file` + ``temporarySuffix`` + a unique tail) first, synced, linked as `file` (never
+    /// replacing a file that is there), then the directory synced (so that the new name survives
+    /// a crash). Missing folders are created first, each synced into its parent. Temporary files
+    /// that crashes left are removed first.
     ///
     /// - Throws: `DatabaseError` with `SQLITE_FULL` when the disk is full, `SQLITE_CANTOPEN` or
     ///   `SQLITE_IOERR` for the system's other errors; the temporary file is then removed.
     func store(as file: URL) throws(DatabaseError) {
         try Self.createDirectories(for: file)
-        let temporary = file.path + Self.temporarySuffix
+        Self.removeLeftovers(of: file)
+        // A name of its own, created exclusively: two nodes of a cluster creating one room at
+        // once (one of them no longer its owner) never write into the same file.
+        let temporary = file.path + Self.temporarySuffix + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
         // The file says WAL from its first byte: it opens in WAL mode with no journal-mode switch.
         var bytes = bytes
         for offset in Self.formatVersionOffsets { bytes[offset] = 2 }
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw Self.error("open", temporary, errno, .SQLITE_CANTOPEN) }
         do throws(DatabaseError) {
             var written = 0
@@ -102,6 +106,16 @@ struct RoomFileImage: Sendable {
             // The file this call linked is taken back: the room stays uncreated, as the caller is told.
             unlink(file.path)
             throw error
+        }
+    }
+
+    /// Removes the temporary files of creations of `file` that a crash interrupted (or that another
+    /// node is making now: its creation then fails, cleanly, as it would have anyway).
+    static func removeLeftovers(of file: URL) {
+        let folder = file.deletingLastPathComponent()
+        let prefix = file.lastPathComponent + temporarySuffix
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix(prefix) {
+            unlink(folder.appendingPathComponent(name).path)
         }
     }
 

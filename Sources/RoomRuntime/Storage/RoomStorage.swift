@@ -42,6 +42,8 @@ public final class RoomStorage {
     /// In a cluster, the owner epoch this node holds the room at (see ``takeOwnership(epoch:)``):
     /// every commit checks that the file still carries it. Nil on a node that runs alone.
     private(set) var ownerEpoch: Int64?
+    /// In a cluster, whether this node's lease still holds; asked before every commit.
+    private var leaseHolds: (@Sendable () -> Bool)?
     private(set) var committedSequence: Int64
     private(set) var sequence: Int64
     private var sequenceAtTurnStart: Int64 = 0
@@ -430,6 +432,9 @@ public final class RoomStorage {
         precondition(!inTurn, "commit happens between turns")
         guard transactionOpen else { return }
         do {
+            if let leaseHolds, !leaseHolds() {
+                throw StorageError(.fenced, "this node's cluster lease has lapsed; nothing was stored")
+            }
             try database.inDatabase { db in
                 if let ownerEpoch {
                     // The write lock is held since BEGIN IMMEDIATE: no other node can stamp the
@@ -465,7 +470,7 @@ public final class RoomStorage {
     ///
     /// - Throws: ``StorageError`` `fenced` when the file carries a newer epoch (another node took
     ///   the room after this one was given it); `commit` when the stamp cannot be written.
-    func takeOwnership(epoch: Int64) throws(StorageError) {
+    func takeOwnership(epoch: Int64, while leaseHolds: (@Sendable () -> Bool)? = nil) throws(StorageError) {
         precondition(!inTurn && !transactionOpen, "ownership is taken between turns")
         do {
             try database.inDatabase { db in
@@ -481,13 +486,20 @@ public final class RoomStorage {
                         try db.execute(
                             sql: "INSERT OR REPLACE INTO _rooms_meta (key, value) VALUES ('owner_epoch', ?)", arguments: [epoch])
                     }
+                    // What the previous owner committed after this connection read the file's
+                    // counters (before the stamp) counts: read them again under the lock.
+                    let current = try Int64.fetchOne(
+                        db, sql: "SELECT CAST(value AS INTEGER) FROM _rooms_meta WHERE key = 'sequence'") ?? 0
                     try db.execute(sql: "COMMIT")
+                    committedSequence = current
+                    sequence = current
                 } catch {
                     try? db.execute(sql: "ROLLBACK")
                     throw error
                 }
             }
             ownerEpoch = epoch
+            self.leaseHolds = leaseHolds
         } catch let error as StorageError {
             throw error
         } catch {
