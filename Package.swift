@@ -44,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The SQLite calls Swift cannot make (variadic ones); compiled against the system's
@@ -188,6 +189,8 @@ let package = Package(
             dependencies: [
                 "RoomRuntime",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // TLS settings of the PostgreSQL connection (postgres-nio's own dependency).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,8 +1,9 @@
 public import Foundation
 public import PostgresNIO
+import NIOSSL
 
 /// Where the control plane's PostgreSQL is, read from a `postgres://` URL (the libpq form:
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`).
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require|verify-ca|verify-full]`).
 ///
 /// Written here because postgres-nio takes a configuration, not a URL, and postgres-kit (which
 /// parses one) would bring sql-kit and async-kit for these few lines.
@@ -12,7 +13,7 @@ public struct PostgresAddress: Sendable, Equatable {
     public var username: String
     public var password: String?
     public var database: String
-    /// libpq's `sslmode`: `disable`, `prefer` (the default) or `require`.
+    /// libpq's `sslmode`: `disable`, `prefer` (the default), `require`, `verify-ca` or `verify-full`.
     public var sslMode: String
 
     /// Reads `url`.
@@ -43,8 +44,9 @@ public struct PostgresAddress: Sendable, Equatable {
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
-                guard let value = item.value, ["disable", "prefer", "require"].contains(value) else {
-                    throw ClusterError(.invalidURL, "the PostgreSQL URL's sslmode must be disable, prefer or require")
+                guard let value = item.value, ["disable", "prefer", "require", "verify-ca", "verify-full"].contains(value) else {
+                    throw ClusterError(
+                        .invalidURL, "the PostgreSQL URL's sslmode must be disable, prefer, require, verify-ca or verify-full")
                 }
                 sslMode = value
             default:
@@ -61,11 +63,20 @@ public struct PostgresAddress: Sendable, Equatable {
 
     /// postgres-nio's configuration for this address.
     public var clientConfiguration: PostgresClient.Configuration {
+        // As libpq: prefer and require encrypt without checking the server's certificate (a
+        // stock PostgreSQL's is self-signed); verify-ca and verify-full check it against the
+        // system's roots, verify-full the host name too.
+        var unverified = TLSConfiguration.makeClientConfiguration()
+        unverified.certificateVerification = .none
+        var verifyCA = TLSConfiguration.makeClientConfiguration()
+        verifyCA.certificateVerification = .noHostnameVerification
         let tls: PostgresClient.Configuration.TLS =
             switch sslMode {
             case "disable": .disable
-            case "require": .require(.makeClientConfiguration())
-            default: .prefer(.makeClientConfiguration())
+            case "require": .require(unverified)
+            case "verify-ca": .require(verifyCA)
+            case "verify-full": .require(.makeClientConfiguration())
+            default: .prefer(unverified)
             }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)

@@ -103,7 +103,7 @@ struct ConfigurationTests {
             (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1"}}"#, "cluster.advertise: required"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1", "advertise": "10.0.0.5:8080"}}"#, "cluster.advertise"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1", "advertise": "ftp://h"}}"#, "cluster.advertise"),
-            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1", "advertise": "http://10.0.0.5:8080", "leaseSeconds": 0}}"#, "cluster.leaseSeconds"),
+            (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1", "advertise": "http://10.0.0.5:8080", "leaseSeconds": 1}}"#, "cluster.leaseSeconds: must be a number from 2 to 600"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1", "advertise": "http://10.0.0.5:8080", "leaseSeconds": "10"}}"#, "cluster.leaseSeconds"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": {"postgresURLEnv": "PG", "nodeID": "n1", "advertise": "http://10.0.0.5:8080", "lease": 10}}"#, "cluster.lease: unknown key"),
             (#"{"kinds": {"chat": {"class": "chat"}}, "cluster": "yes"}"#, "cluster"),

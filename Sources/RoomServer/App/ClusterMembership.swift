@@ -62,6 +62,10 @@ final class ClusterMembership: Service, Sendable {
         let plane = plane
         pool.withLock { $0 = Task { await plane.run() } }
         try await plane.join()
+        guard plane.lease.isValid else {
+            // The join answered after the node's own deadline: PostgreSQL is too slow for this lease.
+            throw ClusterError(.unreachable, "joining took longer than the lease allows; raise cluster.leaseSeconds")
+        }
     }
 
     /// Keeps the lease until the server's graceful shutdown reaches this service, then leaves (if

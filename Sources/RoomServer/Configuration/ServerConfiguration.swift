@@ -304,7 +304,9 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError(key: "cluster.advertise", "'\(text)' is not an http or https URL such as \"http://10.0.0.5:8080\"")
         }
         var cluster = ClusterSettings(postgresURLEnv: variable, nodeID: nodeID, advertise: url)
-        if let seconds = try section.number("leaseSeconds", in: 1...600) {
+        // At least 2 s: a lease shorter than PostgreSQL's round trips under load would lapse
+        // between renewals.
+        if let seconds = try section.number("leaseSeconds", in: 2...600) {
             cluster.lease = .milliseconds(Int64(seconds * 1000))
         }
         try section.finish()

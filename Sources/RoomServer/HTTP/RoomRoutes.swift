@@ -62,7 +62,7 @@ struct RoomRoutes: Sendable {
                 let nodes = try await cluster.nodes()
                 return try json(ClusterAnswer(cluster: true, node: cluster.node.id, nodes: nodes.map(ClusterAnswer.Node.init)))
             } catch {
-                throw RoomError.unavailable(.roomUnavailable, "the cluster's control plane did not answer: \(error)")
+                throw RoomError.unavailable(.roomUnavailable, "the cluster's control plane did not answer: \((error as? ClusterError)?.message ?? "an unexpected error")")
             }
         }
         router.get("/rooms/{kind}/{id}") { request, context in
@@ -100,7 +100,7 @@ struct RoomRoutes: Sendable {
                     break
                 }
             } catch {
-                throw RoomError.unavailable(.roomUnavailable, "the cluster's control plane did not answer: \(error)")
+                throw RoomError.unavailable(.roomUnavailable, "the cluster's control plane did not answer: \((error as? ClusterError)?.message ?? "an unexpected error")")
             }
             return try json(answer)
         }
