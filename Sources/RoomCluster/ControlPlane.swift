@@ -20,8 +20,20 @@ public final class ControlPlane: Sendable {
     public let node: ClusterNode
     /// The node's lease as this node counts it.
     public let lease: NodeLease
+    /// Takes rooms and answers lookups.
     private let client: PostgresClient
+    /// The lease's own connection: renewals never wait behind a burst of takeovers or lookups.
+    private let leaseClient: PostgresClient
     private let logger: Logger
+    /// The rooms this incarnation took, with their epochs. Ownership leaves an incarnation only by
+    /// its own release or when its lease lapses, so while the lease holds a wake of a room it owns
+    /// asks PostgreSQL nothing.
+    private let owned = Mutex<[RoomKey: Int64]>([:])
+
+    private struct RoomKey: Hashable {
+        var kind: String
+        var id: String
+    }
 
     /// A control plane for `node`, with leases of `leaseDuration`, in the database at `address`.
     public init(
@@ -31,11 +43,18 @@ public final class ControlPlane: Sendable {
         self.lease = NodeLease(duration: leaseDuration)
         self.logger = logger
         self.client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: logger)
+        var leaseConfiguration = address.clientConfiguration
+        leaseConfiguration.options.maximumConnections = 1
+        leaseConfiguration.options.minimumConnections = 1
+        self.leaseClient = PostgresClient(configuration: leaseConfiguration, backgroundLogger: logger)
     }
 
-    /// Runs the connection pool until the task is cancelled (or the service group shuts down).
+    /// Runs the connection pools until the task is cancelled (or the service group shuts down).
     public func run() async {
-        await client.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.leaseClient.run() }
+        }
     }
 
     private var leaseSeconds: Double {
@@ -59,7 +78,7 @@ public final class ControlPlane: Sendable {
         while true {
             let sentAt = ContinuousClock.now
             let joined = try await database("cannot join the cluster") { [self] () async throws -> Bool in
-                let rows = try await client.query(
+                let rows = try await leaseClient.query(
                     """
                     INSERT INTO rooms_nodes (id, incarnation, address, lease_expires_at, draining, joined_at)
                     VALUES (\(node.id), \(node.incarnation), \(node.address), now() + make_interval(secs => \(leaseSeconds)), false, now())
@@ -100,7 +119,7 @@ public final class ControlPlane: Sendable {
     public func renew(connections: Int? = nil) async throws(ClusterError) -> Bool {
         let sentAt = ContinuousClock.now
         let draining = try await database("cannot renew the lease") { [self] () async throws -> Bool? in
-            let rows = try await client.query(
+            let rows = try await leaseClient.query(
                 """
                 UPDATE rooms_nodes SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds)),
                     connections = coalesce(\(connections), connections)
@@ -128,6 +147,10 @@ public final class ControlPlane: Sendable {
     /// - Throws: ``ClusterError``: `notJoined` when this node holds no live lease (or is draining),
     ///   `unreachable`.
     public func acquire(kind: String, id: String) async throws(ClusterError) -> RoomOwnership {
+        let key = RoomKey(kind: kind, id: id)
+        if lease.isValid, let epoch = owned.withLock({ $0[key] }) {
+            return .mine(epoch: epoch)
+        }
         for _ in 0..<3 {
             guard lease.isValid else {
                 throw ClusterError(.notJoined, "node '\(node.id)' holds no lease: it cannot take rooms")
@@ -152,9 +175,11 @@ public final class ControlPlane: Sendable {
             }
             if let taken {
                 logger.info("cluster: room taken", metadata: ["room": "\(kind)/\(id)", "epoch": "\(taken)"])
+                owned.withLock { $0[key] = taken }
                 return .mine(epoch: taken)
             }
             if let owner = try await owner(kind: kind, id: id) {
+                if case .mine(let epoch) = owner { owned.withLock { $0[key] = epoch } }
                 return owner
             }
             // Its owner lapsed (or released it) between the two statements, or this node is not
@@ -185,6 +210,7 @@ public final class ControlPlane: Sendable {
     /// Gives `kind/id` up (after its room committed and closed its file): the next node to
     /// acquire it takes it over at once, with a new epoch.
     public func release(kind: String, id: String) async throws(ClusterError) {
+        _ = owned.withLock { $0.removeValue(forKey: RoomKey(kind: kind, id: id)) }
         try await database("cannot release room \(kind)/\(id)") { [self] in
             try await client.query(
                 """
@@ -208,8 +234,9 @@ public final class ControlPlane: Sendable {
     /// committed and closed their files.
     public func leave() async throws(ClusterError) {
         lease.end()
+        owned.withLock { $0.removeAll() }
         try await database("cannot leave the cluster") { [self] in
-            try await client.withTransaction(logger: logger) { connection in
+            try await leaseClient.withTransaction(logger: logger) { connection in
                 try await connection.query(
                     """
                     UPDATE rooms_owners SET owner = NULL, owner_incarnation = NULL

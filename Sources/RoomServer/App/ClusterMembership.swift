@@ -90,8 +90,14 @@ final class ClusterMembership: Service, Sendable {
             return state.left
         }
         if left { keeper.cancel() }
-        try? await gracefulShutdown()
-        await leave()
+        do {
+            try await gracefulShutdown()
+            await leave()
+        } catch {
+            // Cancelled, not shut down gracefully: rooms may still be open, so they are not
+            // released; they move once the lease lapses.
+            keeping.withLock { $0.keeper?.cancel() }
+        }
         pool.withLock { $0?.cancel() }
     }
 
