@@ -91,9 +91,13 @@ struct RuntimeOwnershipTests {
                     $0.owners = b
                     $0.nodeID = "b"
                 }
-                // A second process as node a is refused: each node locks its own folder.
+                // A second process as node a is refused: each node locks its own folder. So is a
+                // node running alone on the cluster's files.
                 #expect(throws: NodeLockError.self) {
                     _ = try TestRuntime(ChatRoom.self, kind: "chat", dataDirectory: data) { $0.nodeID = "a" }
+                }
+                #expect(throws: NodeLockError.self) {
+                    _ = try TestRuntime(ChatRoom.self, kind: "chat", dataDirectory: data)
                 }
                 for text in ["m1", "m2"] { _ = try await Self.post(nodeA, "lobby", text) }
                 let refused = try await #require(throws: RoomError.self) { try await Self.post(nodeB, "lobby", "x") }
@@ -107,6 +111,11 @@ struct RuntimeOwnershipTests {
 
                 let fenced = try await #require(throws: RoomError.self) { try await Self.post(nodeA, "lobby", "m4") }
                 #expect(fenced.code == .roomUnavailable)
+                // Nor may a delete anything of it.
+                let deleting = try await #require(throws: RoomError.self) {
+                    try await nodeA.runtime.delete(try nodeA.address("lobby"))
+                }
+                #expect(deleting.code == .roomUnavailable)
                 let file = nodeB.runtime.layout.file(of: try nodeB.address("lobby"))
                 #expect(try Self.messages(in: file) == ["m1", "m2", "m3"])
                 #expect(try Self.ownerEpoch(in: file) == 2)
@@ -116,6 +125,16 @@ struct RuntimeOwnershipTests {
                 await nodeB.stop()
             }
         }
+    }
+
+    @Test("a cluster's node does not start on the data directory of a node running alone")
+    func noClusterOnALoneNodesFiles() async throws {
+        let alone = try TestRuntime(ChatRoom.self, kind: "chat")
+        #expect(throws: NodeLockError.self) {
+            _ = try TestRuntime(ChatRoom.self, kind: "chat", dataDirectory: alone.dataDirectory) { $0.nodeID = "a" }
+        }
+        #expect(!FileManager.default.fileExists(atPath: alone.dataDirectory.appendingPathComponent("nodes/a").path))
+        await alone.stopAndRemove()
     }
 
     @Test("a node ID that is not a plain folder name is refused, and nothing is created")

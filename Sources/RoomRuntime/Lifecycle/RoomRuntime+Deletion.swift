@@ -7,9 +7,23 @@ extension RoomRuntime {
     /// directory row are removed, and events queued for it are refused with `room_deleted`.
     /// A later event creates the room afresh. Returns whether the room existed.
     ///
-    /// - Throws: ``RoomError`` `unknown_kind`, or `shutting_down`.
+    /// In a cluster, only the room's owner deletes it: the node takes the room first (as an
+    /// activation would), so that no other node is writing to the file it removes.
+    ///
+    /// - Throws: ``RoomError`` `unknown_kind`, `shutting_down`, or `room_unavailable` (in a
+    ///   cluster, when another node owns the room).
     public func delete(_ address: RoomAddress) async throws(RoomError) -> Bool {
         guard !isStopping else { throw Self.shuttingDown }
+        if let owners = configuration.owners {
+            switch await owners.acquire(address) {
+            case .owned:
+                break
+            case .elsewhere(let node, let url):
+                throw .unavailable(.roomUnavailable, "the room is served by node \(node) (\(url)); delete it there")
+            case .unavailable(let reason):
+                throw .unavailable(.roomUnavailable, "the room cannot be deleted now: \(reason)")
+            }
+        }
         while true {
             let slot = try slot(for: address)
             let existed: Bool? = await withCheckedContinuation { continuation in
@@ -57,8 +71,13 @@ extension RoomRuntime {
     /// Deletes the rooms of kinds with a `ttl` that nobody touched for that long, that are not in
     /// memory, and that have no pending schedule (a schedule is a promise to run later: a
     /// scheduled message must not vanish with its room). Returns how many were deleted.
+    ///
+    /// Not in a cluster: a node's directory knows only the rooms it created, with its own idea of
+    /// when they were last used, while another node may be serving them (until the directory
+    /// moves to the control plane, kinds' `ttl` does nothing in a cluster; logged at start).
     @discardableResult
     func expireRooms(now: Int64 = WallClock.millisecondsSince1970()) -> Int {
+        guard configuration.owners == nil else { return 0 }
         var expired = 0
         flushDirectory()
         for kind in configuration.kinds.values {

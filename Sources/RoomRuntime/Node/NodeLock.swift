@@ -19,24 +19,29 @@ final class NodeLock: Sendable {
     private let descriptor: Int32
     private let released = Atomic(false)
 
-    /// Takes the lock on `directory`, creating the directory if needed.
+    /// Takes the lock on `directory`, creating the directory if needed. `shared`: the lock the
+    /// nodes of a cluster hold together on their shared data directory (each also holds its own
+    /// folder's exclusively), so that a node running alone cannot start on a cluster's files, nor
+    /// a cluster's node on a lone node's.
     ///
     /// - Throws: ``NodeLockError`` when another process holds it.
-    init(directory: URL) throws {
+    init(directory: URL, shared: Bool = false) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         file = directory.appendingPathComponent("node.lock")
         descriptor = open(file.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw NodeLockError(directory: directory.path, holder: nil, reason: String(cString: strerror(errno)))
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        guard flock(descriptor, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 else {
             let reason = errno == EWOULDBLOCK ? nil : String(cString: strerror(errno))
             var buffer = [UInt8](repeating: 0, count: 32)
             let count = pread(descriptor, &buffer, buffer.count, 0)
             close(descriptor)
             let holder = count > 0 ? Int32(String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
-            throw NodeLockError(directory: directory.path, holder: holder, reason: reason)
+            throw NodeLockError(directory: directory.path, holder: shared ? nil : holder, reason: reason)
         }
+        // The holder's PID, for the message a second node gets; a shared lock has many holders.
+        guard !shared else { return }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)
         _ = pwrite(descriptor, pid, pid.count, 0)

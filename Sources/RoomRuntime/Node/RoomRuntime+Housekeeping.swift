@@ -115,6 +115,7 @@ extension RoomRuntime {
         try? directory.close()
         router.shutdown()
         nodeLock.release()
+        clusterLock?.release()
         logger.info("runtime stopped")
         let waiters = lifecycle.withLock { lifecycle in
             lifecycle.shutdownDone = true

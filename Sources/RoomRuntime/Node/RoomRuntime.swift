@@ -47,6 +47,8 @@ public final class RoomRuntime: Service {
     /// Open databases of hibernated rooms, for their next activation.
     let warmDatabases: WarmDatabases
     let nodeLock: NodeLock
+    /// In a cluster, the lock shared with the other nodes on the data directory (see ``NodeLock``).
+    let clusterLock: NodeLock?
     let slots = Mutex<[RoomAddress: RoomSlot]>([:])
     let lifecycle = Mutex(Lifecycle())
     /// Rooms that left memory since the allocator last gave memory back.
@@ -83,13 +85,21 @@ public final class RoomRuntime: Service {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
+        if configuration.owners != nil, let kind = configuration.kinds.values.first(where: { $0.ttl != nil }) {
+            logger.warning(
+                "kinds' ttl does nothing in a cluster yet: rooms are not expired (docs/CLUSTER.md)",
+                metadata: ["kind": "\(kind.name)"])
+        }
         layout = StorageLayout(root: configuration.dataDirectory, node: configuration.nodeID)
+        // In a cluster: the shared directory together with the other nodes, this node's folder alone.
+        clusterLock = configuration.nodeID != nil ? try NodeLock(directory: layout.root, shared: true) : nil
         nodeLock = try NodeLock(directory: layout.nodeRoot)
         do {
             directory = try NodeDirectory(file: layout.directoryFile, synchronous: configuration.synchronous)
             try directory.markAllHibernated()
         } catch {
             nodeLock.release()
+            clusterLock?.release()
             throw error
         }
         activeRooms = ActiveRooms(capacity: configuration.activeRoomCapacity)
