@@ -1,3 +1,5 @@
+@_spi(Node) import RoomRuntime
+
 /// One run of a node, as the control plane knows it.
 public struct ClusterNode: Sendable, Equatable {
     /// The configured `nodeID`, stable across restarts.
@@ -14,12 +16,8 @@ public struct ClusterNode: Sendable, Equatable {
         self.address = address
     }
 
-    /// Whether `id` can be a node ID: 1 to 64 letters, digits, `-`, `_` and `.`.
+    /// Whether `id` can be a node ID (the runtime's rule: it names the node's folder).
     public static func isValidID(_ id: String) -> Bool {
-        (1...64).contains(id.utf8.count)
-            && id.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                    || byte == 0x2D || byte == 0x5F || byte == 0x2E
-            }
+        RuntimeConfiguration.isValidNodeID(id)
     }
 }

@@ -106,15 +106,19 @@ public struct RuntimeConfiguration: Sendable {
         guard !kinds.isEmpty else {
             throw ConfigurationError(key: "kinds", "configure at least one kind")
         }
-        if let nodeID {
-            // It names a folder: letters, digits, '-', '_' and '.', never '.' or '..' alone.
-            let allowed = nodeID.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                    || byte == 0x2D || byte == 0x5F || byte == 0x2E
-            }
-            guard (1...64).contains(nodeID.utf8.count), allowed, nodeID != ".", nodeID != ".." else {
-                throw ConfigurationError(key: "cluster.nodeID", "must be 1 to 64 letters, digits, '-', '_' or '.'")
-            }
+        if let nodeID, !Self.isValidNodeID(nodeID) {
+            throw ConfigurationError(key: "cluster.nodeID", "must be 1 to 64 letters, digits, '-', '_' or '.'")
         }
+    }
+
+    /// Whether `id` can be a node's ID: it names a folder (`nodes/<id>`), so 1 to 64 letters,
+    /// digits, `-`, `_` and `.`, never `.` or `..` alone.
+    @_spi(Node)
+    public static func isValidNodeID(_ id: String) -> Bool {
+        let allowed = id.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2D || byte == 0x5F || byte == 0x2E
+        }
+        return (1...64).contains(id.utf8.count) && allowed && id != "." && id != ".."
     }
 }

@@ -1,7 +1,6 @@
 public import Foundation
 @_spi(Node) public import RoomRuntime
 public import Logging
-import RoomCluster
 
 /// Everything `rooms serve` reads from its configuration file (see docs/CONFIGURATION.md).
 ///
@@ -291,7 +290,7 @@ public struct ServerConfiguration: Sendable {
         guard let nodeID = try section.string("nodeID") else {
             throw ConfigurationError(key: "cluster.nodeID", "required: this node's ID, stable across restarts")
         }
-        guard ClusterNode.isValidID(nodeID), nodeID != ".", nodeID != ".." else {
+        guard RuntimeConfiguration.isValidNodeID(nodeID) else {
             throw ConfigurationError(key: "cluster.nodeID", "must be 1 to 64 letters, digits, '-', '_' or '.'")
         }
         guard let text = try section.string("advertise") else {
