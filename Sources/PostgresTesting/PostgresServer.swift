@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// A throwaway PostgreSQL server for one test: its own cluster directory (initdb), on a free
 /// loopback port, killed and removed by ``kill()``. Run as the `postgres` user when the tests
@@ -7,14 +8,17 @@ public import Foundation
 /// Everything that waits (initdb, the start, psql) runs on a Dispatch thread, never on the
 /// cooperative pool: a test that blocked one of its two threads (on a 2-core machine) for the
 /// seconds initdb takes stalled every other test in the process.
-public final class PostgresServer: @unchecked Sendable {
+public final class PostgresServer: PostgresEndpoint, @unchecked Sendable {
     public let port: Int
     public let directory: URL
     private let process: Process
     private let bin: String
 
     /// The URL a control plane connects with.
-    public var url: String { "postgres://rooms@127.0.0.1:\(port)/postgres?sslmode=disable" }
+    public var url: String { url(database: "postgres") }
+
+    /// The URL of `database` on this server.
+    public func url(database: String) -> String { "postgres://rooms@127.0.0.1:\(port)/\(database)?sslmode=disable" }
 
     /// Creates and starts a server, and waits until it answers.
     public static func start() async throws -> PostgresServer {
@@ -55,12 +59,17 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Runs `sql` with psql (a real outside client) and returns its unaligned output.
     public func psql(_ sql: String) async throws -> String {
-        try await Self.offPool { try self.runPsql(sql) }
+        try await psql(sql, database: "postgres")
     }
 
-    private func runPsql(_ sql: String) throws -> String {
+    /// Runs `sql` in `database`.
+    public func psql(_ sql: String, database: String) async throws -> String {
+        try await Self.offPool { try self.runPsql(sql, database: database) }
+    }
+
+    private func runPsql(_ sql: String, database: String = "postgres") throws -> String {
         try Self.run([
-            "\(bin)/psql", "-h", "127.0.0.1", "-p", "\(port)", "-U", "rooms", "-d", "postgres", "-Atq", "-v", "ON_ERROR_STOP=1",
+            "\(bin)/psql", "-h", "127.0.0.1", "-p", "\(port)", "-U", "rooms", "-d", database, "-Atq", "-v", "ON_ERROR_STOP=1",
             "-c", sql,
         ]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -97,7 +106,7 @@ public final class PostgresServer: @unchecked Sendable {
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { try? FileManager.default.removeItem(at: directory) }
     }
 
-    private static func offPool<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    static func offPool<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
         }
@@ -159,6 +168,69 @@ public final class PostgresServer: @unchecked Sendable {
         guard bound else { throw PostgresServerError("no free port") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
+}
+
+/// What a test needs of a PostgreSQL: a server of its own (``PostgresServer``) or a database on
+/// the process's shared one (``PostgresDatabase``).
+public protocol PostgresEndpoint: Sendable {
+    var url: String { get }
+    var port: Int { get }
+    func psql(_ sql: String) async throws -> String
+    /// Gives it up at once (for `defer`).
+    func kill()
+}
+
+/// A database of its own on one PostgreSQL server the whole test process shares: starting a
+/// server (initdb) for each of a dozen tests that run at once loaded CI's two cores enough for
+/// the control plane's 5 s requests to time out. Tests that stop the server use their own.
+public final class PostgresDatabase: PostgresEndpoint {
+    public let server: PostgresServer
+    public let name: String
+
+    public var url: String { server.url(database: name) }
+    public var port: Int { server.port }
+
+    public func psql(_ sql: String) async throws -> String {
+        try await server.psql(sql, database: name)
+    }
+
+    /// Leaves the database to the shared server, which ends with the test process.
+    public func kill() {}
+
+    /// A new, empty database on the shared server (started on first use).
+    public static func fresh() async throws -> PostgresDatabase {
+        let server = try await shared.server()
+        let name = "t\(UInt64.random(in: 0...UInt64.max))"
+        _ = try await server.psql("CREATE DATABASE \(name)")
+        return PostgresDatabase(server: server, name: name)
+    }
+
+    private init(server: PostgresServer, name: String) {
+        self.server = server
+        self.name = name
+    }
+
+    private static let shared = SharedServer()
+
+    private actor SharedServer {
+        private var started: Task<PostgresServer, any Error>?
+
+        func server() async throws -> PostgresServer {
+            if let started { return try await started.value }
+            let task = Task {
+                let server = try await PostgresServer.start()
+                PostgresDatabase.sharedServer.withLock { $0 = server }
+                // Killed when the test process exits.
+                atexit { PostgresDatabase.sharedServer.withLock { $0?.kill() } }
+                return server
+            }
+            started = task
+            return try await task.value
+        }
+    }
+
+    /// The shared server, for the exit handler (a C function pointer captures nothing).
+    static let sharedServer = Mutex<PostgresServer?>(nil)
 }
 
 public struct PostgresServerError: Error, CustomStringConvertible {

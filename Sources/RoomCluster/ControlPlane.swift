@@ -156,22 +156,34 @@ public final class ControlPlane: Sendable {
                 throw ClusterError(.notJoined, "node '\(node.id)' holds no lease: it cannot take rooms")
             }
             let taken = try await database("cannot take room \(kind)/\(id)") { [self] () async throws -> Int64? in
-                let rows = try await client.query(
-                    """
-                    INSERT INTO rooms_owners (kind, id, owner, owner_incarnation, epoch, acquired_at)
-                    SELECT \(kind), \(id), \(node.id), \(node.incarnation), 1, now()
-                    WHERE EXISTS (SELECT 1 FROM rooms_nodes WHERE id = \(node.id) AND incarnation = \(node.incarnation)
-                        AND lease_expires_at > now() AND NOT draining)
-                    ON CONFLICT (kind, id) DO UPDATE SET owner = EXCLUDED.owner, owner_incarnation = EXCLUDED.owner_incarnation,
-                        epoch = rooms_owners.epoch + 1, acquired_at = now()
-                    WHERE rooms_owners.owner IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM rooms_nodes n WHERE n.id = rooms_owners.owner AND n.incarnation = rooms_owners.owner_incarnation
-                            AND n.lease_expires_at > now())
-                    RETURNING epoch
-                    """, logger: logger)
-                var epoch: Int64?
-                for try await value in rows.decode(Int64.self) { epoch = value }
-                return epoch
+                try await client.withTransaction(logger: logger) { connection -> Int64? in
+                    // The current owner's node row first (as leave() does): a renewal of it in flight
+                    // commits before the decision below reads it, and one that comes later waits for
+                    // the decision, and fails if the lease had lapsed. Without it, a renewal that
+                    // committed after the takeover's snapshot would leave the old owner believing
+                    // its lease holds (fencing would still refuse its commits).
+                    try await connection.query(
+                        """
+                        SELECT 1 FROM rooms_nodes n JOIN rooms_owners o ON n.id = o.owner AND n.incarnation = o.owner_incarnation
+                        WHERE o.kind = \(kind) AND o.id = \(id) FOR SHARE OF n
+                        """, logger: logger)
+                    let rows = try await connection.query(
+                        """
+                        INSERT INTO rooms_owners (kind, id, owner, owner_incarnation, epoch, acquired_at)
+                        SELECT \(kind), \(id), \(node.id), \(node.incarnation), 1, now()
+                        WHERE EXISTS (SELECT 1 FROM rooms_nodes WHERE id = \(node.id) AND incarnation = \(node.incarnation)
+                            AND lease_expires_at > now() AND NOT draining)
+                        ON CONFLICT (kind, id) DO UPDATE SET owner = EXCLUDED.owner, owner_incarnation = EXCLUDED.owner_incarnation,
+                            epoch = rooms_owners.epoch + 1, acquired_at = now()
+                        WHERE rooms_owners.owner IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM rooms_nodes n WHERE n.id = rooms_owners.owner AND n.incarnation = rooms_owners.owner_incarnation
+                                AND n.lease_expires_at > now())
+                        RETURNING epoch
+                        """, logger: logger)
+                    var epoch: Int64?
+                    for try await value in rows.decode(Int64.self) { epoch = value }
+                    return epoch
+                }
             }
             if let taken {
                 logger.info("cluster: room taken", metadata: ["room": "\(kind)/\(id)", "epoch": "\(taken)"])
@@ -237,15 +249,16 @@ public final class ControlPlane: Sendable {
         owned.withLock { $0.removeAll() }
         try await database("cannot leave the cluster") { [self] in
             try await leaseClient.withTransaction(logger: logger) { connection in
-                try await connection.query(
-                    """
-                    UPDATE rooms_owners SET owner = NULL, owner_incarnation = NULL
-                    WHERE owner = \(node.id) AND owner_incarnation = \(node.incarnation)
-                    """, logger: logger)
+                // The node's row before its rooms' rows: the order a takeover locks them in.
                 try await connection.query(
                     """
                     UPDATE rooms_nodes SET lease_expires_at = now(), draining = true
                     WHERE id = \(node.id) AND incarnation = \(node.incarnation)
+                    """, logger: logger)
+                try await connection.query(
+                    """
+                    UPDATE rooms_owners SET owner = NULL, owner_incarnation = NULL
+                    WHERE owner = \(node.id) AND owner_incarnation = \(node.incarnation)
                     """, logger: logger)
             }
         }
@@ -276,7 +289,7 @@ public final class ControlPlane: Sendable {
     }
 
     /// How long one call to PostgreSQL may take (a connection included) before it is an error.
-    static let requestTimeout: Duration = .seconds(5)
+    static let requestTimeout: Duration = .seconds(10)
     /// Runs `body`, turning PostgreSQL's errors into `unreachable` with `what` said, and giving up
     /// after ``requestTimeout``: postgres-nio's pool retries a connection that fails for as long
     /// as a request waits for one, and a query written to a database that stopped answering is not

@@ -9,7 +9,7 @@ import PostgresTesting
 import Testing
 
 /// A runtime that asks the control plane (on a real PostgreSQL) before serving a room.
-@Suite("Room ownership in the runtime")
+@Suite("Room ownership in the runtime", .serialized)
 struct RuntimeOwnershipTests {
     static func post(_ rooms: TestRuntime, _ id: String, _ text: String) async throws -> RoomResponse {
         try await rooms.request(id, "POST", ["messages"], body: #"{"user": "ann", "text": "\#(text)", "id": "\#(text)"}"#)
@@ -37,7 +37,7 @@ struct RuntimeOwnershipTests {
 
     @Test("a node serves the rooms it owns (their files stamped with the epoch), refuses those another node owns, and stops writing once a takeover stamps a newer epoch")
     func ownership() async throws {
-        let server = try await PostgresServer.start()
+        let server = try await PostgresDatabase.fresh()
         defer { server.kill() }
         try await ControlPlaneTests.withNode("a", server) { a in
             try await ControlPlaneTests.withNode("b", server) { b in
@@ -75,7 +75,7 @@ struct RuntimeOwnershipTests {
 
     @Test("two nodes on one data directory: a room moves with everything acknowledged, seqs go on, and the old node can no longer write to it")
     func handOver() async throws {
-        let server = try await PostgresServer.start()
+        let server = try await PostgresDatabase.fresh()
         defer { server.kill() }
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: data) }

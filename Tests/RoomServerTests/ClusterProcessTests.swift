@@ -7,7 +7,7 @@ import PostgresTesting
 import Testing
 
 /// Three `rooms serve` processes sharing one data directory and a real PostgreSQL.
-@Suite("A cluster of three nodes")
+@Suite("A cluster of three nodes", .serialized)
 struct ClusterProcessTests {
     static let kinds = #"{"chat": {"class": "chat"}}"#
     /// Long enough that a loaded 2-core machine renews in time (renewals every second).
@@ -16,7 +16,7 @@ struct ClusterProcessTests {
     /// Starts node `id` of the cluster on `storage`, advertising the port it listens on; it
     /// reaches PostgreSQL at `postgresPort` if given (a proxy), else directly.
     static func node(
-        _ id: String, storage: URL, postgres: PostgresServer, scratch: URL, postgresPort: Int? = nil
+        _ id: String, storage: URL, postgres: any PostgresEndpoint, scratch: URL, postgresPort: Int? = nil
     ) async throws -> ServerProcess {
         let port = try PostgresServer.freePort()
         let url = postgresPort.map { postgres.url.replacingOccurrences(of: ":\(postgres.port)/", with: ":\($0)/") } ?? postgres.url
@@ -47,7 +47,7 @@ struct ClusterProcessTests {
 
     @Test("a room is served by its owner alone; killed with SIGKILL, another node takes it within the lease with everything acknowledged; stopped with SIGTERM, it hands over at once")
     func failoverAndDrain() async throws {
-        let postgres = try await PostgresServer.start()
+        let postgres = try await PostgresDatabase.fresh()
         defer { postgres.kill() }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -140,7 +140,7 @@ struct ClusterProcessTests {
 
     @Test("a node cut off from PostgreSQL stops (status 75) before another node takes its room; every message it acknowledged is kept")
     func partition() async throws {
-        let postgres = try await PostgresServer.start()
+        let postgres = try await PostgresDatabase.fresh()
         defer { postgres.kill() }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -203,7 +203,7 @@ struct ClusterProcessTests {
 
     @Test("a rolling restart of all three nodes under load loses nothing: every acknowledged message once, seqs gap-free")
     func rollingRestart() async throws {
-        let postgres = try await PostgresServer.start()
+        let postgres = try await PostgresDatabase.fresh()
         defer { postgres.kill() }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -277,7 +277,7 @@ struct ClusterProcessTests {
 
     @Test("a node whose PostgreSQL URL is missing or garbage, or whose node ID is live elsewhere, does not start")
     func refusedStarts() async throws {
-        let postgres = try await PostgresServer.start()
+        let postgres = try await PostgresDatabase.fresh()
         defer { postgres.kill() }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: scratch) }
