@@ -101,6 +101,9 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // The links between the nodes of a cluster (NodeLink) are WebSocket clients.
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "WSCore", package: "swift-websocket"),
                 "RoomCluster",
             ],
             swiftSettings: swiftSettings

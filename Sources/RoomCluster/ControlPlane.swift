@@ -265,6 +265,32 @@ public final class ControlPlane: Sendable {
         logger.notice("cluster: left", metadata: ["node": "\(node.id)", "incarnation": "\(node.incarnation)"])
     }
 
+    /// The secret the nodes' links authenticate with (see `LinkToken` in RoomServer): 32 random
+    /// bytes, written by the first node that asks and read by every other. Whoever can read the
+    /// control plane's tables can act as a node.
+    public func linkSecret() async throws(ClusterError) -> [UInt8] {
+        // Hex on the wire: postgres-nio sends [UInt8] as "char"[], not bytea.
+        let candidate = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max)) }.joined()
+        let hex = try await database("cannot read the cluster's link secret") { [self] () async throws -> String in
+            try await client.query(
+                "INSERT INTO rooms_cluster (id, link_secret) VALUES (1, decode(\(candidate), 'hex')) ON CONFLICT (id) DO NOTHING",
+                logger: logger)
+            for try await secret in try await client.query(
+                "SELECT encode(link_secret, 'hex') FROM rooms_cluster WHERE id = 1", logger: logger
+            ).decode(String.self) {
+                return secret
+            }
+            throw ClusterError(.unreachable, "control plane: the cluster's link secret is missing")
+        }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex), index < hex.endIndex {
+            bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        return bytes
+    }
+
     /// Every node in the table, live or not, with the rooms each incarnation owns.
     public func nodes() async throws(ClusterError) -> [NodeRecord] {
         try await database("cannot list the nodes") { [self] () async throws -> [NodeRecord] in

@@ -39,6 +39,8 @@ enum ControlPlaneSchema {
         ],
         // The connections each node holds, reported with every renewal (for GET /cluster).
         ["ALTER TABLE rooms_nodes ADD COLUMN connections integer NOT NULL DEFAULT 0"],
+        // The secret the nodes' links authenticate with (one row; the first node to join writes it).
+        ["CREATE TABLE rooms_cluster (id integer PRIMARY KEY CHECK (id = 1), link_secret bytea NOT NULL)"],
     ]
 
     /// The schema version this build writes and reads.

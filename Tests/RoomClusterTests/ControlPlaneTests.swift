@@ -32,11 +32,19 @@ struct ControlPlaneTests {
                     async let joinB: Void = b.join()
                     async let joinC: Void = c.join()
                     _ = try await (joinA, joinB, joinC)
+                    // The link secret: written once, the same for every node.
+                    async let secretA = a.linkSecret()
+                    async let secretB = b.linkSecret()
+                    let (first, second) = try await (secretA, secretB)
+                    #expect(first.count == 32)
+                    #expect(first == second)
+                    #expect(try await c.linkSecret() == first)
                 }
             }
         }
-        #expect(try await server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM rooms_schema") == "1,2")
+        #expect(try await server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM rooms_schema") == "1,2,3")
         #expect(try await server.psql("SELECT count(*) FROM rooms_nodes") == "3")
+        #expect(try await server.psql("SELECT count(*) FROM rooms_cluster") == "1")
         _ = try await server.psql("INSERT INTO rooms_schema (version) VALUES (99)")
         let error = try await #require(throws: ClusterError.self) {
             try await Self.withNode("d", server) { try await $0.join() }

@@ -46,6 +46,7 @@ public struct ConnectionHandle: Sendable {
     public func refresh(_ identity: Identity) {
         precondition(identity.user == connection.user, "a refreshed identity is for the same user")
         connection.setIdentity(identity)
+        connection.route?.refresh(identity, of: connection)
     }
 
     /// The client's socket closed (or the server closed it). Frames of this connection still

@@ -28,6 +28,12 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
     public let connectedAt: Int64
 
     let transport: any ConnectionTransport
+    /// Whether another node forwarded this connection here: it is never forwarded again (a room
+    /// this node does not own refuses it, and the other node asks the cluster again).
+    let viaPeer: Bool
+    /// In a cluster, the route to the node that runs this connection's room, when it is not
+    /// this node (set once, when its connect is forwarded).
+    private let forwarding = Mutex<(any RoomRoute)?>(nil)
 
     private struct Labels {
         var identity: Identity
@@ -131,6 +137,22 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
     /// The number of frames in flight (for tests and metrics).
     var framesInFlight: Int { flow.withLock { $0.inFlight } }
 
+    /// The route this connection's events take to its room on another node; nil when its room
+    /// runs here.
+    var route: (any RoomRoute)? { forwarding.withLock { $0 } }
+
+    func setRoute(_ route: any RoomRoute) {
+        forwarding.withLock { $0 = route }
+    }
+
+    /// The transport to the client, for a ``RoomRoute`` that brings the room's frames back from
+    /// another node.
+    @_spi(Node) public var clientTransport: any ConnectionTransport { transport }
+
+    /// A message forwarded to the room's node was answered there (see ``RoomRoute``): the
+    /// connection may send one more.
+    @_spi(Node) public func frameAnswered() { finishFrame() }
+
     /// Refuses the connection: an `error` frame, then the close code for `error`.
     func refuse(with error: RoomError) {
         transport.send(ErrorFrame.frame(for: error))
@@ -139,7 +161,10 @@ public final class RoomConnection: Sendable, Hashable, CustomStringConvertible {
 
     /// Makes a connection for `identity` over `transport`.
     @_spi(Node)
-    public init(identity: Identity, parameters: [String: String] = [:], transport: any ConnectionTransport) {
+    public init(
+        identity: Identity, parameters: [String: String] = [:], transport: any ConnectionTransport, viaPeer: Bool = false
+    ) {
+        self.viaPeer = viaPeer
         self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.user = identity.user
         self.labels = Mutex(Labels(identity: identity))

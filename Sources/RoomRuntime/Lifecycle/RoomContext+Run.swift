@@ -8,6 +8,8 @@ extension RoomContext {
         case restarted
         /// `onStart` failed, or its commit did; the queued events are to be refused with the error.
         case failedToStart(RoomError)
+        /// Another node owns the room: its events go there (``RoomSlot/forward(to:)``).
+        case forwarded
     }
 
     /// Runs the room from activation to hibernation: `onStart`, then the mailbox until the room is

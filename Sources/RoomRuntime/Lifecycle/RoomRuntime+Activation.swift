@@ -36,12 +36,16 @@ extension RoomRuntime {
         while true {
             let ending = await runRoom(slot)
             if case .failedToStart(let error) = ending {
-                reject(slot.drainMailbox(), of: slot, with: error)
+                // What another node forwarded here goes back to it as `moved`: it asks the
+                // cluster again rather than give its client this node's trouble.
+                let events = slot.drainMailbox()
+                reject(events.filter { !$0.isViaPeer }, of: slot, with: error)
+                reject(events.filter(\.isViaPeer), of: slot, with: .moved)
             }
             let (reactivate, reason) = slot.finishHibernation()
             // A deletion is counted once, where it completes (`finishDeletion`); a room that
             // never started did not leave memory.
-            if case .failedToStart = ending {} else if reason != .deleting {
+            if case .failedToStart = ending {} else if case .forwarded = ending {} else if reason != .deleting {
                 metrics.recordHibernation(reason.map { "\($0)" } ?? "restart")
             }
             guard reactivate else { break }
@@ -88,6 +92,12 @@ extension RoomRuntime {
             case .owned(let epoch):
                 ownerEpoch = epoch
             case .elsewhere(let node, let url):
+                if let route = configuration.forwarder?.route(to: node, url: url, for: address) {
+                    // Its events go to the owner from now on; those another node sent here go
+                    // back (a room is never forwarded twice).
+                    reject(slot.forward(to: route), of: slot, with: .moved)
+                    return .forwarded
+                }
                 return .failedToStart(
                     .unavailable(.roomUnavailable, "the room is served by node \(node) (\(url)); connect there"))
             case .unavailable(let reason):

@@ -26,6 +26,8 @@ final class RoomSlot: Sendable {
         case overloaded
         /// The slot was removed: look the room up again.
         case slotRemoved
+        /// Handed to the route to the node that owns the room (``forward(to:)``), or refused.
+        case forwarded
     }
 
     /// What ``requestDeletion(_:)`` found.
@@ -54,6 +56,10 @@ final class RoomSlot: Sendable {
         var lastSequence: Int64?
         var keepsActive = false
         var isMaterialized = false
+        /// In a cluster, the route to the node that owns the room, while another node does.
+        var route: (any RoomRoute)?
+        /// Connections opened over a route and not closed yet.
+        var forwardedConnections = 0
     }
 
     let address: RoomAddress
@@ -78,8 +84,18 @@ final class RoomSlot: Sendable {
     /// events; client messages are queued anyway (the connection then stops reading until there
     /// is space), and connects, closes, alarms and jobs always are: they are bounded elsewhere.
     func deliver(_ event: RoomEvent) -> Delivery {
+        var refused: RoomEvent?
         let (delivery, waiter): (Delivery, CheckedContinuation<Void, Never>?) = state.withLock { state in
             guard state.phase != .removed else { return (.slotRemoved, nil) }
+            if let route = state.route {
+                // A node forwarding to this one believes this node owns the room: the route is
+                // stale, and the event goes through activation, which asks the cluster.
+                if route.isOpen, !event.isViaPeer {
+                    refused = Self.forward(event, via: route, in: &state)
+                    return (.forwarded, nil)
+                }
+                state.route = nil
+            }
             if case .request = event, state.mailbox.count >= mailboxLimit { return (.overloaded, nil) }
             state.mailbox.append(event)
             let full = state.mailbox.count >= mailboxLimit
@@ -97,6 +113,59 @@ final class RoomSlot: Sendable {
         }
         waiter?.resume()
         return delivery
+    }
+
+    // MARK: - Forwarding
+
+    /// From now on the room's events go to `route` (another node owns the room): the events
+    /// queued so far are handed to it first, in order, and no event can pass them, since both
+    /// happen under the slot's lock. Returns the events to refuse: those another node forwarded
+    /// here (a room is never forwarded twice; that node asks the cluster again).
+    func forward(to route: any RoomRoute) -> [RoomEvent] {
+        let (refused, readers) = state.withLock { state in
+            state.route = route
+            var refused: [RoomEvent] = []
+            while let event = state.mailbox.popFirst() {
+                if event.isViaPeer {
+                    refused.append(event)
+                } else if let event = Self.forward(event, via: route, in: &state) {
+                    refused.append(event)
+                }
+            }
+            defer { state.spaceWaiters.removeAll() }
+            return (refused, state.spaceWaiters)
+        }
+        for reader in readers { reader() }
+        return refused
+    }
+
+    /// Hands `event` to `route`; returns it when it is to be refused instead.
+    private static func forward(_ event: RoomEvent, via route: any RoomRoute, in state: inout State) -> RoomEvent? {
+        switch event {
+        case .connect(let connection):
+            connection.setRoute(route)
+            state.forwardedConnections += 1
+            route.open(connection)
+        case .message(let connection, let message):
+            // A connection opened here before the room moved cannot follow it.
+            guard let route = connection.route else { return event }
+            route.send(message, of: connection)
+        case .disconnect(let connection):
+            guard let route = connection.route else { return nil }
+            state.forwardedConnections -= 1
+            route.close(connection)
+        case .request(let request, let reply):
+            route.request(request, answer: reply.deliver)
+        case .alarm, .job:
+            // The owner's clock runs the room's schedules; no work runs here for it.
+            break
+        }
+        return nil
+    }
+
+    /// A connection opened over a route closed, and its close was handed to the route.
+    func forwardedConnectionClosed() {
+        state.withLock { $0.forwardedConnections -= 1 }
     }
 
     /// Queues `event` only if the room is in memory and not leaving it (activating or active),
@@ -303,7 +372,9 @@ final class RoomSlot: Sendable {
     /// queued event. Called with the runtime's table lock held.
     func removeIfUnused() -> Bool {
         state.withLock { state in
-            guard state.phase == .hibernated, state.connections.isEmpty, state.mailbox.isEmpty else { return false }
+            guard state.phase == .hibernated, state.connections.isEmpty, state.mailbox.isEmpty,
+                state.forwardedConnections == 0
+            else { return false }
             state.phase = .removed
             return true
         }

@@ -45,6 +45,25 @@ extension RoomRuntime {
     /// deleted, or a request finds the mailbox full.
     @discardableResult
     func deliver(_ event: RoomEvent, to slot: RoomSlot) -> Routed {
+        // A connection forwarded to its room's node: its events follow it there, in order.
+        switch event {
+        case .message(let connection, let message):
+            if let route = connection.route {
+                route.send(message, of: connection)
+                return Routed(slot: slot, mailboxFull: false)
+            }
+        case .disconnect(let connection):
+            if let route = connection.route {
+                route.close(connection)
+                slot.forwardedConnectionClosed()
+                slots.withLock { slots in
+                    if slot.removeIfUnused() { slots.removeValue(forKey: slot.address) }
+                }
+                return Routed(slot: slot, mailboxFull: false)
+            }
+        default:
+            break
+        }
         if isStopping {
             // A closing socket still leaves its room: a live room runs `onClose`, a hibernated
             // one just forgets the connection (it is not woken up to stop).
@@ -77,6 +96,8 @@ extension RoomRuntime {
         case .overloaded:
             event.reject(with: Self.overloaded)
             return Routed(slot: slot, mailboxFull: true)
+        case .forwarded:
+            return Routed(slot: slot, mailboxFull: false)
         case .slotRemoved:
             switch event {
             case .message, .disconnect, .job:

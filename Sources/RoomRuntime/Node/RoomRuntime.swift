@@ -149,12 +149,16 @@ public final class RoomRuntime: Service {
     ///
     /// The room checks its access first (``RoomAccess``): a connection that may not enter is
     /// refused in its turn, with an error frame and the close code for the error.
+    ///
+    /// `viaPeer`: another node forwarded the connection here (see ``RoomForwarder``); it is
+    /// never forwarded again.
     public func connect(
         to address: RoomAddress, identity: Identity, parameters: [String: String] = [:],
-        transport: any ConnectionTransport
+        transport: any ConnectionTransport, viaPeer: Bool = false
     ) throws(RoomError) -> ConnectionHandle {
         guard !isStopping else { throw Self.shuttingDown }
-        let connection = RoomConnection(identity: identity, parameters: parameters, transport: transport)
+        let connection = RoomConnection(
+            identity: identity, parameters: parameters, transport: transport, viaPeer: viaPeer)
         let routed = deliver(.connect(connection), to: try slot(for: address))
         return ConnectionHandle(connection: connection, slot: routed.slot, runtime: self)
     }

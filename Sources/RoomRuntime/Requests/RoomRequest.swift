@@ -23,10 +23,25 @@ public struct RoomRequest: Sendable {
     /// nil. Nil for calls from other rooms.
     public var identity: Identity?
     /// What the runtime does with the request before (or instead of) the room's hook.
-    var purpose = Purpose.room
+    @_spi(Node) public var purpose = Purpose.room
+    /// Whether another node forwarded this request here: it is never forwarded again.
+    @_spi(Node) public var viaPeer = false
+    /// A long poll (``after``, up to ``seconds``): when the request is forwarded to the room's
+    /// node, the waiting happens there, where the room commits.
+    @_spi(Node) public var longPoll: LongPoll?
+
+    /// The wait of a long poll.
+    @_spi(Node) public struct LongPoll: Sendable, Codable {
+        public var after: Int64
+        public var seconds: Int
+        public init(after: Int64, seconds: Int) {
+            self.after = after
+            self.seconds = seconds
+        }
+    }
 
     /// What a request is for.
-    enum Purpose: Sendable {
+    @_spi(Node) public enum Purpose: Sendable, Codable {
         /// The room's own routes (``Room/onRequest(_:context:)``).
         case room
         /// The server asks whether ``identity`` may enter the room (before a WebSocket upgrade).
@@ -37,7 +52,7 @@ public struct RoomRequest: Sendable {
     }
 
     /// What a creation answers when the room already exists.
-    enum ExistingRoom: Sendable {
+    @_spi(Node) public enum ExistingRoom: Sendable, Codable {
         /// `409 room_exists` (members rooms).
         case conflict
         /// `200` with the room, as is (direct rooms: both users get the same one).

@@ -12,6 +12,8 @@ public struct RoomResponse: Sendable {
     public var contentType: String
     /// The response body.
     public var body: ByteBuffer
+    /// Whether another node's room answered (the request was forwarded there).
+    @_spi(Node) public var wasForwarded = false
 
     public init(status: Int, contentType: String = "application/json", body: ByteBuffer = ByteBuffer()) {
         self.status = status

@@ -14,6 +14,15 @@ enum RoomEvent: Sendable {
     /// Work the room queued for itself from outside its turns (``RoomContext/enqueue(_:_:)``).
     case job(RoomJob)
 
+    /// Whether another node forwarded the event here.
+    var isViaPeer: Bool {
+        switch self {
+        case .connect(let connection), .message(let connection, _), .disconnect(let connection): connection.viaPeer
+        case .request(let request, _): request.viaPeer
+        case .alarm, .job: false
+        }
+    }
+
     /// Fails the event without running it: a connecting client is refused (an error frame, then
     /// the close code for `error`), a message is answered with an error frame naming it, a
     /// request throws `error`.

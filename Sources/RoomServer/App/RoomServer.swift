@@ -67,6 +67,11 @@ public final class RoomServer: Service {
     private let onListening: @Sendable (Int) async -> Void
     /// This node's membership of a cluster (`cluster` section), nil for a node that runs alone.
     let cluster: ClusterMembership?
+    /// In a cluster, this node's links to the others (forwarding), nil for a node that runs alone.
+    let links: NodeLinks?
+    /// The settings of links from other nodes: a link carries many clients' frames, so its queue
+    /// is far longer than a client's.
+    let linkSocketSettings: SocketSettings
 
     /// What `rooms serve` does when the node loses its cluster lease: exits at once with status 75
     /// (EX_TEMPFAIL), so that it serves none of its rooms once another node may own them; its
@@ -119,8 +124,12 @@ public final class RoomServer: Service {
                 settings: settings, environment: environment, logger: logger, leaseLost: { _ in onLeaseLost() })
             runtimeConfiguration.owners = membership.plane
             cluster = membership
+            let links = NodeLinks(node: settings.nodeID, maxMessageBytes: configuration.maxFrameBytes, logger: logger)
+            runtimeConfiguration.forwarder = links
+            self.links = links
         } else {
             cluster = nil
+            links = nil
         }
         runtime = try RoomRuntime(
             configuration: runtimeConfiguration, logger: runtimeLogger, metricsFactory: metricsFactory)
@@ -137,6 +146,12 @@ public final class RoomServer: Service {
             closeTimeout: Self.closeTimeout, closeDrainTimeout: Self.closeDrainTimeout,
             stompConnectTimeout: configuration.requestHeaderTimeout, stompHeartBeat: configuration.stompHeartBeat,
             logger: logger)
+        linkSocketSettings = SocketSettings(
+            runtime: runtime, gatekeeper: gatekeeper, sockets: sockets, budget: connections,
+            maxMessageBytes: LinkFrame.maxFrameBytes, maxQueuedFrames: 1_000_000,
+            closeTimeout: Self.closeTimeout, closeDrainTimeout: Self.closeDrainTimeout,
+            stompConnectTimeout: configuration.requestHeaderTimeout, stompHeartBeat: configuration.stompHeartBeat,
+            logger: logger)
     }
 
     /// Serves until graceful shutdown, then stops everything.
@@ -146,6 +161,7 @@ public final class RoomServer: Service {
             // Joined before the server listens; its service stops last (see ClusterMembership).
             do {
                 try await cluster.join()
+                links?.setSecret(try await cluster.plane.linkSecret())
             } catch {
                 cluster.abandon()
                 await runtime.shutdown(within: .seconds(1))
@@ -248,6 +264,7 @@ public final class RoomServer: Service {
     /// file is created).
     private func webSocketHandler(for head: HTTPRequestHead) async -> Result<WebSocketSession, RoomError> {
         if URI(head.uri).path == "/stomp" { return stompSession(for: head) }
+        if URI(head.uri).path == "/cluster/link" { return linkSession(for: head) }
         var target: WebSocketTarget
         let identity: Identity
         do throws(RoomError) {
@@ -274,6 +291,22 @@ public final class RoomServer: Service {
             return .failure(error)
         }
         return .success(WebSocketSession(speaks: .room(target, identity), settings: socketSettings))
+    }
+
+    /// A link from another node of the cluster at `/cluster/link`: only with the cluster's link
+    /// token (``LinkToken``); a node that runs alone has no such route.
+    private func linkSession(for head: HTTPRequestHead) -> Result<WebSocketSession, RoomError> {
+        guard let links, let token = links.token else {
+            return .failure(.notFound(.notFound, "no WebSocket route at /cluster/link"))
+        }
+        guard head.method == .GET else {
+            return .failure(RoomError(.methodNotAllowed, .methodNotAllowed, "a WebSocket upgrade is a GET request"))
+        }
+        guard let peer = token.verify(head.headers.first(name: "authorization")) else {
+            return .failure(.unauthorized(.unauthorized, "a link needs the cluster's link token"))
+        }
+        guard !isStopping else { return .failure(.unavailable(.shuttingDown, "the server is shutting down")) }
+        return .success(WebSocketSession(speaks: .peer(peer, longPolls), settings: linkSocketSettings))
     }
 
     /// A STOMP connection at `/stomp`: who connects is said in its `CONNECT` frame, after the

@@ -31,5 +31,6 @@ struct ShutdownGate: Service {
             server.sockets.closeAll(code: .goingAway, reason: "server shutting down")
         }
         await server.sockets.waitUntilEmpty()
+        server.links?.closeAll()
     }
 }

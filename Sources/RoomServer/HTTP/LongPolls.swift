@@ -57,7 +57,11 @@ package final class LongPolls: Sendable {
             // Registered before the read: a commit between the read and the wait still wakes it.
             let waiter = runtime.sequenceWatchers.register(address, after: after)
             defer { runtime.sequenceWatchers.remove(waiter) }
-            let response = try await runtime.request(request, to: address)
+            var asked = request
+            // Forwarded to the room's node, the poll waits there, where the room commits.
+            asked.longPoll = RoomRequest.LongPoll(after: after, seconds: max(1, Int((deadline - ContinuousClock.now).components.seconds)))
+            let response = try await runtime.request(asked, to: address)
+            if response.wasForwarded { return response }
             let remaining = deadline - ContinuousClock.now
             guard response.status == 200, Self.isEmptyPage(response.body), remaining > .zero else { return response }
             switch await waiter.wait(timeout: remaining) {

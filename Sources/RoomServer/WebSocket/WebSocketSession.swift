@@ -9,6 +9,8 @@ struct WebSocketSession: Sendable {
         case room(WebSocketTarget, Identity)
         /// STOMP at `/stomp`: the client names itself in its `CONNECT` frame.
         case stomp
+        /// A link from node `peer` of the cluster, at `/cluster/link` (``PeerLinkApplication``).
+        case peer(String, LongPolls)
     }
 
     let speaks: Speaks
@@ -23,6 +25,8 @@ struct WebSocketSession: Sendable {
             RoomSocketApplication(target: target, identity: identity, settings: settings)
         case .stomp:
             StompApplication(settings: settings, connectTimeout: settings.stompConnectTimeout)
+        case .peer(let node, let longPolls):
+            PeerLinkApplication(peer: node, settings: settings, longPolls: longPolls)
         }
     }
 }

@@ -1,0 +1,178 @@
+import AIRooms
+import Crypto
+import Foundation
+import HTTPTypes
+import NIOWebSocket
+import PostgresTesting
+import Testing
+import WSCore
+
+/// Clients on one node of a cluster, in rooms another node owns: every transport is forwarded over
+/// the nodes' link.
+@Suite("Forwarding between the nodes of a cluster", .serialized)
+struct ClusterForwardingTests {
+    static let kinds = #"""
+        {"chat": {"class": "chat"},
+         "ai": {"class": "ai-chat", "provider": {"type": "local", "tokensPerSecond": 200, "maxTokens": 12}}}
+        """#
+
+    static func node(_ id: String, storage: URL, postgres: any PostgresEndpoint, scratch: URL) async throws -> ServerProcess {
+        let port = try PostgresServer.freePort()
+        return try await ServerProcess.start(
+            kinds: kinds, dataDirectory: scratch.appendingPathComponent(id),
+            sections: #""cluster": {"postgresURLEnv": "ROOMS_TEST_POSTGRES_URL", "nodeID": "\#(id)", "advertise": "http://127.0.0.1:\#(port)", "leaseSeconds": \#(ClusterProcessTests.lease)}"#,
+            environment: ["ROOMS_TEST_POSTGRES_URL": postgres.url], storageDirectory: storage, port: port)
+    }
+
+    @Test("a client on node a chats in a room node c owns: WebSocket messages, presence and typing, HTTP, long polls, SSE, STOMP and AI streams all flow through a; c stopping sends a's clients 1012, and they resume with no gap")
+    func clientOnAnotherNode() async throws {
+        let postgres = try await PostgresDatabase.fresh()
+        defer { postgres.kill() }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-forward-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let storage = scratch.appendingPathComponent("shared")
+        let a = try await Self.node("a", storage: storage, postgres: postgres, scratch: scratch)
+        let b = try await Self.node("b", storage: storage, postgres: postgres, scratch: scratch)
+        let c = try await Self.node("c", storage: storage, postgres: postgres, scratch: scratch)
+
+        // c takes both rooms.
+        let first = try await c.http(.post, "/rooms/chat/lobby/messages", body: #"{"user": "cy", "text": "first", "id": "c0"}"#)
+        #expect(first.status == 201, "\(first.body)")
+        let bot = try await c.socket("/rooms/ai/bot/ws?user=cy")
+        _ = try await bot.waitFor(1, "welcome")
+        #expect(try await postgres.psql("SELECT string_agg(id || '=' || owner, ',' ORDER BY id) FROM rooms_owners") == "bot=c,lobby=c")
+
+        // WebSocket through a, and a client on c itself: messages and presence both ways.
+        let ann = try await a.socket("/rooms/chat/lobby/ws?user=ann")
+        let annWelcome = try await ann.waitFor(1, "welcome")[0]
+        #expect(annWelcome["lastSeq"] as? Int == 1, "\(annWelcome)")
+        let cy = try await c.socket("/rooms/chat/lobby/ws?user=cy")
+        _ = try await cy.waitFor(1, "welcome")
+        let joined = try await ann.waitFor(2, "presence")
+        #expect(joined.compactMap { $0["user"] as? String } == ["ann", "cy"], "\(joined)")
+        ann.send(json: ["type": "send", "id": "a1", "text": "from a"])
+        let ack = try await ann.waitFor(1, "ack")[0]
+        #expect(ack["seq"] as? Int == 2, "\(ack)")
+        #expect(try await cy.waitFor(1, "message")[0]["text"] as? String == "from a")
+        cy.send(json: ["type": "typing"])
+        #expect(try await ann.waitFor(1, "typing")[0]["user"] as? String == "cy")
+        cy.send(json: ["type": "send", "id": "c1", "text": "from c"])
+        #expect(try await ann.waitFor(2, "message").map { $0["text"] as? String } == ["from a", "from c"])
+        // A frame the room refuses is answered through the link too.
+        ann.send(json: ["type": "send", "id": "bad"])
+        #expect(try await ann.waitFor(1, "error")[0]["code"] as? String == "missing_field")
+
+        // HTTP through b: a send, the history, the room's info; a long poll through a wakes
+        // when c stores a message.
+        let posted = try await b.http(.post, "/rooms/chat/lobby/messages", body: #"{"user": "bea", "text": "from b", "id": "b1"}"#)
+        #expect(posted.status == 201, "\(posted.body)")
+        #expect(posted.json["seq"] as? Int == 4)
+        let again = try await b.http(.post, "/rooms/chat/lobby/messages", body: #"{"user": "bea", "text": "from b", "id": "b1"}"#)
+        #expect(again.json["seq"] as? Int == 4, "the same id is the same message, forwarded or not")
+        #expect(try await ClusterProcessTests.history(b, "lobby").map(\.text) == ["first", "from a", "from c", "from b"])
+        async let polled = a.http(.get, "/rooms/chat/lobby/messages?after=4&wait=10")
+        try await Task.sleep(for: .milliseconds(500))
+        _ = try await c.http(.post, "/rooms/chat/lobby/messages", body: #"{"user": "cy", "text": "wake", "id": "c2"}"#)
+        let poll = try await polled
+        #expect(poll.status == 200)
+        #expect((poll.json["messages"] as? [[String: Any]])?.compactMap { $0["text"] as? String } == ["wake"])
+        let missing = try await a.http(.post, "/rooms/chat/lobby/messages", body: #"{"user": "ann"}"#)
+        #expect(missing.status == 400)
+        #expect(missing.errorCode == "missing_field", "the owner's error comes back as it was")
+
+        // SSE through b and STOMP through a.
+        let stream = try await EventStreamClient.open(port: b.port, "/rooms/chat/lobby/events?user=eve&after=4")
+        #expect(stream.status == 200)
+        _ = try await stream.waitFor(1, "welcome")
+        #expect(try await stream.waitFor(1, "message").first?.id == "5")
+        let stomp = try await StompTestClient.connect(a, headers: [("accept-version", "1.2"), ("login", "sam")])
+        stomp.send("SUBSCRIBE", [("destination", "/topic/rooms/chat/lobby"), ("id", "s1"), ("receipt", "sub")])
+        _ = try await stomp.waitForReceipt("sub")
+        stomp.send("SEND", [("destination", "/topic/rooms/chat/lobby"), ("receipt", "r1")], body: #"{"text": "from stomp", "id": "s1"}"#)
+        _ = try await stomp.waitForReceipt("r1")
+        #expect(try await stomp.waitForMessages(1, subscription: "s1").first?["text"] as? String == "from stomp")
+        #expect(try await stream.waitFor(2, "message").last?.id == "6")
+        #expect(try await ann.waitFor(5, "message").last?["text"] as? String == "from stomp")
+
+        // An AI room's stream, prompted through a: every token reaches a's client and c's.
+        let ai = try await a.socket("/rooms/ai/bot/ws?user=ann")
+        _ = try await ai.waitFor(1, "welcome")
+        ai.send(json: ["type": "ai.prompt", "id": "q1", "text": "hello"])
+        let end = try await ai.waitFor(1, "ai.end", timeout: .seconds(20))[0]
+        #expect(end["status"] as? String == "complete", "\(end)")
+        let deltas = ai.frames(ofType: "ai.delta").count
+        #expect(deltas > 0)
+        _ = try await bot.waitFor(1, "ai.end", timeout: .seconds(20))
+        #expect(bot.frames(ofType: "ai.delta").count == deltas, "c's client got the same stream")
+
+        // The cluster's view: c owns both rooms; a and b none.
+        let view = try await a.http(.get, "/cluster").json
+        let rooms = (view["nodes"] as? [[String: Any]] ?? []).map { "\($0["id"] as? String ?? "?")=\($0["rooms"] as? Int ?? -1)" }
+        #expect(rooms == ["a=0", "b=0", "c=2"])
+
+        // c stops: it hands the rooms over, the link to it closes, and a's clients are told to
+        // reconnect now (1012). Reconnected through a with `after`, ann misses nothing.
+        let lastSeen = ann.frames(ofType: "message").compactMap { $0["seq"] as? Int }.max() ?? 0
+        #expect(try await c.stop(signal: SIGTERM) == 0)
+        let farewell = try await ann.closed()
+        #expect(farewell?.closeCode == .init(codeNumber: 1012), "\(String(describing: farewell))")
+        stream.close()
+        let posted2 = try await b.http(.post, "/rooms/chat/lobby/messages", body: #"{"user": "bea", "text": "after c", "id": "b2"}"#)
+        #expect(posted2.status == 201, "\(posted2.body)")
+        let back = try await a.socket("/rooms/chat/lobby/ws?user=ann&after=\(lastSeen)")
+        let resumed = try await back.waitFor(1, "message")
+        #expect(resumed.map { $0["text"] as? String } == ["after c"])
+        #expect(resumed.first?["seq"] as? Int == lastSeen + 1, "no gap")
+        let history = try await ClusterProcessTests.history(a, "lobby")
+        #expect(history.map(\.seq) == Array(1...history.count))
+        #expect(try await a.stop() == 0)
+        #expect(try await b.stop() == 0)
+    }
+
+    @Test("a link refuses whoever lacks the cluster's token, and closes on a malformed frame; the node goes on serving")
+    func linkGarbage() async throws {
+        let postgres = try await PostgresDatabase.fresh()
+        defer { postgres.kill() }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-forward-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let a = try await Self.node("a", storage: scratch.appendingPathComponent("shared"), postgres: postgres, scratch: scratch)
+        for authorization in [nil, "", "RoomsLink a 1 00", "RoomsLink b \(Int(Date().timeIntervalSince1970)) \(String(repeating: "0", count: 64))", "Bearer x"] {
+            var headers: HTTPFields = [:]
+            if let authorization { headers[.authorization] = authorization }
+            let refused = try await a.refusedUpgrade("/cluster/link", headers: headers)
+            #expect(refused.status == 401, "\(authorization ?? "none"): \(refused.body)")
+            #expect(refused.errorCode == "unauthorized")
+        }
+        // The right token (the secret read from PostgreSQL as a node would), then garbage on the link.
+        let secret = try await postgres.psql("SELECT encode(link_secret, 'hex') FROM rooms_cluster")
+        // Computed here as docs/CLUSTER.md says, not with the server's code.
+        let time = Int(Date().timeIntervalSince1970)
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("rooms-link\nintruder\n\(time)".utf8), using: SymmetricKey(data: [UInt8](hex: secret)))
+        let token = "RoomsLink intruder \(time) \(mac.map { String(format: "%02x", $0) }.joined())"
+        for garbage: [UInt8] in [[0, 0, 0, 1, 9], [0, 0, 0, 9, 99, 0, 0, 0, 1, 0, 0, 0, 0], [0xFF, 0xFF, 0xFF, 0xFF]] {
+            let link = try await a.socket("/cluster/link", headers: [.authorization: token])
+            link.sendBinary(garbage)
+            let close = try await link.closed()
+            #expect(close?.closeCode == .init(codeNumber: 1008), "\(garbage): \(String(describing: close))")
+        }
+        let text = try await a.socket("/cluster/link", headers: [.authorization: token])
+        text.send("hello")
+        #expect(try await text.closed()?.closeCode == .init(codeNumber: 1008))
+        #expect(try await a.http(.get, "/healthz").status == 200)
+        #expect(try await a.stop() == 0)
+    }
+}
+
+extension [UInt8] {
+    /// The bytes `hex` spells.
+    init(hex: String) {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex, let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) {
+            bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        self = bytes
+    }
+}
