@@ -225,9 +225,15 @@ struct ClusterProcessTests {
                     let deadline = ContinuousClock.now + .seconds(20)
                     sending: while ContinuousClock.now < deadline {
                         for node in state.nodes.withLock({ Array($0.values) }).shuffled() {
-                            if let answer = try? await Self.post(node, room, text), answer.status == 201,
-                                let seq = answer.json["seq"] as? Int
-                            {
+                            let sentAt = ContinuousClock.now
+                            let answer = try? await Self.post(node, room, text)
+                            let took = ContinuousClock.now - sentAt
+                            if took > .seconds(2) {
+                                state.slow.withLock {
+                                    $0.append("\(text) via \(node.port) took \(took): \(answer.map { "\($0.status) \($0.body)" } ?? "error")")
+                                }
+                            }
+                            if let answer, answer.status == 201, let seq = answer.json["seq"] as? Int {
                                 acknowledged[seq] = text
                                 break sending
                             }
@@ -257,7 +263,7 @@ struct ClusterProcessTests {
         for (room, sender) in zip(rooms, senders) {
             let acknowledged = await sender.value
             total += acknowledged.count
-            #expect(acknowledged.count >= 3, "\(room): \(acknowledged.count) acknowledged")
+            #expect(acknowledged.count >= 3, "\(room): \(acknowledged.count) acknowledged; slow sends: \(state.slow.withLock { $0 })")
             // The history through any node: the one serving it answers, the others refuse.
             var history: [(seq: Int, text: String)] = []
             for node in state.nodes.withLock({ Array($0.values) }) {
@@ -309,4 +315,6 @@ final class RollingState: Sendable {
     /// The nodes up now, by ID.
     let nodes = Mutex<[String: ServerProcess]>([:])
     let running = Atomic<Bool>(true)
+    /// Sends that took more than 2 s, for the failure message.
+    let slow = Mutex<[String]>([])
 }

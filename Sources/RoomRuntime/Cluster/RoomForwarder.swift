@@ -11,6 +11,11 @@ public protocol RoomForwarder: Sendable {
     /// A route to the room at `address`, which `node` (reachable at `url`) owns; nil when the
     /// node cannot be reached (the room's events are then refused with `room_unavailable`).
     func route(to node: String, url: String, for address: RoomAddress) -> (any RoomRoute)?
+
+    /// The route given for `address` before, while it is still open: the runtime takes it
+    /// without asking the control plane (a room's owner changes only when its node stops, and
+    /// then the route closes).
+    func knownRoute(for address: RoomAddress) -> (any RoomRoute)?
 }
 
 /// The way to one room on the node that owns it.

@@ -87,6 +87,12 @@ extension RoomRuntime {
         let address = slot.address
         guard !quarantine.isHeld(address) else { return .failedToStart(Self.quarantined) }
         var ownerEpoch: Int64?
+        // A room forwarded before goes the same way while its route is open; a node forwarding
+        // here believes this node owns the room, so then the control plane is asked.
+        if let route = configuration.forwarder?.knownRoute(for: address), !slot.hasEventsViaPeer {
+            reject(slot.forward(to: route), of: slot, with: .moved)
+            return .forwarded
+        }
         if let owners = configuration.owners {
             switch await owners.acquire(address) {
             case .owned(let epoch):

@@ -163,6 +163,11 @@ final class RoomSlot: Sendable {
         return nil
     }
 
+    /// Whether an event another node forwarded waits in the mailbox.
+    var hasEventsViaPeer: Bool {
+        state.withLock { state in state.mailbox.contains { $0.isViaPeer } }
+    }
+
     /// A connection opened over a route closed, and its close was handed to the route.
     func forwardedConnectionClosed() {
         state.withLock { $0.forwardedConnections -= 1 }

@@ -171,8 +171,14 @@ final class NodeLink: Sendable {
                                 if !self.isOpen { break }
                             }
                         }
-                        // Either loop ending ends the link.
-                        try await group.next()
+                        // Either loop ending ends the link: at once, not once the client's close
+                        // handshake is over (what was forwarded must not wait for it).
+                        do {
+                            try await group.next()
+                            self.end("closed by the node")
+                        } catch {
+                            self.end("\(error)")
+                        }
                         group.cancelAll()
                     }
                 }

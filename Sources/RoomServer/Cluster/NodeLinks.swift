@@ -11,6 +11,8 @@ import Synchronization
 final class NodeLinks: RoomForwarder {
     private struct State {
         var links: [String: NodeLink] = [:]
+        /// The routes given, by room, so that a room's next activation here needs no lookup.
+        var routes: [RoomAddress: LinkRoute] = [:]
         var token: LinkToken?
         var closed = false
     }
@@ -55,13 +57,35 @@ final class NodeLinks: RoomForwarder {
             return (link, true)
         }
         if fresh { logger.info("link to a node opening", metadata: ["node": "\(node)", "url": "\(url)"]) }
-        return link.map { LinkRoute(link: $0, address: address) }
+        guard let link else { return nil }
+        let route = LinkRoute(link: link, address: address)
+        state.withLock { state in
+            // Bounded: past this many rooms, the cache starts again (a lookup each).
+            if state.routes.count >= Self.maxKnownRoutes { state.routes.removeAll() }
+            state.routes[address] = route
+        }
+        return route
+    }
+
+    /// The most routes remembered.
+    static let maxKnownRoutes = 100_000
+
+    func knownRoute(for address: RoomAddress) -> (any RoomRoute)? {
+        state.withLock { state in
+            guard let route = state.routes[address] else { return nil }
+            guard route.isOpen else {
+                state.routes[address] = nil
+                return nil
+            }
+            return route
+        }
     }
 
     /// Ends every link (the node stops): what they carried is closed with 1012.
     func closeAll() {
         let links: [NodeLink] = state.withLock { state in
             state.closed = true
+            state.routes.removeAll()
             defer { state.links.removeAll() }
             return Array(state.links.values)
         }
