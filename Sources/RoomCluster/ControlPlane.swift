@@ -21,10 +21,10 @@ public final class ControlPlane: Sendable {
     /// The node's lease as this node counts it.
     public let lease: NodeLease
     /// Takes rooms and answers lookups.
-    private let client: PostgresClient
+    let client: PostgresClient
     /// The lease's own connection: renewals never wait behind a burst of takeovers or lookups.
     private let leaseClient: PostgresClient
-    private let logger: Logger
+    let logger: Logger
     /// The rooms this incarnation took, with their epochs. Ownership leaves an incarnation only by
     /// its own release or when its lease lapses, so while the lease holds a wake of a room it owns
     /// asks PostgreSQL nothing.
@@ -321,7 +321,7 @@ public final class ControlPlane: Sendable {
     /// as a request waits for one, and a query written to a database that stopped answering is not
     /// cancellable. So the body runs in a task of its own, which is abandoned (not awaited) when
     /// the time is up.
-    private func database<T: Sendable>(
+    func database<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable () async throws -> T
     ) async throws(ClusterError) -> T {
         let outcome = Mutex<CheckedContinuation<Result<T, any Error>, Never>?>(nil)

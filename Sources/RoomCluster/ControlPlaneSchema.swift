@@ -41,6 +41,24 @@ enum ControlPlaneSchema {
         ["ALTER TABLE rooms_nodes ADD COLUMN connections integer NOT NULL DEFAULT 0"],
         // The secret the nodes' links authenticate with (one row; the first node to join writes it).
         ["CREATE TABLE rooms_cluster (id integer PRIMARY KEY CHECK (id = 1), link_secret bytea NOT NULL)"],
+        // The room directory of the whole cluster (GET /rooms), copied from each node's about once
+        // a second; next_alarm (milliseconds since 1970) lets any node run the schedules of a
+        // room whose owner stopped.
+        [
+            """
+            CREATE TABLE rooms_directory (
+                kind text NOT NULL,
+                id text NOT NULL,
+                created_at bigint NOT NULL,
+                last_active_at bigint NOT NULL,
+                active boolean NOT NULL DEFAULT false,
+                last_seq bigint NOT NULL DEFAULT 0,
+                next_alarm bigint,
+                PRIMARY KEY (kind, id)
+            )
+            """,
+            "CREATE INDEX rooms_directory_by_next_alarm ON rooms_directory (next_alarm) WHERE next_alarm IS NOT NULL",
+        ],
     ]
 
     /// The schema version this build writes and reads.

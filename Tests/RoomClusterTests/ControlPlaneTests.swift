@@ -42,7 +42,7 @@ struct ControlPlaneTests {
                 }
             }
         }
-        #expect(try await server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM rooms_schema") == "1,2,3")
+        #expect(try await server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM rooms_schema") == "1,2,3,4")
         #expect(try await server.psql("SELECT count(*) FROM rooms_nodes") == "3")
         #expect(try await server.psql("SELECT count(*) FROM rooms_cluster") == "1")
         _ = try await server.psql("INSERT INTO rooms_schema (version) VALUES (99)")

@@ -129,6 +129,70 @@ struct ClusterForwardingTests {
         #expect(try await b.stop() == 0)
     }
 
+    @Test("GET /rooms on any node lists every node's rooms; a schedule of a room whose node was killed runs on another node, with no client")
+    func directoryAndSchedules() async throws {
+        let postgres = try await PostgresDatabase.fresh()
+        defer { postgres.kill() }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-forward-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let storage = scratch.appendingPathComponent("shared")
+        let a = try await Self.node("a", storage: storage, postgres: postgres, scratch: scratch)
+        let b = try await Self.node("b", storage: storage, postgres: postgres, scratch: scratch)
+        for (node, room) in [(a, "on-a"), (b, "on-b")] {
+            let posted = try await node.http(.post, "/rooms/chat/\(room)/messages", body: #"{"user": "ann", "text": "hi"}"#)
+            #expect(posted.status == 201)
+        }
+        // Owned by a; due in 4 s.
+        let deliverAt = Int64(Date().timeIntervalSince1970 * 1000) + 4_000
+        let scheduled = try await a.http(
+            .post, "/rooms/chat/later/messages", body: #"{"user": "ann", "text": "on time", "id": "s1", "deliverAt": \#(deliverAt)}"#)
+        #expect(scheduled.status == 202, "\(scheduled.body)")
+
+        // Each node lists all three (copied about once a second), in order, with pages.
+        var listed: [String] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            listed = (try await b.http(.get, "/rooms?kind=chat").json["rooms"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            if listed.count == 3 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(listed == ["later", "on-a", "on-b"])
+        let firstPage = try await a.http(.get, "/rooms?limit=2").json
+        #expect((firstPage["rooms"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["later", "on-a"])
+        let cursor = try #require(firstPage["cursor"] as? String)
+        let secondPage = try await a.http(.get, "/rooms?limit=2&cursor=\(cursor)").json
+        #expect((secondPage["rooms"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["on-b"])
+        #expect(secondPage["cursor"] == nil || secondPage["cursor"] is NSNull)
+        #expect(((try await a.http(.get, "/rooms?prefix=on-").json["rooms"] as? [[String: Any]]) ?? []).count == 2)
+        #expect(try await a.http(.get, "/rooms?limit=0").errorCode == "invalid_query")
+        #expect(try await a.http(.get, "/rooms?cursor=garbage").errorCode == "invalid_query")
+        #expect(try await a.http(.get, "/rooms?kind=nope").errorCode == "unknown_kind")
+        #expect(try await postgres.psql("SELECT next_alarm IS NOT NULL FROM rooms_directory WHERE id = 'later'") == "t")
+
+        // a is killed before the schedule is due; b runs it once a's lease lapsed, though nobody
+        // asks b for the room.
+        try await a.stop(signal: SIGKILL)
+        var delivered: [(seq: Int, text: String)] = []
+        let due = ContinuousClock.now + .seconds(4 + ClusterProcessTests.lease + 10)
+        while ContinuousClock.now < due {
+            if try await postgres.psql("SELECT owner FROM rooms_owners WHERE id = 'later'") == "b" {
+                delivered = try await ClusterProcessTests.history(b, "later")
+                if !delivered.isEmpty { break }
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(delivered.map(\.text) == ["on time"])
+        // b's copy of its directory says the room has no schedule left.
+        var cleared = false
+        let copied = ContinuousClock.now + .seconds(5)
+        while !cleared, ContinuousClock.now < copied {
+            cleared = try await postgres.psql("SELECT next_alarm IS NULL FROM rooms_directory WHERE id = 'later'") == "t"
+            if !cleared { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(cleared)
+        #expect(try await b.stop() == 0)
+    }
+
     @Test("a link refuses whoever lacks the cluster's token, and closes on a malformed frame; the node goes on serving")
     func linkGarbage() async throws {
         let postgres = try await PostgresDatabase.fresh()

@@ -14,4 +14,15 @@ public struct DirectoryEntry: Sendable, Equatable {
     public let isActive: Bool
     /// The room's last committed sequence number when last recorded.
     public let lastSequence: Int64
+
+    public init(
+        address: RoomAddress, file: String, createdAt: Int64, lastActiveAt: Int64, isActive: Bool, lastSequence: Int64
+    ) {
+        self.address = address
+        self.file = file
+        self.createdAt = createdAt
+        self.lastActiveAt = lastActiveAt
+        self.isActive = isActive
+        self.lastSequence = lastSequence
+    }
 }

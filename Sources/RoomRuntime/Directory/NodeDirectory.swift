@@ -12,6 +12,8 @@ import Synchronization
 public final class NodeDirectory: Sendable {
     private let database: DatabaseQueue
     private let pending = Mutex<[RoomAddress: Activity]>([:])
+    /// In a cluster, what changed since the last copy to the cluster's directory (nil otherwise).
+    private let mirrored: Mutex<[RoomAddress: DirectoryChange]>?
 
     struct Activity: Sendable {
         var lastActiveAt: Int64
@@ -21,8 +23,10 @@ public final class NodeDirectory: Sendable {
         var nextAlarm: Int64??
     }
 
-    /// Opens (creating it if needed) the directory at `file`.
-    public init(file: URL, synchronous: SynchronousMode) throws {
+    /// Opens (creating it if needed) the directory at `file`; `mirrored`: what changes is also
+    /// kept for ``takeMirrored()`` (in a cluster).
+    public init(file: URL, synchronous: SynchronousMode, mirrored: Bool = false) throws {
+        self.mirrored = mirrored ? Mutex([:]) : nil
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.label = "directory"
@@ -69,6 +73,7 @@ public final class NodeDirectory: Sendable {
         pending.withLock { pending in
             pending[address]?.nextAlarm = nil
         }
+        mirror(address) { $0.nextAlarm = .some(due) }
     }
 
     /// Notes a later (or no) next alarm for `address`; written at the next ``flush()``.
@@ -78,6 +83,7 @@ public final class NodeDirectory: Sendable {
             activity.nextAlarm = .some(due)
             pending[address] = activity
         }
+        mirror(address) { $0.nextAlarm = .some(due) }
     }
 
     /// Every room with a schedule, and when it is due: what the node's timer starts from.
@@ -103,6 +109,12 @@ public final class NodeDirectory: Sendable {
                     """,
                 arguments: [address.kind, address.id, file, time, time, nextAlarm])
         }
+        mirror(address) { change in
+            change.createdAt = time
+            change.lastActiveAt = max(change.lastActiveAt, time)
+            change.isActive = true
+            change.nextAlarm = .some(nextAlarm)
+        }
     }
 
     /// Notes that `address` became active or hibernated at `time`; written at the next ``flush()``.
@@ -113,6 +125,11 @@ public final class NodeDirectory: Sendable {
             activity.isActive = active
             if let lastSequence { activity.lastSequence = lastSequence }
             pending[address] = activity
+        }
+        mirror(address) { change in
+            change.lastActiveAt = max(change.lastActiveAt, time)
+            change.isActive = active
+            if let lastSequence { change.lastSequence = lastSequence }
         }
     }
 
@@ -167,8 +184,40 @@ public final class NodeDirectory: Sendable {
     /// Forgets `address` (the room was deleted).
     func remove(_ address: RoomAddress) throws {
         pending.withLock { _ = $0.removeValue(forKey: address) }
+        mirror(address) { change in
+            change = DirectoryChange(address: address)
+            change.removed = true
+        }
         try database.write { db in
             try db.execute(sql: "DELETE FROM rooms WHERE kind = ? AND id = ?", arguments: [address.kind, address.id])
+        }
+    }
+
+    // MARK: - The cluster's copy
+
+    private func mirror(_ address: RoomAddress, _ update: (inout DirectoryChange) -> Void) {
+        mirrored?.withLock { changes in
+            var change = changes[address] ?? DirectoryChange(address: address)
+            if change.removed { change = DirectoryChange(address: address) }
+            update(&change)
+            changes[address] = change
+        }
+    }
+
+    /// What changed since the last call, for the cluster's directory.
+    func takeMirrored() -> [DirectoryChange] {
+        mirrored?.withLock { changes in
+            defer { changes.removeAll(keepingCapacity: true) }
+            return Array(changes.values)
+        } ?? []
+    }
+
+    /// Puts back `changes` that could not be copied (newer notes win).
+    func restoreMirrored(_ changes: [DirectoryChange]) {
+        mirrored?.withLock { pending in
+            for change in changes {
+                pending[change.address] = pending[change.address].map { change.merged(with: $0) } ?? change
+            }
         }
     }
 

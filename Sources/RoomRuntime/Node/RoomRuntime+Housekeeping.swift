@@ -43,6 +43,7 @@ extension RoomRuntime {
             if sinceFlush >= configuration.directoryFlushInterval {
                 sinceFlush = .zero
                 flushDirectory()
+                mirrorDirectory()
                 releaseFreedMemory()
             }
             if let interval = configuration.expiryInterval, sinceExpiry >= interval, !isStopping {
@@ -59,6 +60,30 @@ extension RoomRuntime {
         let left = roomsLeftSinceTrim.exchange(0, ordering: .relaxed)
         guard left > 0 else { return }
         Allocator.releaseFreeMemory()
+    }
+
+    /// Copies what changed in the directory to the cluster's (one batch in flight at a time; a
+    /// failed batch is retried with the next).
+    private func mirrorDirectory() {
+        guard let mirror = configuration.directoryMirror, !mirroring.exchange(true, ordering: .acquiring) else { return }
+        let changes = directory.takeMirrored()
+        guard !changes.isEmpty else {
+            mirroring.store(false, ordering: .releasing)
+            return
+        }
+        Task {
+            await copy(changes, to: mirror)
+            mirroring.store(false, ordering: .releasing)
+        }
+    }
+
+    private func copy(_ changes: [DirectoryChange], to mirror: any DirectoryMirror) async {
+        do {
+            try await mirror.record(changes)
+        } catch {
+            directory.restoreMirrored(changes)
+            logger.warning("cannot copy the directory to the cluster's; retrying", metadata: ["error": "\(error)"])
+        }
     }
 
     func flushDirectory() {
@@ -112,6 +137,11 @@ extension RoomRuntime {
         deadline.cancel()
         for warm in warmDatabases.takeAll() { warm.storage.close() }
         flushDirectory()
+        if let mirror = configuration.directoryMirror {
+            // The last changes, before the node leaves the cluster (a batch in flight may still
+            // land after this one: both carry the newest facts they had).
+            await copy(directory.takeMirrored(), to: mirror)
+        }
         try? directory.close()
         router.shutdown()
         nodeLock.release()

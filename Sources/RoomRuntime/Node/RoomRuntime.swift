@@ -53,6 +53,8 @@ public final class RoomRuntime: Service {
     let lifecycle = Mutex(Lifecycle())
     /// Rooms that left memory since the allocator last gave memory back.
     let roomsLeftSinceTrim = Atomic(0)
+    /// A batch of directory changes is on its way to the cluster's directory.
+    let mirroring = Atomic(false)
 
     /// New events are refused; rooms finish what is queued, then hibernate. (An atomic, not part
     /// of ``Lifecycle``: every event reads it.)
@@ -95,7 +97,9 @@ public final class RoomRuntime: Service {
         clusterLock = configuration.nodeID != nil ? try NodeLock(directory: layout.root, shared: true) : nil
         nodeLock = try NodeLock(directory: layout.nodeRoot)
         do {
-            directory = try NodeDirectory(file: layout.directoryFile, synchronous: configuration.synchronous)
+            directory = try NodeDirectory(
+                file: layout.directoryFile, synchronous: configuration.synchronous,
+                mirrored: configuration.directoryMirror != nil)
             try directory.markAllHibernated()
         } catch {
             nodeLock.release()
@@ -229,6 +233,42 @@ public final class RoomRuntime: Service {
     public func listRooms(kind: String?, prefix: String = "", cursor: String? = nil, limit: Int = 100)
         throws(RoomError) -> RoomPage
     {
+        let after = try checkListing(kind: kind, prefix: prefix, cursor: cursor, limit: limit)
+        let entries: [DirectoryEntry]
+        do {
+            flushDirectory()
+            entries = try directory.list(kind: kind, prefix: prefix, after: after, limit: limit + 1)
+        } catch {
+            throw .unavailable(.roomUnavailable, "the node directory cannot be read")
+        }
+        let live = slots.withLock { slots in Set(entries.compactMap { slots[$0.address]?.isLive == true ? $0.address : nil }) }
+        return Self.page(of: entries, limit: limit) { live.contains($0.address) }
+    }
+
+    /// A page of the rooms `source` lists (in a cluster, the cluster's directory), checked as
+    /// ``listRooms(kind:prefix:cursor:limit:)`` checks its query; a room is active as `source`
+    /// last recorded it.
+    ///
+    /// - Throws: ``RoomError`` as ``listRooms(kind:prefix:cursor:limit:)``, `room_unavailable`
+    ///   when `source` fails.
+    public func listRooms(
+        kind: String?, prefix: String, cursor: String?, limit: Int,
+        from source: (_ kind: String?, _ prefix: String, _ after: RoomAddress?, _ limit: Int) async throws -> [DirectoryEntry]
+    ) async throws(RoomError) -> RoomPage {
+        let after = try checkListing(kind: kind, prefix: prefix, cursor: cursor, limit: limit)
+        let entries: [DirectoryEntry]
+        do {
+            entries = try await source(kind, prefix, after, limit + 1)
+        } catch {
+            throw .unavailable(.roomUnavailable, "the cluster's room directory cannot be read")
+        }
+        return Self.page(of: entries, limit: limit) { $0.isActive }
+    }
+
+    /// Checks a listing's query; returns the room its cursor names.
+    private func checkListing(kind: String?, prefix: String, cursor: String?, limit: Int) throws(RoomError)
+        -> RoomAddress?
+    {
         if let kind, self.kind(named: kind) == nil {
             throw .notFound(.unknownKind, "kind '\(kind)' is not configured on this node")
         }
@@ -238,23 +278,25 @@ public final class RoomRuntime: Service {
         guard prefix.utf8.count <= RoomAddress.maxIDBytes else {
             throw .badRequest(.invalidQuery, "'prefix' is longer than a room id")
         }
-        let after = try cursor.map { (cursor) throws(RoomError) in try RoomPage.address(fromCursor: cursor) }
-        let entries: [DirectoryEntry]
-        do {
-            flushDirectory()
-            entries = try directory.list(kind: kind, prefix: prefix, after: after, limit: limit + 1)
-        } catch {
-            throw .unavailable(.roomUnavailable, "the node directory cannot be read")
-        }
+        return try cursor.map { (cursor) throws(RoomError) in try RoomPage.address(fromCursor: cursor) }
+    }
+
+    /// The first `limit` of `entries` (one more says there is a next page).
+    private static func page(of entries: [DirectoryEntry], limit: Int, isActive: (DirectoryEntry) -> Bool) -> RoomPage {
         let page = entries.prefix(limit)
-        let live = slots.withLock { slots in Set(page.compactMap { slots[$0.address]?.isLive == true ? $0.address : nil }) }
         return RoomPage(
             rooms: page.map {
                 RoomPage.Entry(
                     kind: $0.address.kind, id: $0.address.id, createdAt: $0.createdAt, lastActiveAt: $0.lastActiveAt,
-                    active: live.contains($0.address), lastSeq: $0.lastSequence)
+                    active: isActive($0), lastSeq: $0.lastSequence)
             },
             cursor: entries.count > limit ? page.last.map { RoomPage.cursor(after: $0.address) } : nil)
+    }
+
+    /// Gives the room at `address` an alarm (one of its schedules may be due), activating it: in a
+    /// cluster, for a room whose owner stopped with a schedule due.
+    public func wakeForAlarm(_ address: RoomAddress) {
+        deliverAlarm(to: address)
     }
 
     /// The number of rooms in memory now.

@@ -50,6 +50,8 @@ public struct RuntimeConfiguration: Sendable {
     /// In a cluster, how the events of rooms other nodes own reach them (nil: such a room's
     /// events are refused with `room_unavailable`, naming the owner).
     @_spi(Node) public var forwarder: (any RoomForwarder)?
+    /// In a cluster, where the directory is copied for every node to see (``DirectoryMirror``).
+    @_spi(Node) public var directoryMirror: (any DirectoryMirror)?
     /// In a cluster, this node's ID: its lock and its directory go under `<data>/nodes/<nodeID>/`,
     /// and the room files under `<data>/rooms/` are shared with the other nodes. Nil for a node
     /// that runs alone (its lock and directory at the data directory's top).

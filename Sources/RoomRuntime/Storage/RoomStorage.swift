@@ -578,11 +578,22 @@ extension RoomStorage {
         // checkpoint (which a read-only connection then cannot do): an activation opening the
         // room at that moment would find it locked. A peek takes shared locks only.
         configuration.prepareDatabase { db in _ = rooms_sqlite3_skip_checkpoint_on_close(db.sqliteConnection) }
-        let database = try DatabaseQueue(path: file.path, configuration: configuration)
-        defer { try? database.close() }
-        return try database.inDatabase { db in
-            guard try db.tableExists("_rooms_meta") else { return 0 }
-            return try Int64.fetchOne(db, sql: "SELECT value FROM _rooms_meta WHERE key = 'sequence'") ?? 0
+        // A read-only connection cannot recover a WAL that the room's last connection left behind;
+        // when it meets one being recovered by the room opening, SQLite says I/O error. That is
+        // over in a moment: try again a few times.
+        var attempt = 0
+        while true {
+            do {
+                let database = try DatabaseQueue(path: file.path, configuration: configuration)
+                defer { try? database.close() }
+                return try database.inDatabase { db in
+                    guard try db.tableExists("_rooms_meta") else { return 0 }
+                    return try Int64.fetchOne(db, sql: "SELECT value FROM _rooms_meta WHERE key = 'sequence'") ?? 0
+                }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_IOERR && attempt < 5 {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.01 * Double(attempt))
+            }
         }
     }
 }

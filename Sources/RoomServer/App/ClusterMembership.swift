@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import RoomCluster
+@_spi(Node) import RoomCluster
 @_spi(Node) import RoomRuntime
 import ServiceLifecycle
 import Synchronization
@@ -21,6 +21,10 @@ final class ClusterMembership: Service, Sendable {
     private let leaseLost: @Sendable (ClusterError) -> Void
     /// The node's open connections, reported with every renewal.
     private let connections = Mutex<(@Sendable () -> Int)?>(nil)
+    /// What wakes a room whose schedule is due while no live node owns it.
+    private let wakeForAlarm = Mutex<(@Sendable (RoomAddress) -> Void)?>(nil)
+    /// How often the cluster's directory is searched for such rooms.
+    static let orphanSweepInterval: Duration = .seconds(1)
 
     /// The control plane for `settings`, its PostgreSQL URL read from `environment`.
     ///
@@ -53,6 +57,12 @@ final class ClusterMembership: Service, Sendable {
     /// Reports `count` (the node's open connections) with every renewal.
     func reportConnections(_ count: @escaping @Sendable () -> Int) {
         connections.withLock { $0 = count }
+    }
+
+    /// Wakes, with `wake`, each room with a schedule due that no live node owns (its owner stopped
+    /// or crashed): the first node to wake it takes it.
+    func wakeOrphanedAlarms(_ wake: @escaping @Sendable (RoomAddress) -> Void) {
+        wakeForAlarm.withLock { $0 = wake }
     }
 
     /// Starts the connection pool and joins the cluster: before the server listens.
@@ -90,6 +100,8 @@ final class ClusterMembership: Service, Sendable {
             return state.left
         }
         if left { keeper.cancel() }
+        let sweeper = Task { [self] in await sweepOrphanedAlarms() }
+        defer { sweeper.cancel() }
         do {
             try await gracefulShutdown()
             await leave()
@@ -99,6 +111,28 @@ final class ClusterMembership: Service, Sendable {
             keeping.withLock { $0.keeper?.cancel() }
         }
         pool.withLock { $0?.cancel() }
+    }
+
+    private func sweepOrphanedAlarms() async {
+        guard let wake = wakeForAlarm.withLock({ $0 }) else { return }
+        var woken: [RoomAddress: ContinuousClock.Instant] = [:]
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: Self.orphanSweepInterval) } catch { return }
+            guard plane.lease.isValid, !keeping.withLock({ $0.left }) else { continue }
+            let now = ContinuousClock.now
+            // A room just woken is given a few seconds to be taken before it is woken again.
+            woken = woken.filter { now - $0.value < .seconds(5) }
+            do {
+                let due = try await plane.orphanedAlarms(dueBy: Int64(Date().timeIntervalSince1970 * 1000), limit: 100)
+                for address in due where woken[address] == nil {
+                    woken[address] = now
+                    logger.info("cluster: waking a room whose schedule is due and whose node is gone", metadata: ["room": "\(address)"])
+                    wake(address)
+                }
+            } catch {
+                logger.warning("cluster: cannot look for schedules of rooms without a node", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// Stops renewing the lease, releases every room this node owns and ends its lease, so that

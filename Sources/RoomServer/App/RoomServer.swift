@@ -123,6 +123,7 @@ public final class RoomServer: Service {
             let membership = try ClusterMembership(
                 settings: settings, environment: environment, logger: logger, leaseLost: { _ in onLeaseLost() })
             runtimeConfiguration.owners = membership.plane
+            runtimeConfiguration.directoryMirror = membership.plane
             cluster = membership
             let links = NodeLinks(node: settings.nodeID, maxMessageBytes: configuration.maxFrameBytes, logger: logger)
             runtimeConfiguration.forwarder = links
@@ -140,6 +141,8 @@ public final class RoomServer: Service {
             roomFiles: min(runtimeConfiguration.maxOpenDatabases, runtimeConfiguration.maxActiveRooms), logger: logger)
         let budget = connections
         cluster?.reportConnections { budget.openConnections }
+        let runtime = runtime
+        cluster?.wakeOrphanedAlarms { runtime.wakeForAlarm($0) }
         socketSettings = SocketSettings(
             runtime: runtime, gatekeeper: gatekeeper, sockets: sockets, budget: connections,
             maxMessageBytes: configuration.maxFrameBytes, maxQueuedFrames: configuration.maxQueuedFrames,

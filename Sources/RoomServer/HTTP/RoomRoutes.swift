@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import RoomCluster
+@_spi(Node) import RoomCluster
 @_spi(Node) import RoomRuntime
 
 /// The HTTP side of the protocol (docs/PROTOCOL.md): health, room info, the WebSocket route for
@@ -52,8 +52,15 @@ struct RoomRoutes: Sendable {
                 }
                 limit = value
             }
+            guard let cluster else {
+                return try json(
+                    runtime.listRooms(kind: query["kind"], prefix: query["prefix"] ?? "", cursor: query["cursor"], limit: limit))
+            }
+            // In a cluster, every node's rooms (as copied about once a second).
             return try json(
-                runtime.listRooms(kind: query["kind"], prefix: query["prefix"] ?? "", cursor: query["cursor"], limit: limit))
+                await runtime.listRooms(kind: query["kind"], prefix: query["prefix"] ?? "", cursor: query["cursor"], limit: limit) {
+                    try await cluster.listRooms(kind: $0, prefix: $1, after: $2, limit: $3)
+                })
         }
         router.get("/cluster") { request, _ -> Response in
             try gatekeeper.requireAdmin(await authenticate(request))
