@@ -69,13 +69,14 @@ extension ControlPlane: DirectoryMirror {
         -> [DirectoryEntry]
     {
         try await database("cannot list the rooms") { [self] () async throws -> [DirectoryEntry] in
-            // '' and '' are "no filter": one statement for every combination.
+            // '' is "no filter": one statement for every combination. Ids sort by their UTF-8
+            // bytes (COLLATE "C"), as a lone node's directory does.
             let rows = try await client.query(
                 """
                 SELECT kind, id, created_at, last_active_at, active, last_seq FROM rooms_directory
                 WHERE (\(kind ?? "") = '' OR kind = \(kind ?? ""))
                     AND starts_with(id, \(prefix))
-                    AND (\(after == nil) OR (kind, id) > (\(after?.kind ?? ""), \(after?.id ?? "")))
+                    AND (\(after == nil) OR (kind COLLATE "C", id COLLATE "C") > (\(after?.kind ?? ""), \(after?.id ?? "")))
                 ORDER BY kind COLLATE "C", id COLLATE "C" LIMIT \(limit)
                 """, logger: logger)
             var entries: [DirectoryEntry] = []

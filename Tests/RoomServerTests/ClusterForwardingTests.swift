@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import NIOWebSocket
 import PostgresTesting
+@_spi(Node) import RoomRuntime
 import Testing
 import WSCore
 
@@ -190,6 +191,57 @@ struct ClusterForwardingTests {
             if !cleared { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(cleared)
+        #expect(try await b.stop() == 0)
+    }
+
+    @Test("with tokens: a verified identity is forwarded; a members room admits its member and refuses others through another node; /cluster is for admins; /owner refuses garbage")
+    func tokensAcrossNodes() async throws {
+        let postgres = try await PostgresDatabase.fresh()
+        defer { postgres.kill() }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-forward-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let storage = scratch.appendingPathComponent("shared")
+        let mint = try await TokenMint.make()
+        let kinds = #"{"chat": {"class": "chat"}, "team": {"class": "chat", "access": "members"}}"#
+        var nodes: [ServerProcess] = []
+        for id in ["a", "b"] {
+            let port = try PostgresServer.freePort()
+            nodes.append(
+                try await ServerProcess.start(
+                    kinds: kinds, dataDirectory: scratch.appendingPathComponent(id),
+                    sections: #""auth": {"mode": "jwt", "secretEnv": "\#(TokenMint.variable)"}, "cluster": {"postgresURLEnv": "ROOMS_TEST_POSTGRES_URL", "nodeID": "\#(id)", "advertise": "http://127.0.0.1:\#(port)", "leaseSeconds": \#(ClusterProcessTests.lease)}"#,
+                    environment: ["ROOMS_TEST_POSTGRES_URL": postgres.url, TokenMint.variable: TokenMint.secret],
+                    storageDirectory: storage, port: port))
+        }
+        let (a, b) = (nodes[0], nodes[1])
+        let ann = try await mint.hs256("ann")
+        let mallory = try await mint.hs256("mallory")
+        let admin = try await mint.hs256("root", 300, ["admin": .bool(true)])
+        func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+
+        // b creates ann's room and owns it; through a, ann enters as herself and mallory does not.
+        let created = try await b.http(.post, "/rooms/team/t1", body: "{}", headers: bearer(ann))
+        #expect(created.status == 201, "\(created.body)")
+        let socket = try await a.socket("/rooms/team/t1/ws", headers: bearer(ann))
+        #expect(try await socket.waitFor(1, "welcome")[0]["user"] as? String == "ann")
+        socket.send(json: ["type": "send", "id": "1", "text": "hi", "user": "mallory"])
+        #expect(try await socket.waitFor(1, "message")[0]["user"] as? String == "ann", "the verified user, not the claimed one")
+        let refused = try await a.refusedUpgrade("/rooms/team/t1/ws", headers: bearer(mallory))
+        #expect(refused.status == 403, "\(refused.body)")
+        #expect(try await a.http(.get, "/rooms/team/t1/messages", headers: bearer(mallory)).status == 403)
+        #expect(try await a.http(.get, "/rooms/team/t1/messages", headers: bearer(ann)).status == 200)
+
+        // GET /cluster: admins only.
+        #expect(try await a.http(.get, "/cluster").status == 401)
+        #expect(try await a.http(.get, "/cluster", headers: bearer(ann)).status == 403)
+        #expect(try await a.http(.get, "/cluster", headers: bearer(admin)).json["cluster"] as? Bool == true)
+        // GET .../owner: authenticated, and garbage refused.
+        #expect(try await a.http(.get, "/rooms/team/t1/owner").status == 401)
+        #expect(try await a.http(.get, "/rooms/team/t1/owner", headers: bearer(ann)).json["node"] as? String == "b")
+        #expect(try await a.http(.get, "/rooms/nope/t1/owner", headers: bearer(ann)).errorCode == "unknown_kind")
+        #expect(try await a.http(.get, "/rooms/team/%FF/owner", headers: bearer(ann)).errorCode == "invalid_room_id")
+        #expect(try await a.http(.get, "/rooms/team/\(String(repeating: "x", count: 300))/owner", headers: bearer(ann)).errorCode == "invalid_room_id")
+        #expect(try await a.stop() == 0)
         #expect(try await b.stop() == 0)
     }
 
