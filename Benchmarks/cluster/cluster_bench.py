@@ -126,13 +126,14 @@ def place(node, rooms):
         node.get(f"/rooms/chat/{room}/messages?limit=1")
 
 
-def wsload(args, node, prefix, rooms, json_path, rate):
+def wsload(args, node, prefix, rooms, json_path, rate, pids):
     command = [
         args.wsload, "--mode", "json", "--quiet",
         "--url", f"ws://127.0.0.1:{node.port}/rooms/chat/{prefix}-{{r}}/ws?user=u{{c}}",
         "--rooms", str(rooms), "--clients", str(args.clients), "--senders", str(args.senders),
         "--rate", str(rate), "--window", str(args.window), "--size", str(args.size),
         "--duration", str(args.duration), "--warmup", "2", "--json", json_path,
+        "--server-pid", ",".join(str(p) for p in pids),
     ]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -150,17 +151,19 @@ def result(path):
         "ack_p99_ms": (data.get("ack_latency_us") or {}).get("p99", 0) / 1000,
         "delivery_ratio": data.get("delivery_ratio"),
         "errors": data.get("errors"),
+        "server_cpu_percent": data.get("server_cpu_percent") or 0,
     }
 
 
-def run_load(args, scratch, placements, rate):
-    """placements: [(node clients connect to, node that owns the rooms)]; one wsload each, at once."""
+def run_load(args, scratch, placements, rate, pids):
+    """placements: [(node clients connect to, node that owns the rooms)]; one wsload each, at once;
+    `pids`: the server processes whose CPU is sampled (every node of the scenario)."""
     processes = []
     for index, (connect, owner) in enumerate(placements):
         prefix = f"b{uuid.uuid4().hex[:8]}"
         place(owner, [f"{prefix}-{r}" for r in range(args.rooms)])
         path = os.path.join(scratch, f"{prefix}.json")
-        processes.append((wsload(args, connect, prefix, args.rooms, path, rate), path))
+        processes.append((wsload(args, connect, prefix, args.rooms, path, rate, pids), path))
     results = []
     for process, path in processes:
         _, err = process.communicate(timeout=args.duration + 120)
@@ -186,7 +189,7 @@ def forward(args, scratch, postgres):
             if run % 2:
                 order.reverse()
             for name, connect in order:
-                runs[name].append(run_load(args, scratch, [(connect, c)], args.rate)[0])
+                runs[name].append(run_load(args, scratch, [(connect, c)], args.rate, [a.process.pid, c.process.pid])[0])
                 print(f"  run {run + 1} {name}: {runs[name][-1]}", file=sys.stderr)
     finally:
         a.stop()
@@ -195,11 +198,11 @@ def forward(args, scratch, postgres):
     for name, results in runs.items():
         summary[name] = {key: median([r[key] for r in results]) for key in
                          ["sent_per_s", "deliveries_per_s", "delivery_p50_ms", "delivery_p99_ms", "ack_p50_ms",
-                          "ack_p99_ms"]}
+                          "ack_p99_ms", "server_cpu_percent"]}
         summary[name]["delivery_ratio_min"] = min(r["delivery_ratio"] or 0 for r in results)
         summary[name]["errors_max"] = max(r["errors"] or 0 for r in results)
     ratios = {}
-    for key in ["delivery_p50_ms", "delivery_p99_ms", "ack_p50_ms", "ack_p99_ms"]:
+    for key in ["delivery_p50_ms", "delivery_p99_ms", "ack_p50_ms", "ack_p99_ms", "server_cpu_percent"]:
         per_run = [f[key] / d[key] for f, d in zip(runs["forwarded"], runs["direct"]) if d[key]]
         ratios[key] = {"median": median(per_run), "runs": per_run}
     return {"medians": summary, "forwarded_over_direct": ratios}
@@ -214,12 +217,14 @@ def nodes(args, scratch, postgres):
         totals = []
         try:
             for run in range(args.runs):
-                results = run_load(args, scratch, [(node, node) for node in started], 0)
+                results = run_load(args, scratch, [(node, node) for node in started], 0, [n.process.pid for n in started])
                 total = {
                     "sent_per_s": sum(r["sent_per_s"] for r in results),
                     "deliveries_per_s": sum(r["deliveries_per_s"] for r in results),
                     "delivery_p99_ms": max(r["delivery_p99_ms"] for r in results),
                     "delivery_ratio_min": min(r["delivery_ratio"] or 0 for r in results),
+                    # Every wsload samples every node: the same total, measured N times.
+                    "server_cpu_percent": results[0]["server_cpu_percent"],
                 }
                 totals.append(total)
                 print(f"  {count} node(s), run {run + 1}: {total}", file=sys.stderr)

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import NIOWebSocket
 import PostgresTesting
+import RoomTesting
 @_spi(Node) import RoomRuntime
 import Testing
 import WSCore
@@ -241,6 +242,45 @@ struct ClusterForwardingTests {
         #expect(try await a.http(.get, "/rooms/nope/t1/owner", headers: bearer(ann)).errorCode == "unknown_kind")
         #expect(try await a.http(.get, "/rooms/team/%FF/owner", headers: bearer(ann)).errorCode == "invalid_room_id")
         #expect(try await a.http(.get, "/rooms/team/\(String(repeating: "x", count: 300))/owner", headers: bearer(ann)).errorCode == "invalid_room_id")
+        #expect(try await a.stop() == 0)
+        #expect(try await b.stop() == 0)
+    }
+
+    @Test("inbox deliveries and calls cross nodes: a members room on b updates an inbox that a owns, live on a's inbox socket")
+    func inboxAcrossNodes() async throws {
+        let postgres = try await PostgresDatabase.fresh()
+        defer { postgres.kill() }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-forward-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let storage = scratch.appendingPathComponent("shared")
+        let kinds = #"{"team": {"class": "chat", "access": "members", "inboxDelayMilliseconds": 0}}"#
+        var nodes: [ServerProcess] = []
+        for id in ["a", "b"] {
+            let port = try PostgresServer.freePort()
+            nodes.append(
+                try await ServerProcess.start(
+                    kinds: kinds, dataDirectory: scratch.appendingPathComponent(id),
+                    sections: #""cluster": {"postgresURLEnv": "ROOMS_TEST_POSTGRES_URL", "nodeID": "\#(id)", "advertise": "http://127.0.0.1:\#(port)", "leaseSeconds": \#(ClusterProcessTests.lease)}"#,
+                    environment: ["ROOMS_TEST_POSTGRES_URL": postgres.url], storageDirectory: storage, port: port))
+        }
+        let (a, b) = (nodes[0], nodes[1])
+        // Bob's inbox is a's; the team room is b's.
+        let inbox = try await a.socket("/inbox/ws?user=bob")
+        _ = try await inbox.waitFor(1, "welcome")
+        let created = try await b.http(.post, "/rooms/team/core?user=ann", body: #"{"members": [{"user": "bob", "role": "member"}]}"#)
+        #expect(created.status == 201, "\(created.body)")
+        let posted = try await b.http(.post, "/rooms/team/core/messages?user=ann", body: #"{"text": "for bob"}"#)
+        #expect(posted.status == 201, "\(posted.body)")
+        #expect(try await postgres.psql("SELECT string_agg(kind || '/' || id || '=' || owner, ',' ORDER BY kind, id) FROM rooms_owners WHERE kind <> 'team' OR id = 'core'").contains("inbox/bob=a"))
+        #expect(try await postgres.psql("SELECT owner FROM rooms_owners WHERE kind = 'team' AND id = 'core'") == "b")
+        try await eventually("bob's inbox socket on a streams the message b's room stored") {
+            inbox.frames(ofType: "inbox").contains {
+                (($0["room"] as? [String: Any])?["last"] as? [String: Any])?["text"] as? String == "for bob"
+            }
+        }
+        let page = try await b.http(.get, "/inbox?user=bob")
+        let room = (page.json["rooms"] as? [[String: Any]])?.first
+        #expect(room?["id"] as? String == "core" && room?["unread"] as? Int == 1, "\(page.body)")
         #expect(try await a.stop() == 0)
         #expect(try await b.stop() == 0)
     }

@@ -88,7 +88,8 @@ final class PeerLinkApplication: SocketApplication {
     private func open(_ id: UInt32, _ opening: LinkFrame.Opening, outbox: Outbox) {
         let transport = PeerStreamTransport(stream: id, outbox: outbox)
         do {
-            let address = try RoomPath.address(kind: Substring(opening.kind), id: Substring(opening.id), runtime: settings.runtime)
+            // Any kind this node serves: the forwarding node checked the route the client used.
+            let address = try settings.runtime.address(kind: opening.kind, id: opening.id)
             streams[id] = try settings.runtime.connect(
                 to: address, identity: opening.identity.identity, parameters: opening.parameters, transport: transport,
                 viaPeer: true)
@@ -113,7 +114,7 @@ final class PeerLinkApplication: SocketApplication {
         var request = RoomRequest(
             method: wire.method, path: wire.path, query: wire.query, body: body, identity: wire.identity?.identity)
         do throws(RoomError) {
-            address = try RoomPath.address(kind: Substring(wire.kind), id: Substring(wire.id), runtime: settings.runtime)
+            address = try settings.runtime.address(kind: wire.kind, id: wire.id)
             if let caller = wire.caller {
                 guard caller.count == 2 else { throw RoomError.badRequest(.invalidField, "a call's caller is a kind and an id") }
                 request.caller = try RoomAddress(kind: caller[0], id: caller[1])
