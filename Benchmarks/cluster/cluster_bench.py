@@ -173,6 +173,24 @@ def run_load(args, scratch, placements, rate, pids):
     return results
 
 
+def rooms_bench(args, scratch, connect, owner):
+    """`rooms bench fanout` (the project's own harness) against `connect`, its room placed on `owner`."""
+    path = os.path.join(scratch, f"rb-{uuid.uuid4().hex[:8]}.json")
+    command = [args.binary, "bench", "fanout", "--url", connect.url, "--place-via", owner.url,
+               "--clients", str(args.rooms * args.clients), "--rate", str(args.rate), "--size", str(args.size),
+               "--duration", str(args.duration), "--json", path]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.duration + 120)
+    with open(path) as f:
+        run = json.load(f)["runs"][0]
+    return {
+        "sent_per_s": run["messagesPerSecond"],
+        "deliveries_per_s": run["deliveriesPerSecond"],
+        "delivery_p50_ms": run["latencyMicros"]["p50"] / 1000,
+        "delivery_p99_ms": run["latencyMicros"]["p99"] / 1000,
+        "errors": run["errors"],
+    }
+
+
 def median(values):
     return statistics.median(values) if values else 0
 
@@ -194,6 +212,22 @@ def forward(args, scratch, postgres):
     finally:
         a.stop()
         c.stop()
+    # The same comparison with rooms bench (one room, --rooms x --clients listeners, one sender).
+    harness = {"direct": [], "forwarded": []}
+    if args.rooms_bench:
+        a = Node(args.binary, scratch, storage, "ra", url)
+        c = Node(args.binary, scratch, storage, "rc", url)
+        try:
+            for run in range(args.runs):
+                order = [("direct", c), ("forwarded", a)]
+                if run % 2:
+                    order.reverse()
+                for name, connect in order:
+                    harness[name].append(rooms_bench(args, scratch, connect, c))
+                    print(f"  rooms bench run {run + 1} {name}: {harness[name][-1]}", file=sys.stderr)
+        finally:
+            a.stop()
+            c.stop()
     summary = {}
     for name, results in runs.items():
         summary[name] = {key: median([r[key] for r in results]) for key in
@@ -205,7 +239,14 @@ def forward(args, scratch, postgres):
     for key in ["delivery_p50_ms", "delivery_p99_ms", "ack_p50_ms", "ack_p99_ms", "server_cpu_percent"]:
         per_run = [f[key] / d[key] for f, d in zip(runs["forwarded"], runs["direct"]) if d[key]]
         ratios[key] = {"median": median(per_run), "runs": per_run}
-    return {"medians": summary, "forwarded_over_direct": ratios}
+    report = {"medians": summary, "forwarded_over_direct": ratios}
+    if args.rooms_bench:
+        report["rooms_bench"] = {
+            name: {key: median([r[key] for r in results]) for key in results[0]} for name, results in harness.items()}
+        report["rooms_bench"]["forwarded_over_direct"] = {
+            key: median([f[key] / d[key] for f, d in zip(harness["forwarded"], harness["direct"]) if d[key]])
+            for key in ["delivery_p50_ms", "delivery_p99_ms"]}
+    return report
 
 
 def nodes(args, scratch, postgres):
@@ -251,6 +292,8 @@ def main():
     parser.add_argument("--rate", type=int, default=2000, help="messages/s of the forward scenario (nodes runs closed loop)")
     parser.add_argument("--window", type=int, default=4, help="messages in flight per sender")
     parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--no-rooms-bench", dest="rooms_bench", action="store_false",
+                        help="forward: skip the rooms bench pass (wsload only)")
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="rooms-cluster-bench-")
     if os.geteuid() == 0:

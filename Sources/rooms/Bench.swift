@@ -79,6 +79,9 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("slo-p99"), help: "Search the highest rate held with latency p99 within this many milliseconds, no error and 95 % of the rate achieved (fanout, rooms, ingest, direct; --rate is where the search starts).")
     var sloP99: Double?
 
+    @Option(help: "fanout in a cluster: read the room through this node (http://HOST:PORT) first, so that it owns the room and a run against another node measures forwarded connections.")
+    var placeVia: String?
+
     func validate() throws {
         guard Scenario(rawValue: scenario) != nil else {
             throw ValidationError("unknown scenario '\(scenario)'; one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -95,7 +98,7 @@ struct Bench: AsyncParsableCommand {
             rooms: rooms, clients: clients, rate: Rate(argument: rateArgument)!, size: size, raw: raw,
             listeners: Listeners(rawValue: listeners)!, peer: peer,
             clientThreads: clientThreads, tokensPerSecond: tokensPerSecond, runs: runs, sloP99Millis: sloP99,
-            sampleEverySeconds: sampleEvery)
+            sampleEverySeconds: sampleEvery, placeVia: placeVia)
         do {
             let report = try await BenchRunner.run(options) { line in
                 FileHandle.standardError.write(Data("bench: \(line)\n".utf8))

@@ -36,13 +36,18 @@ public struct BenchOptions: Sendable, Encodable {
     public var sloP99Millis: Double?
     /// `soak`: seconds between two samples of the server.
     public var sampleEverySeconds: Double
+    /// `fanout` in a cluster: the node (`http://HOST:PORT`) that should own the room; the room is
+    /// read there first, so that a run against another node (`url`) measures forwarded
+    /// connections (docs/CLUSTER.md).
+    public var placeVia: String?
 
     public init(
         scenario: Scenario, url: String? = nil, serverPID: Int32? = nil, duration: Double = 10, warmup: Double = 2,
         rooms: Int? = nil, clients: Int? = nil, rate: Rate = .max, size: Int = 64, raw: Bool = false,
         listeners: Listeners = .websocket, peer: String? = nil, clientThreads: Int = 1, tokensPerSecond: Double = 50, runs: Int = 1,
-        sloP99Millis: Double? = nil, sampleEverySeconds: Double = 60
+        sloP99Millis: Double? = nil, sampleEverySeconds: Double = 60, placeVia: String? = nil
     ) {
+        self.placeVia = placeVia
         self.scenario = scenario
         self.url = url
         self.serverPID = serverPID

@@ -1,5 +1,7 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 
 /// The scenarios made of WebSocket clients: `fanout`, `rooms`, `ai` and `doc`.
 enum SocketScenarios {
@@ -9,6 +11,7 @@ enum SocketScenarios {
         let mode: LoadSocket.Mode = options.raw ? .raw : .chat
         let room = "fanout-\(UUID().uuidString.prefix(8))"
         let base = "/rooms/\(options.raw ? "relay" : "chat")/\(room)"
+        if let node = options.placeVia { try await place(base, via: node, client: client) }
         switch options.listeners {
         case .websocket:
             _ = try await client.connect(options.clients, mode: mode) { "\(base)/ws?user=l\($0)" }
@@ -34,6 +37,16 @@ enum SocketScenarios {
             options, target: target,
             notes: options.listeners == .websocket
                 ? [] : ["listeners are \(options.listeners == .sse ? "Server-Sent Events streams" : "STOMP subscriptions"); the sender is a WebSocket"])
+    }
+
+    /// Reads the room at `base` through the node at `url` (`--place-via`): in a cluster, that node
+    /// takes the room, and every other node forwards it there.
+    static func place(_ base: String, via url: String, client: LoadClient) async throws {
+        let node = try BenchTarget.remote(url: url, pid: nil)
+        let connection = try await HTTPLoadConnection.connect(host: node.host, port: node.port, on: client.group.next())
+        defer { connection.close() }
+        let status = try await connection.request(.GET, "\(base)/messages?limit=1").get()
+        guard status == 200 else { throw BenchError("placing \(base) on \(url): HTTP \(status)") }
     }
 
     /// `rooms` rooms of `clients` clients, every client sending.

@@ -29,6 +29,8 @@ enum LinkFrame: Sendable {
     // From the owner back.
     /// A frame for the client of stream `id`.
     case frame(UInt32, OutboundFrame)
+    /// One frame for the clients of several streams (a room's broadcast).
+    case frames([UInt32], OutboundFrame)
     /// The room closed stream `id`'s connection.
     case shut(UInt32, Shut)
     /// `count` messages of stream `id` were answered: the client may send as many more.
@@ -120,7 +122,7 @@ enum LinkFrame: Sendable {
 
     private enum Tag: UInt8 {
         case open = 1, message, close, refresh, request
-        case frame = 16, shut, credit, response, failure
+        case frame = 16, shut, credit, response, failure, frames
     }
 
     // MARK: - Writing
@@ -154,6 +156,11 @@ enum LinkFrame: Sendable {
             buffer.writeImmutableBuffer(body)
         case .frame(let id, let frame):
             Self.head(.frame, id, &buffer)
+            buffer.writeInteger(UInt8(frame.opcode == .text ? 1 : 2))
+            buffer.writeImmutableBuffer(frame.payload)
+        case .frames(let ids, let frame):
+            Self.head(.frames, UInt32(ids.count), &buffer)
+            for id in ids { buffer.writeInteger(id) }
             buffer.writeInteger(UInt8(frame.opcode == .text ? 1 : 2))
             buffer.writeImmutableBuffer(frame.payload)
         case .shut(let id, let shut):
@@ -261,6 +268,22 @@ enum LinkFrame: Sendable {
             default: throw Malformed(description: "a frame is neither text nor binary")
             }
             return .frame(id, OutboundFrame(opcode: opcode, payload: frame.readSlice(length: frame.readableBytes) ?? ByteBuffer()))
+        case .frames:
+            // The head's id is the number of streams.
+            guard Int(id) <= frame.readableBytes / 4 else { throw Malformed(description: "a broadcast names too many streams") }
+            var ids: [UInt32] = []
+            ids.reserveCapacity(Int(id))
+            for _ in 0..<id {
+                guard let stream = frame.readInteger(as: UInt32.self) else { throw Malformed(description: "a broadcast is truncated") }
+                ids.append(stream)
+            }
+            let opcode: OutboundFrame.Opcode
+            switch frame.readInteger(as: UInt8.self) {
+            case 1: opcode = .text
+            case 2: opcode = .binary
+            default: throw Malformed(description: "a frame is neither text nor binary")
+            }
+            return .frames(ids, OutboundFrame(opcode: opcode, payload: frame.readSlice(length: frame.readableBytes) ?? ByteBuffer()))
         case .shut:
             return .shut(id, try json(Shut.self, &frame))
         case .credit:

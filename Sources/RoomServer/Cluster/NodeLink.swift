@@ -220,6 +220,9 @@ final class NodeLink: Sendable {
         switch frame {
         case .frame(let id, let outbound):
             state.withLock { $0.streams[id] }?.connection.clientTransport.send(outbound)
+        case .frames(let ids, let outbound):
+            let connections = state.withLock { state in ids.compactMap { state.streams[$0]?.connection } }
+            for connection in connections { connection.clientTransport.send(outbound) }
         case .shut(let id, let shut):
             guard let (connection, route) = state.withLock({ $0.streams[id] }) else { return }
             // Refused as not the room's owner (it moved): the client reconnects at once, and

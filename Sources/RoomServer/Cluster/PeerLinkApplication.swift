@@ -16,6 +16,7 @@ final class PeerLinkApplication: SocketApplication {
     private let settings: SocketSettings
     private let longPolls: LongPolls
     private var outbox: Outbox?
+    private var writer: LinkWriter?
     private var streams: [UInt32: ConnectionHandle] = [:]
     private var reader = LinkFrame.Reader()
 
@@ -29,11 +30,12 @@ final class PeerLinkApplication: SocketApplication {
 
     func open(outbox: Outbox, context: ChannelHandlerContext) {
         self.outbox = outbox
+        writer = LinkWriter(outbox: outbox)
         settings.logger.info("link from a node opened", metadata: ["node": "\(peer)"])
     }
 
     func receive(_ message: ClientMessage, resume: @escaping @Sendable () -> Void) -> Bool {
-        guard let outbox else { return true }
+        guard let outbox, let writer else { return true }
         let frames: [LinkFrame]
         do {
             guard case .binary(let bytes) = message else {
@@ -49,14 +51,14 @@ final class PeerLinkApplication: SocketApplication {
         for frame in frames {
             switch frame {
             case .open(let id, let opening):
-                open(id, opening, outbox: outbox)
+                open(id, opening, writer: writer)
             case .message(let id, let message):
                 guard let handle = streams[id] else {
                     // Closed here already: the other node counts it answered.
                     credits[id, default: 0] += 1
                     continue
                 }
-                if handle.offer(message, whenReady: { outbox.send(Self.encoded(.credit(id, count: 1))) }) {
+                if handle.offer(message, whenReady: { writer.send(.credit(id, count: 1)) }) {
                     credits[id, default: 0] += 1
                 }
             case .close(let id):
@@ -66,16 +68,12 @@ final class PeerLinkApplication: SocketApplication {
                     handle.refresh(identity.identity)
                 }
             case .request(let id, let request, let body):
-                self.request(id, request, body: body, outbox: outbox)
-            case .frame, .shut, .credit, .response, .failure:
+                self.request(id, request, body: body, writer: writer)
+            case .frame, .frames, .shut, .credit, .response, .failure:
                 settings.logger.warning("link: a node sent a frame only owners send", metadata: ["node": "\(peer)"])
             }
         }
-        if !credits.isEmpty {
-            var buffer = ByteBuffer()
-            for (id, count) in credits { LinkFrame.credit(id, count: count).write(to: &buffer) }
-            outbox.send(.binary(buffer))
-        }
+        for (id, count) in credits { writer.send(.credit(id, count: count)) }
         return true
     }
 
@@ -85,8 +83,8 @@ final class PeerLinkApplication: SocketApplication {
         streams.removeAll()
     }
 
-    private func open(_ id: UInt32, _ opening: LinkFrame.Opening, outbox: Outbox) {
-        let transport = PeerStreamTransport(stream: id, outbox: outbox)
+    private func open(_ id: UInt32, _ opening: LinkFrame.Opening, writer: LinkWriter) {
+        let transport = PeerStreamTransport(stream: id, writer: writer)
         do {
             // Any kind this node serves: the forwarding node checked the route the client used.
             let address = try settings.runtime.address(kind: opening.kind, id: opening.id)
@@ -99,15 +97,13 @@ final class PeerLinkApplication: SocketApplication {
         }
     }
 
-    private func request(_ id: UInt32, _ wire: LinkFrame.Request, body: ByteBuffer, outbox: Outbox) {
+    private func request(_ id: UInt32, _ wire: LinkFrame.Request, body: ByteBuffer, writer: LinkWriter) {
         let answer: @Sendable (Result<RoomResponse, RoomError>) -> Void = { result in
             switch result {
             case .success(let response):
-                outbox.send(
-                    Self.encoded(
-                        .response(id, .init(status: response.status, contentType: response.contentType), body: response.body)))
+                writer.send(.response(id, .init(status: response.status, contentType: response.contentType), body: response.body))
             case .failure(let error):
-                outbox.send(Self.encoded(.failure(id, .init(error))))
+                writer.send(.failure(id, .init(error)))
             }
         }
         let address: RoomAddress
@@ -157,13 +153,13 @@ final class PeerLinkApplication: SocketApplication {
 /// their stream.
 struct PeerStreamTransport: ConnectionTransport {
     let stream: UInt32
-    let outbox: Outbox
+    let writer: LinkWriter
 
     func send(_ frame: OutboundFrame) {
-        outbox.send(PeerLinkApplication.encoded(.frame(stream, frame)))
+        writer.send(frame, to: stream)
     }
 
     func close(code: CloseCode, reason: String) {
-        outbox.send(PeerLinkApplication.encoded(.shut(stream, .init(code: code.rawValue, reason: reason))))
+        writer.send(.shut(stream, .init(code: code.rawValue, reason: reason)))
     }
 }
