@@ -186,7 +186,13 @@ public final class ControlPlane: Sendable {
                 }
             }
             if let taken {
-                logger.info("cluster: room taken", metadata: ["room": "\(kind)/\(id)", "epoch": "\(taken)"])
+                // Epoch 1: a room new to the cluster; later ones are takeovers (its node stopped,
+                // released it, or lapsed), which operators want to see.
+                if taken > 1 {
+                    logger.notice("cluster: room taken over", metadata: ["room": "\(kind)/\(id)", "epoch": "\(taken)"])
+                } else {
+                    logger.debug("cluster: room taken", metadata: ["room": "\(kind)/\(id)", "epoch": "\(taken)"])
+                }
                 owned.withLock { $0[key] = taken }
                 return .mine(epoch: taken)
             }

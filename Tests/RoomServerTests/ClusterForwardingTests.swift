@@ -159,6 +159,7 @@ struct ClusterForwardingTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(listed == ["later", "on-a", "on-b"])
+        #expect(try await a.http(.get, "/rooms/chat/on-b").json["exists"] as? Bool == true)
         let firstPage = try await a.http(.get, "/rooms?limit=2").json
         #expect((firstPage["rooms"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["later", "on-a"])
         let cursor = try #require(firstPage["cursor"] as? String)
@@ -170,6 +171,13 @@ struct ClusterForwardingTests {
         #expect(try await a.http(.get, "/rooms?cursor=garbage").errorCode == "invalid_query")
         #expect(try await a.http(.get, "/rooms?kind=nope").errorCode == "unknown_kind")
         #expect(try await postgres.psql("SELECT next_alarm IS NOT NULL FROM rooms_directory WHERE id = 'later'") == "t")
+
+        // DELETE through b of a room a owns: forwarded to a, which removes the file.
+        let deleted = try await b.http(.delete, "/rooms/chat/on-a")
+        #expect(deleted.status == 204, "\(deleted.body)")
+        #expect(try await b.http(.get, "/rooms/chat/on-a").json["exists"] as? Bool == false, "its file is gone")
+        #expect(try await b.http(.delete, "/rooms/chat/on-a").status == 404)
+        #expect(try await b.http(.delete, "/rooms/nope/x").errorCode == "unknown_kind")
 
         // a is killed before the schedule is due; b runs it once a's lease lapsed, though nobody
         // asks b for the room.

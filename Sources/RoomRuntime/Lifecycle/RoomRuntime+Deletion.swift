@@ -10,15 +10,28 @@ extension RoomRuntime {
     /// In a cluster, only the room's owner deletes it: the node takes the room first (as an
     /// activation would), so that no other node is writing to the file it removes.
     ///
+    /// Another node owns it: the deletion is forwarded there (`viaPeer`: it was forwarded here,
+    /// and is not forwarded again).
+    ///
     /// - Throws: ``RoomError`` `unknown_kind`, `shutting_down`, or `room_unavailable` (in a
-    ///   cluster, when another node owns the room).
-    public func delete(_ address: RoomAddress) async throws(RoomError) -> Bool {
+    ///   cluster, when the room's owner cannot be reached).
+    public func delete(_ address: RoomAddress, viaPeer: Bool = false) async throws(RoomError) -> Bool {
         guard !isStopping else { throw Self.shuttingDown }
         if let owners = configuration.owners {
             switch await owners.acquire(address) {
             case .owned:
                 break
             case .elsewhere(let node, let url):
+                if viaPeer { throw .moved }
+                if let route = configuration.forwarder?.route(to: node, url: url, for: address) {
+                    var request = RoomRequest(method: "DELETE", path: [])
+                    request.purpose = .deletion
+                    let answer = await withCheckedContinuation { continuation in
+                        route.request(request) { continuation.resume(returning: $0) }
+                    }
+                    // 204: it existed; 404: it did not.
+                    return try answer.get().status == 204
+                }
                 throw .unavailable(.roomUnavailable, "the room is served by node \(node) (\(url)); delete it there")
             case .unavailable(let reason):
                 throw .unavailable(.roomUnavailable, "the room cannot be deleted now: \(reason)")

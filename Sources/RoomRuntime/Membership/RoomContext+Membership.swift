@@ -106,6 +106,8 @@ extension RoomContext {
         switch request.purpose {
         case .creation(let members, let existing):
             return try create(with: members, existing: existing, request: request)
+        case .deletion:
+            throw .internal("a deletion reached a room; the node deletes rooms itself")
         case .admission:
             guard let identity = request.identity else { throw .internal("an admission without an identity") }
             _ = try memberRole(of: identity.user)

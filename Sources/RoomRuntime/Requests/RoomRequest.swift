@@ -49,6 +49,9 @@ public struct RoomRequest: Sendable {
         /// Create the room with these members (its caller becomes an owner); `existing` says what
         /// to answer when it already exists.
         case creation([Member], existing: ExistingRoom)
+        /// Delete the room (``RoomRuntime/delete(_:viaPeer:)`` on the node that owns it): only
+        /// ever sent over a link between nodes, never to a room.
+        case deletion
     }
 
     /// What a creation answers when the room already exists.

@@ -29,8 +29,9 @@ enum LinkFrame: Sendable {
     // From the owner back.
     /// A frame for the client of stream `id`.
     case frame(UInt32, OutboundFrame)
-    /// One frame for the clients of several streams (a room's broadcast).
-    case frames([UInt32], OutboundFrame)
+    /// Frames for the clients of several streams, each getting all of them in order (a room's
+    /// broadcasts).
+    case frames([UInt32], [OutboundFrame])
     /// The room closed stream `id`'s connection.
     case shut(UInt32, Shut)
     /// `count` messages of stream `id` were answered: the client may send as many more.
@@ -158,11 +159,15 @@ enum LinkFrame: Sendable {
             Self.head(.frame, id, &buffer)
             buffer.writeInteger(UInt8(frame.opcode == .text ? 1 : 2))
             buffer.writeImmutableBuffer(frame.payload)
-        case .frames(let ids, let frame):
+        case .frames(let ids, let frames):
             Self.head(.frames, UInt32(ids.count), &buffer)
             for id in ids { buffer.writeInteger(id) }
-            buffer.writeInteger(UInt8(frame.opcode == .text ? 1 : 2))
-            buffer.writeImmutableBuffer(frame.payload)
+            buffer.writeInteger(UInt32(frames.count))
+            for frame in frames {
+                buffer.writeInteger(UInt8(frame.opcode == .text ? 1 : 2))
+                buffer.writeInteger(UInt32(frame.payload.readableBytes))
+                buffer.writeImmutableBuffer(frame.payload)
+            }
         case .shut(let id, let shut):
             Self.head(.shut, id, &buffer)
             Self.json(shut, &buffer)
@@ -277,13 +282,24 @@ enum LinkFrame: Sendable {
                 guard let stream = frame.readInteger(as: UInt32.self) else { throw Malformed(description: "a broadcast is truncated") }
                 ids.append(stream)
             }
-            let opcode: OutboundFrame.Opcode
-            switch frame.readInteger(as: UInt8.self) {
-            case 1: opcode = .text
-            case 2: opcode = .binary
-            default: throw Malformed(description: "a frame is neither text nor binary")
+            guard let count = frame.readInteger(as: UInt32.self), Int(count) <= frame.readableBytes / 5 else {
+                throw Malformed(description: "a broadcast's frames are truncated")
             }
-            return .frames(ids, OutboundFrame(opcode: opcode, payload: frame.readSlice(length: frame.readableBytes) ?? ByteBuffer()))
+            var frames: [OutboundFrame] = []
+            frames.reserveCapacity(Int(count))
+            for _ in 0..<count {
+                let opcode: OutboundFrame.Opcode
+                switch frame.readInteger(as: UInt8.self) {
+                case 1: opcode = .text
+                case 2: opcode = .binary
+                default: throw Malformed(description: "a frame is neither text nor binary")
+                }
+                guard let length = frame.readInteger(as: UInt32.self), let payload = frame.readSlice(length: Int(length)) else {
+                    throw Malformed(description: "a broadcast's frame is truncated")
+                }
+                frames.append(OutboundFrame(opcode: opcode, payload: payload))
+            }
+            return .frames(ids, frames)
         case .shut:
             return .shut(id, try json(Shut.self, &frame))
         case .credit:

@@ -13,14 +13,46 @@ import Synchronization
 /// shard, so it is usually whole by then); anything else is written after it, and everything is
 /// handed to the link's outbox under one lock, so each stream's frames keep their order.
 final class LinkWriter: Sendable {
-    private struct Pending {
+    /// A frame being broadcast, and the streams it went to so far.
+    private struct Broadcast {
         var frame: OutboundFrame
         var streams: [UInt32]
     }
 
+    /// Broadcasts to the same streams, one after another (a room's turns broadcasting several
+    /// messages): sent together, so that the other node writes each client's frames at once.
+    private struct Group {
+        var frames: [OutboundFrame]
+        var streams: [UInt32]
+    }
+
     private struct State {
-        var pending: Pending?
+        var current: Broadcast?
+        var group: Group?
         var flushScheduled = false
+
+        /// Moves the current broadcast into the group (when it went to the group's streams), or
+        /// returns the group to write and starts a new one with it.
+        mutating func closeCurrent() -> Group? {
+            guard let current else { return nil }
+            self.current = nil
+            if var group, group.streams == current.streams {
+                group.frames.append(current.frame)
+                self.group = group
+                return nil
+            }
+            defer { group = Group(frames: [current.frame], streams: current.streams) }
+            return group
+        }
+
+        /// Everything held, in order, to write now.
+        mutating func takeAll() -> [Group] {
+            var groups: [Group] = []
+            if let full = closeCurrent() { groups.append(full) }
+            if let group { groups.append(group) }
+            group = nil
+            return groups
+        }
     }
 
     let outbox: Outbox
@@ -35,13 +67,13 @@ final class LinkWriter: Sendable {
         // The outbox is written under this writer's lock, so that what two threads send cannot
         // pass each other (the outbox never calls back).
         let schedule: Bool = state.withLock { state in
-            if var pending = state.pending, pending.frame.opcode == frame.opcode, pending.frame.payload == frame.payload {
-                pending.streams.append(stream)
-                state.pending = pending
+            if var current = state.current, current.frame.opcode == frame.opcode, current.frame.payload == frame.payload {
+                current.streams.append(stream)
+                state.current = current
                 return false
             }
-            if let pending = state.pending { outbox.send(Self.encoded(pending)) }
-            state.pending = Pending(frame: frame, streams: [stream])
+            if let full = state.closeCurrent() { outbox.send(Self.encoded(full)) }
+            state.current = Broadcast(frame: frame, streams: [stream])
             defer { state.flushScheduled = true }
             return !state.flushScheduled
         }
@@ -50,27 +82,29 @@ final class LinkWriter: Sendable {
         }
     }
 
-    /// Any other frame: after the broadcast being gathered.
+    /// Any other frame: after the broadcasts being gathered.
     func send(_ frame: LinkFrame) {
         state.withLock { state in
-            if let pending = state.pending { outbox.send(Self.encoded(pending)) }
-            state.pending = nil
+            write(state.takeAll())
             outbox.send(PeerLinkApplication.encoded(frame))
         }
     }
 
-    /// Writes the broadcast being gathered.
+    /// Writes the broadcasts being gathered.
     func flush() {
         state.withLock { state in
             state.flushScheduled = false
-            if let pending = state.pending { outbox.send(Self.encoded(pending)) }
-            state.pending = nil
+            write(state.takeAll())
         }
     }
 
-    private static func encoded(_ pending: Pending) -> OutboundFrame {
+    private func write(_ groups: [Group]) {
+        for group in groups { outbox.send(Self.encoded(group)) }
+    }
+
+    private static func encoded(_ group: Group) -> OutboundFrame {
         PeerLinkApplication.encoded(
-            pending.streams.count == 1
-                ? .frame(pending.streams[0], pending.frame) : .frames(pending.streams, pending.frame))
+            group.streams.count == 1 && group.frames.count == 1
+                ? .frame(group.streams[0], group.frames[0]) : .frames(group.streams, group.frames))
     }
 }

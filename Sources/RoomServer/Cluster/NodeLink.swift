@@ -220,9 +220,12 @@ final class NodeLink: Sendable {
         switch frame {
         case .frame(let id, let outbound):
             state.withLock { $0.streams[id] }?.connection.clientTransport.send(outbound)
-        case .frames(let ids, let outbound):
+        case .frames(let ids, let frames):
+            // Each client's frames one after another: its socket writes them at once.
             let connections = state.withLock { state in ids.compactMap { state.streams[$0]?.connection } }
-            for connection in connections { connection.clientTransport.send(outbound) }
+            for connection in connections {
+                for frame in frames { connection.clientTransport.send(frame) }
+            }
         case .shut(let id, let shut):
             guard let (connection, route) = state.withLock({ $0.streams[id] }) else { return }
             // Refused as not the room's owner (it moved): the client reconnects at once, and

@@ -121,6 +121,18 @@ final class PeerLinkApplication: SocketApplication {
         }
         request.purpose = wire.purpose
         request.viaPeer = true
+        if case .deletion = wire.purpose {
+            let runtime = settings.runtime
+            Task {
+                do throws(RoomError) {
+                    let existed = try await runtime.delete(address, viaPeer: true)
+                    answer(.success(RoomResponse(status: existed ? 204 : 404)))
+                } catch {
+                    answer(.failure(error))
+                }
+            }
+            return
+        }
         if let poll = wire.longPoll {
             // The poll waits here, where the room commits.
             let longPolls = longPolls
