@@ -10,21 +10,7 @@ import Testing
 @Suite("A cluster of three nodes", .serialized)
 struct ClusterProcessTests {
     static let kinds = #"{"chat": {"class": "chat"}}"#
-    /// Long enough that a loaded 2-core machine renews in time (renewals every second).
-    static let lease = 3
-
-    /// Starts node `id` of the cluster on `storage`, advertising the port it listens on; it
-    /// reaches PostgreSQL at `postgresPort` if given (a proxy), else directly.
-    static func node(
-        _ id: String, storage: URL, postgres: any PostgresEndpoint, scratch: URL, postgresPort: Int? = nil
-    ) async throws -> ServerProcess {
-        let port = try PostgresServer.freePort()
-        let url = postgresPort.map { postgres.url.replacingOccurrences(of: ":\(postgres.port)/", with: ":\($0)/") } ?? postgres.url
-        return try await ServerProcess.start(
-            kinds: kinds, dataDirectory: scratch.appendingPathComponent(id),
-            sections: #""cluster": {"postgresURLEnv": "ROOMS_TEST_POSTGRES_URL", "nodeID": "\#(id)", "advertise": "http://127.0.0.1:\#(port)", "leaseSeconds": \#(lease)}"#,
-            environment: ["ROOMS_TEST_POSTGRES_URL": url], storageDirectory: storage, port: port)
-    }
+    static let lease = ClusterFixture.lease
 
     static func post(_ node: ServerProcess, _ room: String, _ text: String) async throws -> HTTPResult {
         try await node.http(.post, "/rooms/chat/\(room)/messages", body: #"{"user": "ann", "text": "\#(text)", "id": "\#(text)"}"#)
@@ -47,14 +33,11 @@ struct ClusterProcessTests {
 
     @Test("a room is served by its owner alone; killed with SIGKILL, another node takes it within the lease with everything acknowledged; stopped with SIGTERM, it hands over at once")
     func failoverAndDrain() async throws {
-        let postgres = try await PostgresDatabase.fresh()
-        defer { postgres.kill() }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let storage = scratch.appendingPathComponent("shared")
-        let a = try await Self.node("a", storage: storage, postgres: postgres, scratch: scratch)
-        let b = try await Self.node("b", storage: storage, postgres: postgres, scratch: scratch)
-        let c = try await Self.node("c", storage: storage, postgres: postgres, scratch: scratch)
+        let cluster = try await ClusterFixture.start()
+        let postgres = cluster.postgres
+        let a = try await cluster.node("a", kinds: Self.kinds)
+        let b = try await cluster.node("b", kinds: Self.kinds)
+        let c = try await cluster.node("c", kinds: Self.kinds)
         #expect(try await postgres.psql("SELECT string_agg(id, ',' ORDER BY id) FROM rooms_nodes") == "a,b,c")
 
         // Node a serves the room it took; the others say so and refuse it.
@@ -138,14 +121,11 @@ struct ClusterProcessTests {
 
     @Test("a node cut off from PostgreSQL stops (status 75) before another node takes its room; every message it acknowledged is kept")
     func partition() async throws {
-        let postgres = try await PostgresDatabase.fresh()
-        defer { postgres.kill() }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let storage = scratch.appendingPathComponent("shared")
+        let cluster = try await ClusterFixture.start()
+        let postgres = cluster.postgres
         let link = try await CuttableProxy.start(to: postgres.port)
-        let a = try await Self.node("a", storage: storage, postgres: postgres, scratch: scratch, postgresPort: link.port)
-        let b = try await Self.node("b", storage: storage, postgres: postgres, scratch: scratch)
+        let a = try await cluster.node("a", kinds: Self.kinds, postgresPort: link.port)
+        let b = try await cluster.node("b", kinds: Self.kinds)
         var acknowledged: [Int: String] = [:]
         for index in 1...10 {
             let answer = try await Self.post(a, "p", "m\(index)")
@@ -202,14 +182,10 @@ struct ClusterProcessTests {
 
     @Test("a rolling restart of all three nodes under load loses nothing: every acknowledged message once, seqs gap-free")
     func rollingRestart() async throws {
-        let postgres = try await PostgresDatabase.fresh()
-        defer { postgres.kill() }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let storage = scratch.appendingPathComponent("shared")
+        let cluster = try await ClusterFixture.start()
         let state = RollingState()
         for id in ["a", "b", "c"] {
-            let node = try await Self.node(id, storage: storage, postgres: postgres, scratch: scratch)
+            let node = try await cluster.node(id, kinds: Self.kinds)
             state.nodes.withLock { $0[id] = node }
         }
         // Each sender posts to its room through whichever node is up, retrying a refused or
@@ -250,10 +226,7 @@ struct ClusterProcessTests {
             let port = node.port
             #expect(try await node.stop(signal: SIGTERM) == 0, "node \(id) stops cleanly")
             state.nodes.withLock { $0[id] = nil }
-            let again = try await ServerProcess.start(
-                kinds: Self.kinds, dataDirectory: scratch.appendingPathComponent("\(id)-again"),
-                sections: #""cluster": {"postgresURLEnv": "ROOMS_TEST_POSTGRES_URL", "nodeID": "\#(id)", "advertise": "http://127.0.0.1:\#(port)", "leaseSeconds": \#(Self.lease)}"#,
-                environment: ["ROOMS_TEST_POSTGRES_URL": postgres.url], storageDirectory: storage, port: port)
+            let again = try await cluster.node(id, kinds: Self.kinds, port: port, directory: "\(id)-again")
             state.nodes.withLock { $0[id] = again }
             try await Task.sleep(for: .milliseconds(500))
         }
@@ -285,28 +258,24 @@ struct ClusterProcessTests {
 
     @Test("a node whose PostgreSQL URL is missing or garbage, or whose node ID is live elsewhere, does not start")
     func refusedStarts() async throws {
-        let postgres = try await PostgresDatabase.fresh()
-        defer { postgres.kill() }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let storage = scratch.appendingPathComponent("shared")
+        let cluster = try await ClusterFixture.start()
         for (name, environment) in [("unset", [String: String]()), ("garbage", ["ROOMS_TEST_POSTGRES_URL": "mysql://x"])] {
             let error = await #expect(throws: TestFailure.self) {
                 _ = try await ServerProcess.start(
-                    kinds: Self.kinds, dataDirectory: scratch.appendingPathComponent(name),
+                    kinds: Self.kinds, dataDirectory: cluster.scratch.appendingPathComponent(name),
                     sections: #""cluster": {"postgresURLEnv": "ROOMS_TEST_POSTGRES_URL", "nodeID": "n", "advertise": "http://127.0.0.1:1"}"#,
-                    environment: environment, storageDirectory: storage)
+                    environment: environment, storageDirectory: cluster.storage)
             }
             #expect("\(error.map { "\($0)" } ?? "")".contains("cluster.postgresURLEnv"))
         }
-        let first = try await Self.node("a", storage: storage, postgres: postgres, scratch: scratch)
+        let first = try await cluster.node("a", kinds: Self.kinds)
         let error = await #expect(throws: TestFailure.self) {
-            _ = try await Self.node("a", storage: storage, postgres: postgres, scratch: scratch.appendingPathComponent("again"))
+            _ = try await cluster.node("a", kinds: Self.kinds, directory: "again")
         }
         let said = error.map { "\($0)" } ?? ""
         #expect(said.contains("nodes/a"), "\(said)")
         #expect(try await first.stop() == 0)
-        #expect(!FileManager.default.fileExists(atPath: storage.appendingPathComponent("nodes/n").path))
+        #expect(!FileManager.default.fileExists(atPath: cluster.storage.appendingPathComponent("nodes/n").path))
     }
 }
 
