@@ -133,11 +133,8 @@ extension ClusterProcessTests {
                 let posted = try await node.http(.post, "/rooms/chat/\(room)/messages", body: #"{"user": "ann", "text": "hi"}"#)
                 #expect(posted.status == 201)
             }
-            // Owned by a; due in 4 s.
-            let deliverAt = Int64(Date().timeIntervalSince1970 * 1000) + 4_000
-            let scheduled = try await a.http(
-                .post, "/rooms/chat/later/messages", body: #"{"user": "ann", "text": "on time", "id": "s1", "deliverAt": \#(deliverAt)}"#)
-            #expect(scheduled.status == 202, "\(scheduled.body)")
+            let first = try await a.http(.post, "/rooms/chat/later/messages", body: #"{"user": "ann", "text": "first"}"#)
+            #expect(first.status == 201)
 
             // Each node lists all three (copied about once a second), in order, with pages.
             var listed: [String] = []
@@ -159,7 +156,6 @@ extension ClusterProcessTests {
             #expect(try await a.http(.get, "/rooms?limit=0").errorCode == "invalid_query")
             #expect(try await a.http(.get, "/rooms?cursor=garbage").errorCode == "invalid_query")
             #expect(try await a.http(.get, "/rooms?kind=nope").errorCode == "unknown_kind")
-            #expect(try await postgres.psql("SELECT next_alarm IS NOT NULL FROM rooms_directory WHERE id = 'later'") == "t")
 
             // DELETE through b of a room a owns: forwarded to a, which removes the file.
             let deleted = try await b.http(.delete, "/rooms/chat/on-a")
@@ -168,23 +164,36 @@ extension ClusterProcessTests {
             #expect(try await b.http(.delete, "/rooms/chat/on-a").status == 404)
             #expect(try await b.http(.delete, "/rooms/nope/x").errorCode == "unknown_kind")
 
-            // a is killed before the schedule is due; b runs it once a's lease lapsed, though nobody
-            // asks b for the room.
+            // A message a's room schedules for 8 s from now, once the cluster's directory has its
+            // alarm (copied about once a second); then a is killed before it is due, and b runs it
+            // once a's lease lapsed, though nobody asks b for the room.
+            let deliverAt = Int64(Date().timeIntervalSince1970 * 1000) + 8_000
+            let scheduled = try await a.http(
+                .post, "/rooms/chat/later/messages", body: #"{"user": "ann", "text": "on time", "id": "s1", "deliverAt": \#(deliverAt)}"#)
+            #expect(scheduled.status == 202, "\(scheduled.body)")
+            var copied = false
+            let copyDeadline = ContinuousClock.now + .seconds(5)
+            while !copied, ContinuousClock.now < copyDeadline {
+                copied = try await postgres.psql("SELECT next_alarm <= \(deliverAt) FROM rooms_directory WHERE id = 'later'") == "t"
+                if !copied { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(copied, "the alarm reached the cluster's directory")
             try await a.stop(signal: SIGKILL)
+            #expect(Int64(Date().timeIntervalSince1970 * 1000) < deliverAt, "a was killed before the message was due")
             var delivered: [(seq: Int, text: String)] = []
-            let due = ContinuousClock.now + .seconds(4 + ClusterFixture.lease + 10)
+            let due = ContinuousClock.now + .seconds(8 + ClusterFixture.lease + 10)
             while ContinuousClock.now < due {
                 if try await postgres.psql("SELECT owner FROM rooms_owners WHERE id = 'later'") == "b" {
                     delivered = try await ClusterProcessTests.history(b, "later")
-                    if !delivered.isEmpty { break }
+                    if delivered.count == 2 { break }
                 }
                 try await Task.sleep(for: .milliseconds(250))
             }
-            #expect(delivered.map(\.text) == ["on time"])
+            #expect(delivered.map(\.text) == ["first", "on time"])
             // b's copy of its directory says the room has no schedule left.
             var cleared = false
-            let copied = ContinuousClock.now + .seconds(5)
-            while !cleared, ContinuousClock.now < copied {
+            let clearDeadline = ContinuousClock.now + .seconds(5)
+            while !cleared, ContinuousClock.now < clearDeadline {
                 cleared = try await postgres.psql("SELECT next_alarm IS NULL FROM rooms_directory WHERE id = 'later'") == "t"
                 if !cleared { try await Task.sleep(for: .milliseconds(200)) }
             }
