@@ -36,9 +36,13 @@ public final class ControlPlane: Sendable {
     }
 
     /// A control plane for `node`, with leases of `leaseDuration`, in the database at `address`.
+    /// - Parameter requestTimeout: how long one call to PostgreSQL may take before it is given up
+    ///   (see ``database(_:_:)``); tests on a loaded machine give it longer.
     public init(
-        nodeID: String, advertise: String, leaseDuration: Duration, address: PostgresAddress, logger: Logger
+        nodeID: String, advertise: String, leaseDuration: Duration, address: PostgresAddress, logger: Logger,
+        requestTimeout: Duration = ControlPlane.defaultRequestTimeout
     ) {
+        self.requestTimeout = requestTimeout
         self.node = ClusterNode(id: nodeID, incarnation: Int64.random(in: 1...Int64.max), address: advertise)
         self.lease = NodeLease(duration: leaseDuration)
         self.logger = logger
@@ -320,10 +324,12 @@ public final class ControlPlane: Sendable {
         }
     }
 
-    /// How long one call to PostgreSQL may take (a connection included) before it is an error.
-    static let requestTimeout: Duration = .seconds(10)
+    /// How long one call to PostgreSQL may take (a connection included) before it is an error, unless
+    /// the control plane was made with another.
+    public static let defaultRequestTimeout: Duration = .seconds(10)
+    let requestTimeout: Duration
     /// Runs `body`, turning PostgreSQL's errors into `unreachable` with `what` said, and giving up
-    /// after ``requestTimeout``: postgres-nio's pool retries a connection that fails for as long
+    /// after `requestTimeout`: postgres-nio's pool retries a connection that fails for as long
     /// as a request waits for one, and a query written to a database that stopped answering is not
     /// cancellable. So the body runs in a task of its own, which is abandoned (not awaited) when
     /// the time is up.
@@ -341,9 +347,9 @@ public final class ControlPlane: Sendable {
             }
             let timer = Task {
                 do {
-                    try await Task.sleep(for: Self.requestTimeout)
+                    try await Task.sleep(for: requestTimeout)
                     finish(.failure(ClusterError(
-                        .unreachable, "control plane: \(what): PostgreSQL did not answer within \(Self.requestTimeout)")))
+                        .unreachable, "control plane: \(what): PostgreSQL did not answer within \(requestTimeout)")))
                 } catch {}
             }
             Task {

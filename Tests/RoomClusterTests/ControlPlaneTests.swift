@@ -15,7 +15,10 @@ struct ControlPlaneTests {
     ) async throws -> T {
         let plane = ControlPlane(
             nodeID: id, advertise: "http://127.0.0.1:1\(id.utf8.count)00", leaseDuration: lease,
-            address: try PostgresAddress(url: server.url), logger: Logger(label: "test.\(id)"))
+            address: try PostgresAddress(url: server.url), logger: Logger(label: "test.\(id)"),
+            // A CI machine running every suite at once can keep PostgreSQL from answering for a
+            // while; these tests are about ownership, not about that timeout.
+            requestTimeout: .seconds(30))
         let pool = Task { await plane.run() }
         defer { pool.cancel() }
         return try await body(plane)
