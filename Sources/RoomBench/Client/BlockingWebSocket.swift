@@ -18,13 +18,14 @@ final class BlockingWebSocket: @unchecked Sendable {
     init(host: String, port: Int, path: String, receiveBuffer: Int32) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw BenchError("socket(): errno \(errno)") }
+        // From here a throw runs deinit, which closes the socket: closing it here too could close
+        // another socket given the same number meanwhile.
         var size = receiveBuffer
         setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else {
-            close(descriptor)
             throw BenchError("\(host): not an IPv4 address")
         }
         let connected = withUnsafePointer(to: &address) {
@@ -33,14 +34,12 @@ final class BlockingWebSocket: @unchecked Sendable {
             }
         }
         guard connected == 0 else {
-            close(descriptor)
             throw BenchError("connect to \(host):\(port): errno \(errno)")
         }
         let request =
             "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         guard write(Array(request.utf8)) else {
-            close(descriptor)
             throw BenchError("\(path): the upgrade request could not be sent")
         }
         // The answer's head, a byte at a time: nothing after it is taken off the socket.
@@ -51,12 +50,11 @@ final class BlockingWebSocket: @unchecked Sendable {
             head.append(byte)
         }
         guard head.starts(with: Array("HTTP/1.1 101".utf8)) else {
-            close(descriptor)
             throw BenchError("\(path): upgrade refused: \(String(decoding: head.prefix(80), as: UTF8.self))")
         }
     }
 
-    deinit { close(descriptor) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// Ends the connection from another thread, waking a `write` blocked on it.
     func abort() {

@@ -29,14 +29,17 @@ final class NodeLock: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         file = directory.appendingPathComponent("node.lock")
         descriptor = open(file.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // A throw from here on runs deinit, which releases (closes) the file: closing it here as
+        // well would close whatever file was given the same number meanwhile.
         guard descriptor >= 0 else {
+            released.store(true, ordering: .relaxed)
             throw NodeLockError(directory: directory.path, holder: nil, reason: String(cString: strerror(errno)))
         }
         guard flock(descriptor, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 else {
             let reason = errno == EWOULDBLOCK ? nil : String(cString: strerror(errno))
             var buffer = [UInt8](repeating: 0, count: 32)
             let count = pread(descriptor, &buffer, buffer.count, 0)
-            close(descriptor)
+            release()
             let holder = count > 0 ? Int32(String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
             throw NodeLockError(directory: directory.path, holder: shared ? nil : holder, reason: reason)
         }

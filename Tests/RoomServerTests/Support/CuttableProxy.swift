@@ -51,21 +51,17 @@ final class CuttableProxy: Sendable {
 
     /// A proxy to `127.0.0.1:target`, listening on a free loopback port.
     static func start(to target: Int) async throws -> CuttableProxy {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { child in
-                child.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
-                }
+        let serving = Mutex<CuttableProxy?>(nil)
+        let server = try await LoopbackListener.start { child in
+            // Set right after bind, before anyone knows the port; closed at once if not.
+            guard let proxy = serving.withLock({ $0 }) else {
+                try? await child.executeThenClose { _, _ in }
+                return
             }
-        let proxy = CuttableProxy(server: server.channel, port: server.channel.localAddress?.port ?? 0, target: target)
-        Task {
-            try? await server.executeThenClose { children in
-                for try await child in children {
-                    Task { await proxy.serve(child) }
-                }
-            }
+            await proxy.serve(child)
         }
+        let proxy = CuttableProxy(server: server, port: server.localAddress?.port ?? 0, target: target)
+        serving.withLock { $0 = proxy }
         return proxy
     }
 

@@ -26,17 +26,17 @@ final class RawWebSocket: @unchecked Sendable {
         while !head.suffix(4).elementsEqual([13, 10, 13, 10]) {
             var byte: UInt8 = 0
             guard recv(fd, &byte, 1, 0) == 1 else {
-                Glibc.close(fd)
                 throw TestFailure("no upgrade response: \(String(decoding: head, as: UTF8.self))")
             }
             head.append(byte)
         }
         guard String(decoding: head.prefix(12), as: UTF8.self) == "HTTP/1.1 101" else {
-            Glibc.close(fd)
             throw TestFailure("upgrade refused: \(String(decoding: head, as: UTF8.self))")
         }
     }
 
+    // Also runs when init throws once `fd` is set, which is why init never closes it: a second
+    // close could close another socket given the same number meanwhile (seen as EBADF in NIO).
     deinit {
         if !closed { Glibc.close(fd) }
     }

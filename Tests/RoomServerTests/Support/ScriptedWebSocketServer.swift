@@ -21,20 +21,8 @@ final class ScriptedWebSocketServer: Sendable {
     }
 
     static func start(script: [Frame]) async throws -> ScriptedWebSocketServer {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { child in
-                child.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
-                }
-            }
-        Task {
-            try? await server.executeThenClose { children in
-                for try await child in children {
-                    Task { try? await serve(child, script: script) }
-                }
-            }
-        }
-        return ScriptedWebSocketServer(server: server.channel)
+        let server = try await LoopbackListener.start { child in try? await serve(child, script: script) }
+        return ScriptedWebSocketServer(server: server)
     }
 
     func stop() async {
