@@ -4,7 +4,8 @@ import PostgresNIO
 
 /// The cluster's room directory in PostgreSQL (`rooms_directory`): each node copies its own
 /// directory's changes there (``record(_:)``), `GET /rooms` lists it, and the schedules of rooms
-/// no live node owns are found there (``orphanedAlarms(dueBy:limit:)``).
+/// no live node owns are found there (``orphanedAlarms(dueBy:limit:)``), and the rooms a kind's
+/// `ttl` expires (``untouched(kind:since:limit:)``).
 @_spi(Node)
 extension ControlPlane: DirectoryMirror {
     /// Records `changes` in one statement per kind of change: the newest facts win (the latest
@@ -90,6 +91,27 @@ extension ControlPlane: DirectoryMirror {
                         lastSequence: sequence))
             }
             return entries
+        }
+    }
+
+    /// Rooms of `kind` last active before `time` (milliseconds since 1970), with no schedule, that
+    /// no live node other than this incarnation owns, oldest first.
+    public func untouched(kind: String, since time: Int64, limit: Int) async throws -> [RoomAddress] {
+        try await database("cannot read the rooms to expire") { [self] () async throws -> [RoomAddress] in
+            let rows = try await client.query(
+                """
+                SELECT d.kind, d.id FROM rooms_directory d
+                LEFT JOIN rooms_owners o ON o.kind = d.kind AND o.id = d.id
+                LEFT JOIN rooms_nodes n ON n.id = o.owner AND n.incarnation = o.owner_incarnation AND n.lease_expires_at > now()
+                WHERE d.kind = \(kind) AND d.last_active_at < \(time) AND d.next_alarm IS NULL
+                    AND (n.id IS NULL OR (n.id = \(node.id) AND n.incarnation = \(node.incarnation)))
+                ORDER BY d.last_active_at LIMIT \(limit)
+                """, logger: logger)
+            var addresses: [RoomAddress] = []
+            for try await (kind, id) in rows.decode((String, String).self) {
+                if let address = try? RoomAddress(kind: kind, id: id) { addresses.append(address) }
+            }
+            return addresses
         }
     }
 

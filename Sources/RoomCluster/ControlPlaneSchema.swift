@@ -59,6 +59,13 @@ enum ControlPlaneSchema {
             """,
             "CREATE INDEX rooms_directory_by_next_alarm ON rooms_directory (next_alarm) WHERE next_alarm IS NOT NULL",
         ],
+        // The rooms a kind's ttl expires: untouched for long, with no schedule.
+        [
+            """
+            CREATE INDEX rooms_directory_by_activity ON rooms_directory (kind, last_active_at)
+                WHERE next_alarm IS NULL
+            """
+        ],
     ]
 
     /// The schema version this build writes and reads.

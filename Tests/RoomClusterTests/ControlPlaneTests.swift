@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import PostgresTesting
-import RoomCluster
+@_spi(Node) import RoomCluster
+@_spi(Node) import RoomRuntime
 import Synchronization
 import Testing
 
@@ -45,7 +46,7 @@ struct ControlPlaneTests {
                 }
             }
         }
-        #expect(try await server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM rooms_schema") == "1,2,3,4")
+        #expect(try await server.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM rooms_schema") == "1,2,3,4,5")
         #expect(try await server.psql("SELECT count(*) FROM rooms_nodes") == "3")
         #expect(try await server.psql("SELECT count(*) FROM rooms_cluster") == "1")
         _ = try await server.psql("INSERT INTO rooms_schema (version) VALUES (99)")
@@ -229,6 +230,40 @@ struct ControlPlaneTests {
                 // A renewal that was in flight when the database stopped cannot revive the lease.
                 try await Task.sleep(for: .milliseconds(200))
                 #expect(!a.lease.isValid)
+            }
+        }
+    }
+
+    @Test("the rooms a node may expire: untouched, with no schedule, of the kind, owned by no live node but itself; oldest first")
+    func untouchedRooms() async throws {
+        let server = try await PostgresDatabase.fresh()
+        defer { server.kill() }
+        func change(_ kind: String, _ id: String, activeAt: Int64, alarm: Int64? = nil) throws -> DirectoryChange {
+            var change = DirectoryChange(address: try RoomAddress(kind: kind, id: id))
+            change.createdAt = activeAt
+            change.lastActiveAt = activeAt
+            if let alarm { change.nextAlarm = .some(alarm) }
+            return change
+        }
+        try await Self.withNode("a", server) { a in
+            try await Self.withNode("b", server) { b in
+                try await a.join()
+                try await b.join()
+                try await a.record([
+                    try change("chat", "free", activeAt: 2_000), try change("chat", "mine", activeAt: 1_000),
+                    try change("chat", "theirs", activeAt: 1_500), try change("chat", "recent", activeAt: 9_000),
+                    try change("chat", "scheduled", activeAt: 1_000, alarm: 50_000), try change("notes", "other", activeAt: 1_000),
+                ])
+                _ = try await a.acquire(kind: "chat", id: "mine")
+                _ = try await b.acquire(kind: "chat", id: "theirs")
+                #expect(try await a.untouched(kind: "chat", since: 5_000, limit: 10).map(\.id) == ["mine", "free"])
+                #expect(try await b.untouched(kind: "chat", since: 5_000, limit: 10).map(\.id) == ["theirs", "free"])
+                #expect(try await a.untouched(kind: "chat", since: 5_000, limit: 1).map(\.id) == ["mine"])
+                #expect(try await a.untouched(kind: "chat", since: 1_200, limit: 10).map(\.id) == ["mine"])
+                #expect(try await a.untouched(kind: "notes", since: 5_000, limit: 10).map(\.id) == ["other"])
+                // Once b is gone, its room is anyone's.
+                try await b.leave()
+                #expect(try await a.untouched(kind: "chat", since: 5_000, limit: 10).map(\.id) == ["mine", "theirs", "free"])
             }
         }
     }

@@ -127,6 +127,93 @@ struct RuntimeOwnershipTests {
         }
     }
 
+    @Test("kinds' ttl in a cluster: each node expires the untouched rooms it owns; a room in use on a node is kept; the rooms of a node that left are expired by another")
+    func expiry() async throws {
+        let server = try await PostgresDatabase.fresh()
+        defer { server.kill() }
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-cluster-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let kinds = [try RoomKind(name: "chat", roomClass: RoomClass(ChatRoom.self), ttl: .seconds(2))]
+        try await ControlPlaneTests.withNode("a", server) { a in
+            try await ControlPlaneTests.withNode("b", server) { b in
+                try await a.join()
+                try await b.join()
+                func node(_ plane: ControlPlane) throws -> TestRuntime {
+                    try TestRuntime(kinds: kinds, dataDirectory: data) { (configuration: inout RuntimeConfiguration) in
+                        configuration.owners = plane
+                        configuration.directoryMirror = plane
+                        configuration.nodeID = plane.node.id
+                        configuration.idleTimeout = .milliseconds(100)
+                        configuration.directoryFlushInterval = .milliseconds(100)
+                    }
+                }
+                let nodeA = try node(a)
+                let nodeB = try node(b)
+                func exists(_ id: String) throws -> Bool {
+                    FileManager.default.fileExists(atPath: nodeA.runtime.layout.file(of: try nodeA.address(id)).path)
+                }
+                func directory() async throws -> String {
+                    try await server.psql("SELECT coalesce(string_agg(id, ',' ORDER BY id), '') FROM rooms_directory")
+                }
+                _ = try await Self.post(nodeA, "a-old", "m1")
+                _ = try await Self.post(nodeB, "b-old", "m1")
+                let held = try nodeA.connect("a-held")
+                try await held.waitFor(1, ofType: "welcome")
+                _ = try await Self.post(nodeB, "b-busy", "m0")
+                try await eventually("every room is in the cluster's directory") { () async throws -> Bool in
+                    let ids: String = try await directory()
+                    return ids == "a-held,a-old,b-busy,b-old"
+                }
+                // b-busy is used every 50 ms while the test waits for `done`.
+                var sent = 0
+                var listed = ""
+                func keepBusy(until what: @autoclosure () -> String, _ done: () async throws -> Bool) async throws {
+                    let deadline = ContinuousClock.now + .seconds(20)
+                    while try await !done() {
+                        guard ContinuousClock.now < deadline else { throw TimedOut(description: "timed out waiting for \(what())") }
+                        sent += 1
+                        _ = try await Self.post(nodeB, "b-busy", "m\(sent)")
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+                // b's own room goes, and a's: each node expires what it owns. "a-held" has a
+                // client on a, so a keeps it, and b, which does not own it, leaves it.
+                try await keepBusy(until: "the untouched rooms to expire") {
+                    let (aOld, bOld) = (try exists("a-old"), try exists("b-old"))
+                    return !aOld && !bOld
+                }
+                #expect(try exists("b-busy"), "a room in use was expired")
+                #expect(try exists("a-held"), "a room with a client on its owner was expired")
+                #expect(held.closeCode == nil)
+                try await keepBusy(until: "the expired rooms to leave the cluster's directory (it lists \(listed))") {
+                    listed = try await directory()
+                    return listed == "a-held,b-busy"
+                }
+
+                // Node a stops and leaves (its lease let go, as a crashed node's lapses) with a
+                // room just made: b, which never served it, expires it once it is untouched for
+                // the TTL, since no live node owns it any more; a-held too, now its client left.
+                held.disconnect()
+                _ = try await Self.post(nodeA, "a-left", "m1")
+                await nodeA.stop()
+                try await a.leave()
+                try await keepBusy(until: "b to expire the rooms of the node that left") {
+                    let (left, held) = (try exists("a-left"), try exists("a-held"))
+                    return !left && !held
+                }
+                try await keepBusy(until: "only b-busy to be left in the cluster's directory (it lists \(listed))") {
+                    listed = try await directory()
+                    return listed == "b-busy"
+                }
+                let latest = try await nodeB.request("b-busy", "GET", ["messages"], query: ["after": "\(sent - 9)"])
+                let seqs = (latest.json["messages"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }
+                #expect(seqs == Array(sent - 8...sent + 1), "a room in use lost messages")
+                #expect(try exists("b-busy"))
+                await nodeB.stop()
+            }
+        }
+    }
+
     @Test("a cluster's node does not start on the data directory of a node running alone")
     func noClusterOnALoneNodesFiles() async throws {
         let alone = try TestRuntime(ChatRoom.self, kind: "chat")

@@ -2,11 +2,16 @@
 /// runtime hands it what changed since the last flush (rooms created, activity, next alarms,
 /// deletions) about once a second, and retries a batch that failed. The control plane keeps it in
 /// PostgreSQL (`rooms_directory`), which `GET /rooms` lists and whose due alarms of rooms no live
-/// node owns another node runs (see docs/CLUSTER.md).
+/// node owns another node runs (see docs/CLUSTER.md). Kinds' `ttl` expires rooms from it.
 @_spi(Node)
 public protocol DirectoryMirror: Sendable {
     /// Records `changes` (one per room, the newest state of each).
     func record(_ changes: [DirectoryChange]) async throws
+
+    /// Rooms of `kind` last active before `time` (milliseconds since 1970), with no schedule, that
+    /// no live node other than this one owns, oldest first: what this node may expire. A room
+    /// another node owns is left to that node, which knows whether it is in use.
+    func untouched(kind: String, since time: Int64, limit: Int) async throws -> [RoomAddress]
 }
 
 /// What changed about one room since the last copy to the ``DirectoryMirror``.

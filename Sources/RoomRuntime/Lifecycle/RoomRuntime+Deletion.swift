@@ -85,9 +85,7 @@ extension RoomRuntime {
     /// memory, and that have no pending schedule (a schedule is a promise to run later: a
     /// scheduled message must not vanish with its room). Returns how many were deleted.
     ///
-    /// Not in a cluster: a node's directory knows only the rooms it created, with its own idea of
-    /// when they were last used, while another node may be serving them (until the directory
-    /// moves to the control plane, kinds' `ttl` does nothing in a cluster; logged at start).
+    /// A node running alone; in a cluster, see ``expireClusterRooms()``.
     @discardableResult
     func expireRooms(now: Int64 = WallClock.millisecondsSince1970()) -> Int {
         guard configuration.owners == nil else { return 0 }
@@ -102,22 +100,67 @@ extension RoomRuntime {
                 logger.error("cannot read the directory for expiry", metadata: ["error": "\(error)"])
                 continue
             }
-            for address in candidates where !directory.hasPendingActivity(address) && alarms.due(for: address) == nil {
-                // Only a room with no slot is claimed: one in memory is in use.
-                let claimed: RoomSlot? = slots.withLock { slots in
-                    guard slots[address] == nil else { return nil }
-                    let slot = RoomSlot(
-                        address: address, kind: kind, shard: router.shard(for: address),
-                        mailboxLimit: configuration.maxQueuedEvents)
-                    guard slot.claimForExpiry() else { return nil }
-                    slots[address] = slot
-                    return slot
-                }
-                guard let claimed else { continue }
-                finishDeletion(of: claimed, existed: true)
-                expired += 1
+            for address in candidates where expireIfUnused(address, of: kind) { expired += 1 }
+        }
+        return expired
+    }
+
+    /// Starts a round of ``expireClusterRooms(now:)`` unless one is running.
+    func expireClusterRooms() {
+        guard !expiring.exchange(true, ordering: .acquiring) else { return }
+        Task {
+            await expireClusterRooms(now: WallClock.millisecondsSince1970())
+            expiring.store(false, ordering: .releasing)
+        }
+    }
+
+    /// In a cluster: deletes the rooms of kinds with a `ttl` that the cluster's directory says
+    /// nobody touched for that long and that have no schedule, among those no other live node
+    /// owns. Each is taken first (as an activation would), so that no other node serves it while
+    /// its file goes; one this node has in memory, or touched since its last copy to the cluster's
+    /// directory, is in use and kept. Returns how many were deleted.
+    ///
+    /// A room another node owns is that node's to expire: only it knows whether it is in use.
+    @discardableResult
+    func expireClusterRooms(now: Int64) async -> Int {
+        guard let owners = configuration.owners, let mirror = configuration.directoryMirror else { return 0 }
+        flushDirectory()
+        var expired = 0
+        for kind in configuration.kinds.values {
+            guard let ttl = kind.ttl else { continue }
+            let since = now - ttl.milliseconds
+            let candidates: [RoomAddress]
+            do {
+                candidates = try await mirror.untouched(kind: kind.name, since: since, limit: 1_000)
+            } catch {
+                logger.error("cannot read the cluster's directory for expiry", metadata: ["error": "\(error)"])
+                continue
+            }
+            for address in candidates where !isStopping {
+                // What this node knows and has not copied yet is newer than the cluster's row.
+                if let entry = try? directory.entry(for: address), entry.lastActiveAt >= since { continue }
+                guard slots.withLock({ $0[address] == nil }), case .owned = await owners.acquire(address) else { continue }
+                if expireIfUnused(address, of: kind) { expired += 1 }
             }
         }
         return expired
+    }
+
+    /// Deletes `address` if nothing uses it: not in memory, no activity waiting for the directory,
+    /// no schedule.
+    private func expireIfUnused(_ address: RoomAddress, of kind: RoomKind) -> Bool {
+        guard !directory.hasPendingActivity(address), alarms.due(for: address) == nil else { return false }
+        // Only a room with no slot is claimed: one in memory is in use.
+        let claimed: RoomSlot? = slots.withLock { slots in
+            guard slots[address] == nil else { return nil }
+            let slot = RoomSlot(
+                address: address, kind: kind, shard: router.shard(for: address), mailboxLimit: configuration.maxQueuedEvents)
+            guard slot.claimForExpiry() else { return nil }
+            slots[address] = slot
+            return slot
+        }
+        guard let claimed else { return false }
+        finishDeletion(of: claimed, existed: true)
+        return true
     }
 }

@@ -48,7 +48,7 @@ extension RoomRuntime {
             }
             if let interval = configuration.expiryInterval, sinceExpiry >= interval, !isStopping {
                 sinceExpiry = .zero
-                expireRooms()
+                if configuration.owners == nil { expireRooms() } else { expireClusterRooms() }
             }
         }
     }
@@ -138,8 +138,14 @@ extension RoomRuntime {
         for warm in warmDatabases.takeAll() { warm.storage.close() }
         flushDirectory()
         if let mirror = configuration.directoryMirror {
-            // The last changes, before the node leaves the cluster (a batch in flight may still
-            // land after this one: both carry the newest facts they had).
+            // The last changes, before the node leaves the cluster, once a batch in flight has
+            // landed (it ends within the control plane's request timeout): one landing after the
+            // node left could bring back the row of a room another node deleted since. Holding
+            // the flag keeps housekeeping from sending another.
+            let patience = ContinuousClock.now + .seconds(15)
+            while mirroring.exchange(true, ordering: .acquiring), ContinuousClock.now < patience {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
             await copy(directory.takeMirrored(), to: mirror)
         }
         try? directory.close()

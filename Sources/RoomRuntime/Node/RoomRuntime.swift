@@ -55,6 +55,8 @@ public final class RoomRuntime: Service {
     let roomsLeftSinceTrim = Atomic(0)
     /// A batch of directory changes is on its way to the cluster's directory.
     let mirroring = Atomic(false)
+    /// In a cluster, a round of TTL expiry is running (it asks PostgreSQL).
+    let expiring = Atomic(false)
 
     /// New events are refused; rooms finish what is queued, then hibernate. (An atomic, not part
     /// of ``Lifecycle``: every event reads it.)
@@ -87,11 +89,6 @@ public final class RoomRuntime: Service {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
-        if configuration.owners != nil, let kind = configuration.kinds.values.first(where: { $0.ttl != nil }) {
-            logger.warning(
-                "kinds' ttl does nothing in a cluster yet: rooms are not expired (docs/CLUSTER.md)",
-                metadata: ["kind": "\(kind.name)"])
-        }
         layout = StorageLayout(root: configuration.dataDirectory, node: configuration.nodeID)
         // In a cluster: the shared directory together with the other nodes, this node's folder alone.
         clusterLock = configuration.nodeID != nil ? try NodeLock(directory: layout.root, shared: true) : nil
