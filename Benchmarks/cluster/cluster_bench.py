@@ -195,39 +195,40 @@ def median(values):
     return statistics.median(values) if values else 0
 
 
-def forward(args, scratch, postgres):
-    storage = os.path.join(scratch, "forward-storage")
-    url = postgres.create_database("forward")
-    a = Node(args.binary, scratch, storage, "fa", url)
-    c = Node(args.binary, scratch, storage, "fc", url)
-    runs = {"direct": [], "forwarded": []}
+def alternate(args, a, c, measure, label):
+    """Runs measure(connect) args.runs times through c (direct) and a (forwarded to c), alternating
+    which goes first."""
+    results = {"direct": [], "forwarded": []}
     try:
         for run in range(args.runs):
             order = [("direct", c), ("forwarded", a)]
             if run % 2:
                 order.reverse()
             for name, connect in order:
-                runs[name].append(run_load(args, scratch, [(connect, c)], args.rate, [a.process.pid, c.process.pid])[0])
-                print(f"  run {run + 1} {name}: {runs[name][-1]}", file=sys.stderr)
+                results[name].append(measure(connect))
+                print(f"  {label} run {run + 1} {name}: {results[name][-1]}", file=sys.stderr)
     finally:
         a.stop()
         c.stop()
-    # The same comparison with rooms bench (one room, --rooms x --clients listeners, one sender).
-    harness = {"direct": [], "forwarded": []}
-    if args.rooms_bench:
-        a = Node(args.binary, scratch, storage, "ra", url)
-        c = Node(args.binary, scratch, storage, "rc", url)
-        try:
-            for run in range(args.runs):
-                order = [("direct", c), ("forwarded", a)]
-                if run % 2:
-                    order.reverse()
-                for name, connect in order:
-                    harness[name].append(rooms_bench(args, scratch, connect, c))
-                    print(f"  rooms bench run {run + 1} {name}: {harness[name][-1]}", file=sys.stderr)
-        finally:
-            a.stop()
-            c.stop()
+    return results
+
+
+def forwarded_over_direct(results, keys):
+    """Per key, the forwarded/direct ratio of each pair of runs, and their median."""
+    ratios = {}
+    for key in keys:
+        per_run = [f[key] / d[key] for f, d in zip(results["forwarded"], results["direct"]) if d[key]]
+        ratios[key] = {"median": median(per_run), "runs": per_run}
+    return ratios
+
+
+def forward(args, scratch, postgres):
+    storage = os.path.join(scratch, "forward-storage")
+    url = postgres.create_database("forward")
+    a = Node(args.binary, scratch, storage, "fa", url)
+    c = Node(args.binary, scratch, storage, "fc", url)
+    pids = [a.process.pid, c.process.pid]
+    runs = alternate(args, a, c, lambda connect: run_load(args, scratch, [(connect, c)], args.rate, pids)[0], "wsload")
     summary = {}
     for name, results in runs.items():
         summary[name] = {key: median([r[key] for r in results]) for key in
@@ -235,17 +236,19 @@ def forward(args, scratch, postgres):
                           "ack_p99_ms", "server_cpu_percent"]}
         summary[name]["delivery_ratio_min"] = min(r["delivery_ratio"] or 0 for r in results)
         summary[name]["errors_max"] = max(r["errors"] or 0 for r in results)
-    ratios = {}
-    for key in ["delivery_p50_ms", "delivery_p99_ms", "ack_p50_ms", "ack_p99_ms", "server_cpu_percent"]:
-        per_run = [f[key] / d[key] for f, d in zip(runs["forwarded"], runs["direct"]) if d[key]]
-        ratios[key] = {"median": median(per_run), "runs": per_run}
-    report = {"medians": summary, "forwarded_over_direct": ratios}
+    report = {
+        "medians": summary,
+        "forwarded_over_direct": forwarded_over_direct(
+            runs, ["delivery_p50_ms", "delivery_p99_ms", "ack_p50_ms", "ack_p99_ms", "server_cpu_percent"]),
+    }
+    # The same comparison with rooms bench (one room, --rooms x --clients listeners, one sender).
     if args.rooms_bench:
+        a = Node(args.binary, scratch, storage, "ra", url)
+        c = Node(args.binary, scratch, storage, "rc", url)
+        harness = alternate(args, a, c, lambda connect: rooms_bench(args, scratch, connect, c), "rooms bench")
         report["rooms_bench"] = {
             name: {key: median([r[key] for r in results]) for key in results[0]} for name, results in harness.items()}
-        report["rooms_bench"]["forwarded_over_direct"] = {
-            key: median([f[key] / d[key] for f, d in zip(harness["forwarded"], harness["direct"]) if d[key]])
-            for key in ["delivery_p50_ms", "delivery_p99_ms"]}
+        report["rooms_bench"]["forwarded_over_direct"] = forwarded_over_direct(harness, ["delivery_p50_ms", "delivery_p99_ms"])
     return report
 
 

@@ -280,10 +280,19 @@ class PushReceiver:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    # The server was killed while it sent the push: it was not delivered, and the
+                    # server sends it again once restarted.
+                    self.close_connection = True
+                    return
                 expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
                 if not hmac.compare_digest(expected, self.headers.get("X-Rooms-Signature", "")):
                     ledger.problem(f"a push with a bad signature: {body[:200]!r}")
+                    self.send_response(400)
+                    self.end_headers()
+                    return
                 with receiver.lock:
                     fail = rng.random() < failures
                 if fail:

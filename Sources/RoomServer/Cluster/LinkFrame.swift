@@ -266,12 +266,7 @@ enum LinkFrame: Sendable {
             let request = try json(Request.self, &frame)
             return .request(id, request, body: frame.readSlice(length: frame.readableBytes) ?? ByteBuffer())
         case .frame:
-            let opcode: OutboundFrame.Opcode
-            switch frame.readInteger(as: UInt8.self) {
-            case 1: opcode = .text
-            case 2: opcode = .binary
-            default: throw Malformed(description: "a frame is neither text nor binary")
-            }
+            let opcode = try self.opcode(&frame)
             return .frame(id, OutboundFrame(opcode: opcode, payload: frame.readSlice(length: frame.readableBytes) ?? ByteBuffer()))
         case .frames:
             // The head's id is the number of streams.
@@ -288,12 +283,7 @@ enum LinkFrame: Sendable {
             var frames: [OutboundFrame] = []
             frames.reserveCapacity(Int(count))
             for _ in 0..<count {
-                let opcode: OutboundFrame.Opcode
-                switch frame.readInteger(as: UInt8.self) {
-                case 1: opcode = .text
-                case 2: opcode = .binary
-                default: throw Malformed(description: "a frame is neither text nor binary")
-                }
+                let opcode = try self.opcode(&frame)
                 guard let length = frame.readInteger(as: UInt32.self), let payload = frame.readSlice(length: Int(length)) else {
                     throw Malformed(description: "a broadcast's frame is truncated")
                 }
@@ -310,6 +300,15 @@ enum LinkFrame: Sendable {
             return .response(id, response, body: frame.readSlice(length: frame.readableBytes) ?? ByteBuffer())
         case .failure:
             return .failure(id, try json(WireError.self, &frame))
+        }
+    }
+
+    /// A frame's opcode: 1 text, 2 binary.
+    private static func opcode(_ frame: inout ByteBuffer) throws(Malformed) -> OutboundFrame.Opcode {
+        switch frame.readInteger(as: UInt8.self) {
+        case 1: return .text
+        case 2: return .binary
+        default: throw Malformed(description: "a frame is neither text nor binary")
         }
     }
 

@@ -71,66 +71,61 @@ final class NodeLink: Sendable {
 
     func open(_ connection: RoomConnection, route: LinkRoute) {
         let address = route.address
-        let opened: Bool = state.withLock { state in
-            guard !state.ended else { return false }
+        let queued: Queued = state.withLock { state in
+            guard !state.ended else { return .refused }
             let id = state.allocate()
             state.streams[id] = (connection, route)
             state.streamOf[connection.id] = id
             let opening = LinkFrame.Opening(
                 kind: address.kind, id: address.id, identity: .init(connection.identity),
                 parameters: connection.parameters)
-            state.queue(.open(id, opening))
-            return true
+            return state.queue(.open(id, opening))
         }
-        if opened { flush() } else { connection.clientTransport.close(code: .serviceRestart, reason: Self.goneReason) }
+        if !flush(queued) { connection.clientTransport.close(code: .serviceRestart, reason: Self.goneReason) }
     }
 
     func send(_ message: ClientMessage, of connection: RoomConnection) {
-        let queued: Bool = state.withLock { state in
-            guard !state.ended, let id = state.streamOf[connection.id] else { return false }
-            state.queue(.message(id, message))
-            return true
+        let queued: Queued = state.withLock { state in
+            guard !state.ended, let id = state.streamOf[connection.id] else { return .refused }
+            return state.queue(.message(id, message))
         }
         // A message the link cannot carry is answered (dropped): its client is being closed.
-        if queued { flush() } else { connection.frameAnswered() }
+        if !flush(queued) { connection.frameAnswered() }
     }
 
     func refresh(_ identity: Identity, of connection: RoomConnection) {
-        let queued: Bool = state.withLock { state in
-            guard !state.ended, let id = state.streamOf[connection.id] else { return false }
-            state.queue(.refresh(id, .init(identity)))
-            return true
+        let queued: Queued = state.withLock { state in
+            guard !state.ended, let id = state.streamOf[connection.id] else { return .refused }
+            return state.queue(.refresh(id, .init(identity)))
         }
-        if queued { flush() }
+        flush(queued)
     }
 
     func close(_ connection: RoomConnection) {
-        let queued: Bool = state.withLock { state in
-            guard let id = state.streamOf.removeValue(forKey: connection.id) else { return false }
+        let queued: Queued = state.withLock { state in
+            guard let id = state.streamOf.removeValue(forKey: connection.id) else { return .refused }
             state.streams[id] = nil
-            guard !state.ended else { return false }
-            state.queue(.close(id))
-            return true
+            guard !state.ended else { return .refused }
+            return state.queue(.close(id))
         }
-        if queued { flush() }
+        flush(queued)
     }
 
     func request(
         _ request: RoomRequest, to address: RoomAddress, route: LinkRoute,
         answer: @escaping @Sendable (Result<RoomResponse, RoomError>) -> Void
     ) {
-        let queued: Bool = state.withLock { state in
-            guard !state.ended else { return false }
+        let queued: Queued = state.withLock { state in
+            guard !state.ended else { return .refused }
             let id = state.allocate()
             state.calls[id] = Call(answer: answer, route: route)
             let wire = LinkFrame.Request(
                 kind: address.kind, id: address.id, method: request.method, path: request.path, query: request.query,
                 identity: request.identity.map(LinkFrame.WireIdentity.init), caller: request.caller.map { [$0.kind, $0.id] },
                 purpose: request.purpose, longPoll: request.longPoll)
-            state.queue(.request(id, wire, body: request.body))
-            return true
+            return state.queue(.request(id, wire, body: request.body))
         }
-        if queued { flush() } else { answer(.failure(Self.gone)) }
+        if !flush(queued) { answer(.failure(Self.gone)) }
     }
 
     // MARK: - Running
@@ -153,7 +148,7 @@ final class NodeLink: Sendable {
                 try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) {
                     inbound, outbound, _ in
                     self.state.withLock { $0.opened = true }
-                    try await withThrowingTaskGroup(of: Void.self) { group in
+                    await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             var reader = LinkFrame.Reader()
                             for try await message in inbound.messages(maxSize: LinkFrame.maxFrameBytes) {
@@ -197,16 +192,29 @@ final class NodeLink: Sendable {
         wake.yield()
     }
 
+    /// What became of a frame given to the link.
+    fileprivate enum Queued {
+        case queued
+        /// Queued, and more than ``NodeLink/maxQueuedBytes`` now wait for the node.
+        case overflowing
+        /// The link could not take it (it ended, or the stream is not on it).
+        case refused
+    }
+
     /// Wakes the writer after a frame was queued, or gives the link up when the node reads
     /// nothing and too much waits for it (ending it from a task of its own: the caller holds a
-    /// room's slot lock).
-    private func flush() {
-        let overflowing = state.withLock { $0.queued.readableBytes > Self.maxQueuedBytes }
-        guard overflowing else {
+    /// room's slot lock). Returns whether the frame was queued.
+    @discardableResult
+    private func flush(_ queued: Queued) -> Bool {
+        switch queued {
+        case .queued:
             wake.yield()
-            return
+        case .overflowing:
+            Task { self.end("more than \(Self.maxQueuedBytes) bytes waited for the node") }
+        case .refused:
+            return false
         }
-        Task { self.end("more than \(Self.maxQueuedBytes) bytes waited for the node") }
+        return true
     }
 
     private func takeQueued() -> ByteBuffer {
@@ -287,7 +295,9 @@ extension NodeLink.State {
         return nextID
     }
 
-    mutating func queue(_ frame: LinkFrame) {
+    /// Queues `frame`, and says whether too much now waits for the node.
+    mutating func queue(_ frame: LinkFrame) -> NodeLink.Queued {
         frame.write(to: &queued)
+        return queued.readableBytes > NodeLink.maxQueuedBytes ? .overflowing : .queued
     }
 }
