@@ -18,7 +18,8 @@ struct ScheduledMessageTests {
         try await bob.waitFor(1, "welcome")
         ann.send(json: ["type": "send", "id": "now", "text": "first"])
         try await ann.waitFor(1, "ack")
-        let deliverAt = Self.now() + 3_000
+        // Far enough ahead that the acks and the GET below come before it on a loaded machine.
+        let deliverAt = Self.now() + 8_000
         ann.send(json: ["type": "send", "id": "later", "text": "second", "deliverAt": deliverAt])
         ann.send(json: ["type": "send", "id": "later", "text": "second", "deliverAt": deliverAt])
         let acks = try await ann.waitFor(3, "ack")
@@ -31,8 +32,8 @@ struct ScheduledMessageTests {
         #expect(pending?.count == 1)
         #expect(pending?.first?["text"] as? String == "second")
 
-        let seenByBob = try await bob.waitFor(2, "message")
-        let seenByAnn = try await ann.waitFor(2, "message")
+        let seenByBob = try await bob.waitFor(2, "message", timeout: .seconds(30))
+        let seenByAnn = try await ann.waitFor(2, "message", timeout: .seconds(30))
         #expect(seenByBob[1]["id"] as? String == "later")
         #expect(seenByBob[1]["seq"] as? Int == 2)
         #expect(seenByBob[1]["user"] as? String == "ann")

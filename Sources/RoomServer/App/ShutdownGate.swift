@@ -1,3 +1,4 @@
+import Logging
 @_spi(Node) import RoomRuntime
 import ServiceLifecycle
 
@@ -9,7 +10,8 @@ import ServiceLifecycle
 ///    snapshot, run their hibernate hooks and close their files (``RoomRuntime/shutdown(within:)``).
 ///    Rooms get most of the shutdown timeout for this; what is still queued after it is refused.
 /// 3. Every WebSocket and event stream is closed with 1001 after the frames queued for it, and the node waits
-///    (each client has the close timeout to answer) until they are all closed.
+///    (each client has the close timeout to answer) until they are all closed, or at most the
+///    shutdown timeout.
 ///
 /// Closing sockets here, rather than leaving it to the WebSocket handler, is what makes the close
 /// code 1001 (going away): the handler would close them with 1000.
@@ -30,7 +32,13 @@ struct ShutdownGate: Service {
         } else {
             server.sockets.closeAll(code: .goingAway, reason: "server shutting down")
         }
-        await server.sockets.waitUntilEmpty()
+        // Each socket closes within its close timeout; one still open after the whole shutdown
+        // timeout is one the node lost track of, and must not keep the process alive.
+        if !(await server.sockets.waitUntilEmpty(within: server.configuration.shutdownTimeout)) {
+            server.logger.warning(
+                "shutdown: sockets still open after the shutdown timeout; stopping without them",
+                metadata: ["sockets": "\(server.sockets.count)"])
+        }
         server.links?.closeAll()
     }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 @_spi(Node) import RoomRuntime
 import Synchronization
 
@@ -7,7 +8,8 @@ final class SocketRegistry: Sendable {
     private struct State {
         var open: [ObjectIdentifier: any OpenConnection] = [:]
         var refusing = false
-        var emptied: [CheckedContinuation<Void, Never>] = []
+        /// Called once the registry is empty.
+        var emptied: [@Sendable () -> Void] = []
     }
 
     private let state = Mutex(State())
@@ -28,13 +30,13 @@ final class SocketRegistry: Sendable {
     }
 
     func remove(_ connection: any OpenConnection) {
-        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
+        let waiters: [@Sendable () -> Void] = state.withLock { state in
             state.open.removeValue(forKey: ObjectIdentifier(connection))
             guard state.open.isEmpty else { return [] }
             defer { state.emptied.removeAll() }
             return state.emptied
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter() }
     }
 
     /// Pings every open socket: one timer for the node rather than one per socket (see
@@ -53,15 +55,32 @@ final class SocketRegistry: Sendable {
         for connection in open { connection.close(code: code, reason: reason) }
     }
 
-    /// Returns once every socket has closed.
-    func waitUntilEmpty() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    /// Returns true once every socket has closed, or false after `timeout` if some never did
+    /// (each has its own close timeout, so that is a socket the node lost track of: a shutdown
+    /// must not wait for it forever).
+    func waitUntilEmpty(within timeout: Duration) async -> Bool {
+        let waiting = NIOLockedValueBox<CheckedContinuation<Bool, Never>?>(nil)
+        let finish: @Sendable (Bool) -> Void = { emptied in
+            waiting.withLockedValue { continuation in
+                continuation?.resume(returning: emptied)
+                continuation = nil
+            }
+        }
+        return await withCheckedContinuation { continuation in
+            waiting.withLockedValue { $0 = continuation }
             let empty = state.withLock { state in
                 if state.open.isEmpty { return true }
-                state.emptied.append(continuation)
+                state.emptied.append { finish(true) }
                 return false
             }
-            if empty { continuation.resume() }
+            if empty {
+                finish(true)
+            } else {
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    finish(false)
+                }
+            }
         }
     }
 }
