@@ -138,6 +138,14 @@ struct RuntimeOwnershipTests {
             try await ControlPlaneTests.withNode("b", server) { b in
                 try await a.join()
                 try await b.join()
+                // Leases renewed as a node's membership does: a loaded machine can take longer
+                // than a lease over this test, and a lapsed b would let a take b's rooms.
+                let keepA = Task { await a.keepLease { _ in Issue.record("a lost its lease") } }
+                let keepB = Task { await b.keepLease { _ in Issue.record("b lost its lease") } }
+                defer {
+                    keepA.cancel()
+                    keepB.cancel()
+                }
                 func node(_ plane: ControlPlane) throws -> TestRuntime {
                     try TestRuntime(kinds: kinds, dataDirectory: data) { (configuration: inout RuntimeConfiguration) in
                         configuration.owners = plane
@@ -196,6 +204,7 @@ struct RuntimeOwnershipTests {
                 held.disconnect()
                 _ = try await Self.post(nodeA, "a-left", "m1")
                 await nodeA.stop()
+                keepA.cancel()
                 try await a.leave()
                 try await keepBusy(until: "b to expire the rooms of the node that left") {
                     let (left, held) = (try exists("a-left"), try exists("a-held"))

@@ -105,21 +105,4 @@ struct OutboxTests {
         fixture.channel.embeddedEventLoop.run()
         #expect(fixture.closes == ["1001 bye"])
     }
-
-    @Test("frames sent together are queued together and written in order; more than the limit at once drops the client")
-    func together() throws {
-        let fixture = Fixture(limit: 4)
-        fixture.outbox.send(.text("a"))
-        fixture.outbox.send(contentsOf: [.text("b"), .text("c")])
-        #expect(fixture.outbox.queued == 3)
-        #expect(try fixture.written() == ["a", "b", "c"])
-        fixture.channel.isWritable = false
-        fixture.outbox.send(contentsOf: [.text("d"), .text("e"), .text("f")])
-        fixture.outbox.send(contentsOf: [.text("g"), .text("h")])
-        fixture.channel.embeddedEventLoop.run()
-        #expect(fixture.closes == ["1013 slow_consumer"])
-        fixture.channel.isWritable = true
-        fixture.outbox.resume()
-        #expect(try fixture.written().isEmpty)
-    }
 }

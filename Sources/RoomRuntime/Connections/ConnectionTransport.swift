@@ -7,16 +7,6 @@ public protocol ConnectionTransport: Sendable {
     /// Queues `frame` for the client. A closed transport drops it.
     func send(_ frame: OutboundFrame)
 
-    /// Queues `frames` for the client, in order, together: a transport that writes in batches
-    /// writes them in one (the default sends them one by one).
-    func send(contentsOf frames: [OutboundFrame])
-
     /// Closes the connection with `code` after the frames already queued.
     func close(code: CloseCode, reason: String)
-}
-
-extension ConnectionTransport {
-    public func send(contentsOf frames: [OutboundFrame]) {
-        for frame in frames { send(frame) }
-    }
 }

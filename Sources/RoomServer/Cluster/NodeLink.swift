@@ -229,11 +229,11 @@ final class NodeLink: Sendable {
         case .frame(let id, let outbound):
             state.withLock { $0.streams[id] }?.connection.clientTransport.send(outbound)
         case .frames(let ids, let frames):
-            // Each client's frames queued together: its socket writes them in one go, as it
-            // would the owner's several messages of one turn (one at a time, a drain could run
-            // between them, and the node would write each client once per frame).
+            // Each client's frames one after another: its socket writes them at once.
             let connections = state.withLock { state in ids.compactMap { state.streams[$0]?.connection } }
-            for connection in connections { connection.clientTransport.send(contentsOf: frames) }
+            for connection in connections {
+                for frame in frames { connection.clientTransport.send(frame) }
+            }
         case .shut(let id, let shut):
             guard let (connection, route) = state.withLock({ $0.streams[id] }) else { return }
             // Refused as not the room's owner (it moved): the client reconnects at once, and

@@ -43,19 +43,10 @@ final class Outbox: OpenConnection {
     }
 
     func send(_ frame: OutboundFrame) {
-        enqueue(CollectionOfOne(frame))
-    }
-
-    /// All of `frames` are queued before the drain they schedule runs: one write for them all.
-    func send(contentsOf frames: [OutboundFrame]) {
-        enqueue(frames)
-    }
-
-    private func enqueue(_ frames: some Collection<OutboundFrame>) {
         var closed = false
         let schedule: Bool = state.withLock { state in
             guard !state.finished, !state.closing else { return false }
-            guard state.items.count + frames.count <= limit else {
+            guard state.items.count < limit else {
                 // Too far behind: drop everything and close at once.
                 state.items.removeAll()
                 state.closing = true
@@ -63,7 +54,7 @@ final class Outbox: OpenConnection {
                 handOver(.tryAgainLater, "slow_consumer", in: &state)
                 return false
             }
-            state.items.append(contentsOf: frames)
+            state.items.append(frame)
             guard !state.draining else { return false }
             state.draining = true
             return true
