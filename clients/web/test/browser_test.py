@@ -190,6 +190,15 @@ def wait(driver, condition, what):
         raise AssertionError(f"timed out waiting for {what}") from None
 
 
+def click(driver, selector, what):
+    """Finds `selector` and clicks it, again if the page re-rendered it in between (the inbox and
+    version lists are rebuilt when an update arrives, which made a found item stale)."""
+    def attempt():
+        driver.find_element(By.CSS_SELECTOR, selector).click()
+        return True
+    wait(driver, attempt, what)
+
+
 def messages(driver):
     """The stored messages a page shows: [(seq, user, text)], in page order."""
     return driver.execute_script("""
@@ -264,7 +273,7 @@ def main():
         item = f".room-item[data-room='{room}']"
         wait(bob, lambda: bob.find_element(By.CSS_SELECTOR, f"{item} .unread").text == "1", "bob's inbox: 1 unread")
         wait(bob, lambda: bob.find_element(By.CSS_SELECTOR, f"{item} .room-name").text == "ann", "bob's inbox names the room after ann")
-        bob.find_element(By.CSS_SELECTOR, item).click()
+        click(bob, item, "bob opens the room from his inbox")
         wait(bob, lambda: texts(bob) == ["hello bob"], "bob sees ann's message")
         assert not bob.find_element(By.CSS_SELECTOR, ".side").is_displayed(), "the phone shows the chat alone"
         assert bob.find_element(By.CSS_SELECTOR, ".back").is_displayed(), "the phone has a back button"
@@ -382,8 +391,7 @@ def main():
         wait(bob, lambda: "ann" in bob.find_element(By.ID, "doc-cursors").get_attribute("data-users").split(","), "ann's caret in bob's page")
         ann.find_element(By.ID, "doc-versions-button").click()
         version = document(ann)[2]
-        now = wait(ann, lambda: ann.find_element(By.CSS_SELECTOR, f"#doc-versions li[data-version='{version}'] button"), "the version list")
-        now.click()
+        click(ann, f"#doc-versions li[data-version='{version}'] button", "the current version in the version list")
         wait(ann, lambda: ann.find_element(By.ID, "doc-reading").text == final.strip() or
              ann.find_element(By.ID, "doc-reading").get_attribute("textContent") == final, "the current version read back")
 
