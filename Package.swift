@@ -175,6 +175,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The tests' watchdog (every suite is `.watched`): a hung test ends the test process with
+        // its name, not CI's timeout with nothing (not a product).
+        .target(
+            name: "TestWatchdog",
+            swiftSettings: swiftSettings
+        ),
         // A throwaway PostgreSQL server for the tests that need one (not a product).
         .target(
             name: "PostgresTesting",
@@ -242,6 +248,7 @@ let package = Package(
         .testTarget(
             name: "RoomRuntimeTests",
             dependencies: [
+                "TestWatchdog",
                 "RoomRuntime",
                 "RoomTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -252,6 +259,7 @@ let package = Package(
         .testTarget(
             name: "RoomClusterTests",
             dependencies: [
+                "TestWatchdog",
                 "RoomCluster",
                 "PostgresTesting",
                 "RoomRuntime",
@@ -265,6 +273,7 @@ let package = Package(
         .testTarget(
             name: "ChatRoomsTests",
             dependencies: [
+                "TestWatchdog",
                 "ChatRooms", "RoomTesting", "RoomRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -272,12 +281,13 @@ let package = Package(
         ),
         .testTarget(
             name: "AIRoomsTests",
-            dependencies: ["AIRooms", "ChatRooms", "RoomTesting", "RoomRuntime"],
+            dependencies: ["TestWatchdog", "AIRooms", "ChatRooms", "RoomTesting", "RoomRuntime"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RoomBenchTests",
             dependencies: [
+                "TestWatchdog",
                 "RoomBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -288,6 +298,7 @@ let package = Package(
         .testTarget(
             name: "ExampleRoomsTests",
             dependencies: [
+                "TestWatchdog",
                 "ExampleRooms", "RoomTesting", "RoomRuntime",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -296,6 +307,7 @@ let package = Package(
         .testTarget(
             name: "RoomServerTests",
             dependencies: [
+                "TestWatchdog",
                 "rooms",
                 "BuiltInRooms",
                 "PostgresTesting",

@@ -2,10 +2,11 @@ import AIRooms
 import Foundation
 import RoomRuntime
 import RoomTesting
+import TestWatchdog
 import Testing
 
 /// The `ai-chat` class driven in process through RoomTesting, with the local provider.
-@Suite("AIChatRoom")
+@Suite("AIChatRoom", .watched)
 struct AIChatRoomTests {
     static func rooms(tokensPerSecond: Double = 0, maxTokens: Int = 256, idle: Duration = .seconds(60)) throws
         -> TestRuntime

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import RoomRuntime
 import RoomTesting
+import TestWatchdog
 import Testing
 
 /// A room class that composes the chat log with a field of its own, as an AI room does.
@@ -34,7 +35,7 @@ final class TaggedChatRoom: Room {
     }
 }
 
-@Suite("ChatLog")
+@Suite("ChatLog", .watched)
 struct ChatLogTests {
     @Test("a composing class's fields are stored in its columns and returned in frames and history, only when set")
     func extraFields() async throws {

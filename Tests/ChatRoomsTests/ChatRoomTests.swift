@@ -2,10 +2,11 @@ import ChatRooms
 import Foundation
 import RoomRuntime
 import RoomTesting
+import TestWatchdog
 import Testing
 
 /// The `chat` class driven in process through RoomTesting: no sockets, real files.
-@Suite("ChatRoom")
+@Suite("ChatRoom", .watched)
 struct ChatRoomTests {
     static func send(_ text: String, id: String? = nil, deliverAt: Int64? = nil) -> String {
         var object: [String: Any] = ["type": "send", "text": text]

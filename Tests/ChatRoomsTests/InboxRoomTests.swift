@@ -3,10 +3,11 @@ import Foundation
 import NIOCore
 @_spi(Node) import RoomRuntime
 @_spi(Node) import RoomTesting
+import TestWatchdog
 import Testing
 
 /// The `inbox` class driven in process: who may write it, who may read it, and what garbage does.
-@Suite("InboxRoom")
+@Suite("InboxRoom", .watched)
 struct InboxRoomTests {
     static func rooms() throws -> TestRuntime {
         try TestRuntime(kinds: [

@@ -2,9 +2,10 @@ import ExampleRooms
 import Foundation
 import RoomRuntime
 import RoomTesting
+import TestWatchdog
 import Testing
 
-@Suite("CounterRoom")
+@Suite("CounterRoom", .watched)
 struct CounterRoomTests {
     @Test("increments are broadcast, snapshotted and replayed: a restarted node has the same value")
     func countsAcrossRestarts() async throws {

@@ -3,12 +3,13 @@ import Foundation
 import GRDB
 import RoomRuntime
 import RoomTesting
+import TestWatchdog
 import Testing
 
 /// The `doc` room in process: operations transformed, acknowledged and relayed; ids applied once;
 /// resume from the log or from the text; snapshots, the compacted log and versions read back;
 /// cursors; and every refusal storing nothing.
-@Suite("DocumentRoom")
+@Suite("DocumentRoom", .watched)
 struct DocumentRoomTests {
     static func op(_ id: String, base: Int, _ ops: String) -> String {
         #"{"type": "op", "id": "\#(id)", "base": \#(base), "ops": \#(ops)}"#

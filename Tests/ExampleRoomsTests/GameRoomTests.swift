@@ -2,9 +2,10 @@ import ExampleRooms
 import Foundation
 import RoomRuntime
 import RoomTesting
+import TestWatchdog
 import Testing
 
-@Suite("GameRoom")
+@Suite("GameRoom", .watched)
 struct GameRoomTests {
     static func move(_ cell: Int) -> String { #"{"type": "move", "cell": \#(cell)}"# }
 

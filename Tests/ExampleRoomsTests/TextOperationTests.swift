@@ -2,12 +2,13 @@ import ExampleRooms
 import Foundation
 import RoomRuntime
 import RoomTesting
+import TestWatchdog
 import Testing
 
 /// The operational transformation functions, property-tested: for random documents (emoji and
 /// other surrogate pairs included) and random concurrent operations, transforming then applying
 /// gives the same text in both orders.
-@Suite("TextOperation")
+@Suite("TextOperation", .watched)
 struct TextOperationTests {
     /// `document` after `a` then `b′`, and after `b` then `a′`.
     static func bothWays(_ document: DocumentText, _ a: TextOperation, _ b: TextOperation) throws

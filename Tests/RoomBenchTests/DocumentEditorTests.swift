@@ -1,11 +1,12 @@
 import Foundation
+import TestWatchdog
 import Testing
 
 @testable import RoomBench
 
 /// The `doc` scenario's editors keep the version and the text's length from the frames' bytes:
 /// these feed them frames as the room writes them and check the edits they then make.
-@Suite("rooms bench: the document editor")
+@Suite("rooms bench: the document editor", .watched)
 struct DocumentEditorTests {
     func feed(_ text: String, _ body: (UnsafeRawBufferPointer) -> Void) {
         Array(text.utf8).withUnsafeBytes(body)

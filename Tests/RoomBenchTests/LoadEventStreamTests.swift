@@ -1,12 +1,13 @@
 import NIOCore
 import NIOEmbedded
+import TestWatchdog
 import Testing
 
 @testable import RoomBench
 
 /// The harness reads Server-Sent Events line by line from the socket (LoadEventStream): these
 /// feed it a chunked response as a server sends it, cut at every byte.
-@Suite("rooms bench: the harness's event stream reader")
+@Suite("rooms bench: the harness's event stream reader", .watched)
 struct LoadEventStreamTests {
     func stream() throws -> (EmbeddedChannel, LoadEventStream, EventLoopFuture<Void>) {
         let stats = LoopStats()

@@ -1,13 +1,14 @@
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+import TestWatchdog
 import Testing
 
 @testable import RoomBench
 
 /// The harness reads WebSocket frames itself (LoadSocket): these feed it bytes as a server would
 /// send them, cut and joined every way a socket's reads can cut and join them.
-@Suite("rooms bench: the harness's own frame reader")
+@Suite("rooms bench: the harness's own frame reader", .watched)
 struct LoadSocketTests {
     /// A server frame (unmasked unless `mask`) with `payload`, its length in 7, 16 or 64 bits.
     func frame(_ opcode: UInt8, _ payload: [UInt8], mask: [UInt8]? = nil) -> [UInt8] {

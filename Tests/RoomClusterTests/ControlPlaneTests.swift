@@ -4,10 +4,11 @@ import PostgresTesting
 @_spi(Node) import RoomCluster
 @_spi(Node) import RoomRuntime
 import Synchronization
+import TestWatchdog
 import Testing
 
 /// The control plane against a real PostgreSQL (a database each on the test process's shared server).
-@Suite("Cluster control plane on PostgreSQL", .serialized)
+@Suite("Cluster control plane on PostgreSQL", .serialized, .watched)
 struct ControlPlaneTests {
     /// A control plane for node `id`, its pool running until `body` returns.
     static func withNode<T>(

@@ -6,10 +6,11 @@ import PostgresTesting
 @_spi(Node) import RoomCluster
 @_spi(Node) import RoomRuntime
 @_spi(Node) import RoomTesting
+import TestWatchdog
 import Testing
 
 /// A runtime that asks the control plane (on a real PostgreSQL) before serving a room.
-@Suite("Room ownership in the runtime", .serialized)
+@Suite("Room ownership in the runtime", .serialized, .watched)
 struct RuntimeOwnershipTests {
     static func post(_ rooms: TestRuntime, _ id: String, _ text: String) async throws -> RoomResponse {
         try await rooms.request(id, "POST", ["messages"], body: #"{"user": "ann", "text": "\#(text)", "id": "\#(text)"}"#)

@@ -1,10 +1,11 @@
 import Foundation
 import RoomTesting
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("Calls between rooms")
+@Suite("Calls between rooms", .watched)
 struct CallTests {
     private static func fixture(idleTimeout: Duration = .seconds(60)) throws -> RuntimeFixture {
         try RuntimeFixture(idleTimeout: idleTimeout, shards: 2, kind: "calls", roomClass: RoomClass(CallRoom.self))

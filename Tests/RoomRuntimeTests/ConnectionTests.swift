@@ -1,10 +1,11 @@
 import Foundation
 import RoomTesting
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("Connections: tags, attachments, heartbeat")
+@Suite("Connections: tags, attachments, heartbeat", .watched)
 struct ConnectionTests {
     private static func fixture(idleTimeout: Duration = .seconds(60)) throws -> RuntimeFixture {
         try RuntimeFixture(idleTimeout: idleTimeout, kind: "tags", roomClass: RoomClass(TagRoom.self))

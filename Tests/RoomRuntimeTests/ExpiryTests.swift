@@ -1,10 +1,11 @@
 import Foundation
 import RoomTesting
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("Listing and expiry")
+@Suite("Listing and expiry", .watched)
 struct ExpiryTests {
     /// Whether anything of the room is left on disk: its file (and SQLite's side files) or its
     /// directory row.

@@ -1,9 +1,10 @@
 import Foundation
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("JSON object writer")
+@Suite("JSON object writer", .watched)
 struct JSONObjectWriterTests {
     @Test(
         "strings round-trip through a JSON parser, whatever they hold",

@@ -1,11 +1,12 @@
 import Foundation
 import RoomTesting
 import NIOCore
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("Lifecycle: activation, hibernation, rehydration")
+@Suite("Lifecycle: activation, hibernation, rehydration", .watched)
 struct LifecycleTests {
     @Test("an idle room hibernates with its socket open, and the next frame wakes it from its file")
     func hibernateAndRehydrate() async throws {
@@ -116,7 +117,7 @@ struct LifecycleTests {
     }
 }
 
-@Suite("Turns: the output gate and group commit")
+@Suite("Turns: the output gate and group commit", .watched)
 struct TurnTests {
     @Test("a turn that throws after writing stores nothing and sends nothing but its error")
     func failedTurn() async throws {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 @_spi(Node) import RoomRuntime
 @_spi(Node) import RoomTesting
+import TestWatchdog
 import Testing
 
 /// A room that tells each connection its role and one of its token's claims.
@@ -33,7 +34,7 @@ final class RoleRoom: Room {
     }
 }
 
-@Suite("Membership in the runtime")
+@Suite("Membership in the runtime", .watched)
 struct MembershipRuntimeTests {
     static func runtime() throws -> TestRuntime {
         try TestRuntime(kinds: [try RoomKind(name: "team", roomClass: RoomClass(RoleRoom.self), access: .members)])

@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("Migrations")
+@Suite("Migrations", .watched)
 final class MigrationTests {
     let directory: TemporaryDirectory
     var file: URL { directory.url.appendingPathComponent("room.sqlite") }

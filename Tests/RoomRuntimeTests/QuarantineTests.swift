@@ -3,11 +3,12 @@ import GRDB
 import RoomTesting
 import Logging
 import NIOCore
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("Broken room files")
+@Suite("Broken room files", .watched)
 struct QuarantineTests {
     @Test("a room file that cannot be opened is quarantined: requests fail fast, the path is logged once, other rooms work")
     func corruptFileIsQuarantined() async throws {

@@ -3,6 +3,7 @@ import RoomTesting
 import GRDB
 import NIOCore
 import Synchronization
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
@@ -64,7 +65,7 @@ final class Tally: Sendable {
     var count: Int { value.withLock { $0 } }
 }
 
-@Suite("Races the review found")
+@Suite("Races the review found", .watched)
 struct RaceTests {
     @Test("a room asked to leave for capacity, woken while leaving, gives its place to the waiting room")
     func capacityVictimWokenWhileLeaving() async throws {

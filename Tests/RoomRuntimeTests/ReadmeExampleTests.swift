@@ -2,6 +2,7 @@ import Foundation
 import RoomTesting
 import GRDB
 @_spi(Node) import RoomRuntime
+import TestWatchdog
 import Testing
 
 // The room class from README.md, verbatim: if this stops compiling or working, the README is wrong.
@@ -39,7 +40,7 @@ final class HitsRoom: Room {
     }
 }
 
-@Suite("The README's room class")
+@Suite("The README's room class", .watched)
 struct ReadmeExampleTests {
     @Test("HitsRoom counts across hibernation")
     func counter() async throws {

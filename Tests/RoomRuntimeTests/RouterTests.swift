@@ -1,9 +1,10 @@
 import Foundation
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("Router")
+@Suite("Router", .watched)
 struct RouterTests {
     @Test("FNV-1a matches the published test vectors")
     func fnvVectors() {
@@ -58,7 +59,7 @@ struct RouterTests {
     }
 }
 
-@Suite("Room addresses")
+@Suite("Room addresses", .watched)
 struct RoomAddressTests {
     @Test("valid addresses")
     func valid() throws {

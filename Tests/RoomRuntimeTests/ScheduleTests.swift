@@ -1,10 +1,11 @@
 import Foundation
 import RoomTesting
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("Durable schedules")
+@Suite("Durable schedules", .watched)
 struct ScheduleTests {
     private static func fixture(
         directory: TemporaryDirectory? = nil, idleTimeout: Duration = .seconds(60)

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
@@ -26,7 +27,7 @@ actor PinnedCounter {
     }
 }
 
-@Suite("Shards")
+@Suite("Shards", .watched)
 struct ShardTests {
     @Test("an actor pinned to a shard runs on the shard's thread, one job at a time")
     func actorsRunOnTheirShard() async throws {

@@ -1,10 +1,11 @@
 import Foundation
 import RoomTesting
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("Snapshots")
+@Suite("Snapshots", .watched)
 struct SnapshotTests {
     private static func fixture(
         idleTimeout: Duration = .seconds(60), snapshotInterval: Duration? = nil

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import NIOCore
 import RoomTesting
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
@@ -33,7 +34,7 @@ final class FillingRoom: Room {
     }
 }
 
-@Suite("Storage failures keep their cause")
+@Suite("Storage failures keep their cause", .watched)
 struct StorageFailureTests {
     @Test("a full disk and a file locked by another process are both storage_failed, and say which")
     func fullIsNotBusy() async throws {

@@ -2,11 +2,12 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import Synchronization
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("Room storage")
+@Suite("Room storage", .watched)
 final class StorageTests {
     let directory: TemporaryDirectory
 

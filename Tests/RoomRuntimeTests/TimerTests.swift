@@ -1,5 +1,6 @@
 import Foundation
 import RoomTesting
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
@@ -47,7 +48,7 @@ final class TimerRoom: Room {
     }
 }
 
-@Suite("Room timers and welcome fields")
+@Suite("Room timers and welcome fields", .watched)
 struct TimerTests {
     @Test("timers fire as turns, once; setting one again replaces it; cancelled ones never fire")
     func timersFire() async throws {

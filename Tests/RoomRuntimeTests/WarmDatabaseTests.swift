@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
 import RoomTesting
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
 
-@Suite("Warm databases: hibernated rooms keep their file open for the next activation")
+@Suite("Warm databases: hibernated rooms keep their file open for the next activation", .watched)
 struct WarmDatabaseTests {
     /// Posts `text` to room `id` (creating it) and waits until the room hibernated.
     func storeAndHibernate(_ text: String, in id: String, _ fixture: RuntimeFixture) async throws -> RoomAddress {

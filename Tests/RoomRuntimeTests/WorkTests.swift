@@ -1,5 +1,6 @@
 import Foundation
 import RoomTesting
+import TestWatchdog
 import Testing
 
 @_spi(Node) @testable import RoomRuntime
@@ -56,7 +57,7 @@ final class WorkRoom: Room {
     }
 }
 
-@Suite("Work outside turns")
+@Suite("Work outside turns", .watched)
 struct WorkTests {
     static func rooms() throws -> TestRuntime {
         try TestRuntime(WorkRoom.self) { $0.idleTimeout = .milliseconds(30) }

@@ -5,10 +5,11 @@ import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
 import Synchronization
+import TestWatchdog
 import Testing
 
 /// AI rooms against a real HTTP server speaking the OpenAI streaming format (``FakeOpenAIServer``).
-@Suite("AI chat rooms")
+@Suite("AI chat rooms", .watched)
 struct AIChatTests {
     /// A DurableRooms server whose `ai` kind uses `provider`, and the fake provider.
     static func servers(

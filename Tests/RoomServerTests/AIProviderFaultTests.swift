@@ -5,13 +5,14 @@ import NIOCore
 import RoomRuntime
 import RoomServer
 import Synchronization
+import TestWatchdog
 import Testing
 
 @testable import AIRooms
 
 /// Faults of OpenAI-compatible providers found against a real llama.cpp server: a stopped provider,
 /// and a connection the provider closed after a failed answer.
-@Suite("AI provider faults")
+@Suite("AI provider faults", .watched)
 struct AIProviderFaultTests {
     /// A loopback port that nothing listens on, and the socket that holds it: bound but never
     /// listening, so that a connection to it is refused. Close the socket when done; until then no

@@ -1,10 +1,11 @@
 import Foundation
 import RoomTesting
 import HTTPTypes
+import TestWatchdog
 import Testing
 
 /// What a node does by itself, after a crash, for an AI room's prompts that were still waiting.
-@Suite("AI rooms after kill -9")
+@Suite("AI rooms after kill -9", .watched)
 struct AIRecoveryTests {
     /// Kills the server with an answer streaming and two prompts queued, restarts it, and, with no
     /// client touching the room, waits for every prompt to be answered; then the room hibernates.

@@ -5,11 +5,12 @@ import Logging
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
+import TestWatchdog
 import Testing
 
 @testable import rooms
 
-@Suite("Authentication from outside the process")
+@Suite("Authentication from outside the process", .watched)
 struct AuthProcessTests {
     static var hasPyJWT: Bool { RoomsBinary.pythonCanImport("jwt") }
 

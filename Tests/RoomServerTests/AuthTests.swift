@@ -6,6 +6,7 @@ import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
+import TestWatchdog
 import Testing
 
 /// A server in jwt mode: HS256 with a secret from the environment, ES256 and RS256 from a key set.
@@ -46,7 +47,7 @@ struct JWTServer {
     }
 }
 
-@Suite("Authentication with signed tokens")
+@Suite("Authentication with signed tokens", .watched)
 struct AuthTests {
     @Test("every route but /healthz needs a valid token; refusals come before the upgrade and create nothing")
     func refusals() async throws {

@@ -7,13 +7,14 @@ import NIOWebSocket
 @_spi(Node) import RoomRuntime
 @_spi(Node) import RoomServer
 import Synchronization
+import TestWatchdog
 import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite("A client that writes faster than its room commits")
+@Suite("A client that writes faster than its room commits", .watched)
 struct BackpressureTests {
     /// The resident memory of process `pid`, in bytes (Linux).
     static func residentBytes(of pid: Int32) -> Int {

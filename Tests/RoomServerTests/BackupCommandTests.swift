@@ -1,10 +1,11 @@
 import Foundation
 import HTTPTypes
 import Synchronization
+import TestWatchdog
 import Testing
 
 /// `rooms backup` and `rooms restore` on data directories a real server wrote, under load.
-@Suite("rooms backup and restore")
+@Suite("rooms backup and restore", .watched)
 struct BackupCommandTests {
     private static let kinds = #"{"chat": {"class": "chat"}}"#
 

@@ -5,9 +5,10 @@ import WSCore
 import Foundation
 import HTTPTypes
 import NIOWebSocket
+import TestWatchdog
 import Testing
 
-@Suite("Bad input over WebSocket and HTTP")
+@Suite("Bad input over WebSocket and HTTP", .watched)
 struct BadInputTests {
     static let upgradeHeaders: HTTPFields = [
         .connection: "Upgrade", .upgrade: "websocket", .secWebSocketVersion: "13",

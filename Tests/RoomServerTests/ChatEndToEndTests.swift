@@ -5,9 +5,10 @@ import WSCore
 import Foundation
 import RoomTesting
 import NIOWebSocket
+import TestWatchdog
 import Testing
 
-@Suite("Chat over real sockets")
+@Suite("Chat over real sockets", .watched)
 struct ChatEndToEndTests {
     @Test("two clients see each other's messages, in order, acknowledged after commit")
     func twoClients() async throws {

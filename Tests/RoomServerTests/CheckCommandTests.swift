@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
+import TestWatchdog
 import Testing
 
 /// `rooms check` on a real data directory that a real server wrote.
-@Suite("rooms check")
+@Suite("rooms check", .watched)
 struct CheckCommandTests {
     /// A data directory with three chat rooms a real server created (each with one message), the
     /// server stopped; returns the directory given to the server and its `data` folder.

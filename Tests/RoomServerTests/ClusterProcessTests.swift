@@ -4,10 +4,11 @@ import HTTPTypes
 import NIOWebSocket
 import WSCore
 import PostgresTesting
+import TestWatchdog
 import Testing
 
 /// Three `rooms serve` processes sharing one data directory and a real PostgreSQL.
-@Suite("A cluster of three nodes", .serialized)
+@Suite("A cluster of three nodes", .serialized, .watched)
 struct ClusterProcessTests {
     static let kinds = #"{"chat": {"class": "chat"}}"#
     static let lease = ClusterFixture.lease

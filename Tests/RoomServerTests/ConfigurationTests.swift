@@ -3,11 +3,12 @@ import ChatRooms
 import Foundation
 @_spi(Node) import RoomRuntime
 import RoomServer
+import TestWatchdog
 import Testing
 
 @testable import rooms
 
-@Suite("Configuration")
+@Suite("Configuration", .watched)
 struct ConfigurationTests {
     /// The classes `rooms serve` runs.
     static var classes: RoomClassRegistry { BuiltInRoomClasses.registry }

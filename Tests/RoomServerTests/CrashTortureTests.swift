@@ -1,9 +1,10 @@
 import Foundation
+import TestWatchdog
 import Testing
 
 /// The crash torture (`Benchmarks/faults/crash_torture.py`), short form: 5 cycles of kill and restart under load,
 /// in open rooms, two members rooms (reads, member changes, inboxes, offline push) and a direct room.
-@Suite("Crash torture")
+@Suite("Crash torture", .watched)
 struct CrashTortureTests {
     @Test(
         "killed with SIGKILL and stopped with SIGTERM under HTTP and WebSocket senders, restarted on the same data: every acknowledged message once with its seq, seqs gap-free, nothing unsent stored, scheduled messages once, no send left unanswered; every acknowledged read and member change holds, inboxes agree with the rooms, every message pushed once to an offline member and never twice to anyone"

@@ -4,11 +4,12 @@ import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
+import TestWatchdog
 import Testing
 
 /// Read receipts, unread counts, inboxes and per-user presence, end to end over real sockets,
 /// without authentication (`?user=` names the caller).
-@Suite("Receipts, inboxes and presence")
+@Suite("Receipts, inboxes and presence", .watched)
 struct DeliveryTests {
     static func start(dataDirectory: URL? = nil, chat: [String: JSONValue] = [:]) async throws -> TestServer {
         try await TestServer.start(dataDirectory: dataDirectory) { configuration in

@@ -1,10 +1,11 @@
 import Foundation
 import RoomTesting
 import HTTPTypes
+import TestWatchdog
 import Testing
 
 /// `rooms serve` under a low `ulimit -n`, with more clients than descriptors.
-@Suite("A descriptor limit")
+@Suite("A descriptor limit", .watched)
 struct DescriptorLimitTests {
     /// What became of one WebSocket opening.
     enum Outcome: Hashable {

@@ -1,9 +1,10 @@
 import Foundation
 import HTTPTypes
+import TestWatchdog
 import Testing
 
 /// `rooms serve` with its data directory on a small filesystem that fills up.
-@Suite("A full disk")
+@Suite("A full disk", .watched)
 struct DiskFullTests {
     /// A tmpfs of `megabytes` mounted at `directory`, or the reason there is none (mounting needs root).
     static func mountSmallFilesystem(at directory: URL, megabytes: Int) -> String? {

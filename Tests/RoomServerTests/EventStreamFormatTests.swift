@@ -2,11 +2,12 @@ import AIRooms
 import Foundation
 import NIOCore
 @_spi(Node) import RoomRuntime
+import TestWatchdog
 import Testing
 
 @testable import RoomServer
 
-@Suite("Server-Sent Events format")
+@Suite("Server-Sent Events format", .watched)
 struct EventStreamFormatTests {
     /// What a standard parser (the AI rooms' one, not the encoder) reads back from `frame`.
     static func parsed(_ frame: OutboundFrame) throws -> [AIRooms.ServerSentEvent] {

@@ -8,6 +8,7 @@ import NIOHTTP1
 import RoomServer
 import RoomTesting
 import Synchronization
+import TestWatchdog
 import Testing
 
 /// A Server-Sent Events client over AsyncHTTPClient: the raw bytes it read, and the events parsed
@@ -77,7 +78,7 @@ final class EventStreamClient: Sendable {
     }
 }
 
-@Suite("Server-Sent Events")
+@Suite("Server-Sent Events", .watched)
 struct EventStreamTests {
     @Test("a stream gets the welcome, then each stored message as an event whose id is its seq; Last-Event-ID resumes with no gap; it counts as a connection")
     func streamAndResume() async throws {

@@ -1,10 +1,11 @@
 import DequeModule
 @_spi(Node) import RoomRuntime
+import TestWatchdog
 import Testing
 
 @testable import RoomServer
 
-@Suite("Server-Sent Events queue")
+@Suite("Server-Sent Events queue", .watched)
 struct EventStreamTransportTests {
     static func texts(_ items: Deque<EventStreamTransport.Item>?) -> [String] {
         (items ?? []).map { item in

@@ -4,9 +4,10 @@ import RoomTesting
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
+import TestWatchdog
 import Testing
 
-@Suite("Example rooms: counter and game")
+@Suite("Example rooms: counter and game", .watched)
 struct ExampleRoomTests {
     /// A server running the example kinds, with short timers.
     static func server(turnTimeout: Double = 60, idleTimeout: Duration = .seconds(30)) async throws -> TestServer {

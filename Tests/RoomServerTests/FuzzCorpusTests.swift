@@ -1,12 +1,13 @@
 import Foundation
 import RoomFuzzing
+import TestWatchdog
 import Testing
 
 /// The fuzz targets' committed inputs (Fuzz/Corpus: seeds and what the fuzzer found that added
 /// coverage; Fuzz/Crashes: every input that ever crashed a parser or broke an invariant), replayed
 /// through the same entries libFuzzer runs, uninstrumented: a parser that traps again on any of
 /// them crashes this test, an invariant it breaks again fails it.
-@Suite("Fuzz corpus replay")
+@Suite("Fuzz corpus replay", .watched)
 struct FuzzCorpusTests {
     static let fuzz = RoomsBinary.packageRoot.appendingPathComponent("Fuzz")
 

@@ -3,11 +3,12 @@ import Foundation
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomTesting
+import TestWatchdog
 import Testing
 
 /// What the fuzz targets found, checked end to end where it can be reached from outside (the
 /// inputs themselves are in Fuzz/Crashes and replayed by `FuzzCorpusTests`).
-@Suite("Fuzz findings")
+@Suite("Fuzz findings", .watched)
 struct FuzzFindingsTests {
     @Test(
         "A validly signed token whose exp or nbf is beyond the year 9999 (1e300, -1e300, near Int64.max in ms) is refused 401 naming the claim; it trapped the server before"

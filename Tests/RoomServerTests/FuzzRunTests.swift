@@ -1,5 +1,6 @@
 import Foundation
 import RoomFuzzing
+import TestWatchdog
 import Testing
 
 /// The fuzz targets under libFuzzer, briefly (what CI runs of them): `Fuzz/run --seconds 5`
@@ -8,7 +9,7 @@ import Testing
 /// seconds from its committed corpus. A crash lands in Fuzz/Crashes/<target>/, to commit with its
 /// fix. Not behind `RoomsBinary.run`'s one-program-at-a-time gate: the build from nothing takes
 /// minutes, and at the lowest priority it only takes what the other tests leave.
-@Suite("Fuzz run")
+@Suite("Fuzz run", .watched(minutes: 45))
 struct FuzzRunTests {
     @Test("5 s of every fuzz target under libFuzzer: each runs inputs, none crashes or breaks an invariant")
     func fiveSecondsEach() async throws {

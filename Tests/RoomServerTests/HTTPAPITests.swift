@@ -3,9 +3,10 @@ import HTTPTypes
 import RoomServer
 import WSCore
 import Foundation
+import TestWatchdog
 import Testing
 
-@Suite("HTTP API")
+@Suite("HTTP API", .watched)
 struct HTTPAPITests {
     @Test("health, room info, posting and paging through history")
     func api() async throws {

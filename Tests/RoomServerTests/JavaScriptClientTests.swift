@@ -1,9 +1,10 @@
 import Foundation
+import TestWatchdog
 import Testing
 
 /// The JavaScript client (clients/js/rooms.js) under Node's test runner against a real
 /// `rooms serve`: clients/js/test/client.test.mjs says what it checks.
-@Suite("The JavaScript client")
+@Suite("The JavaScript client", .watched)
 struct JavaScriptClientTests {
     /// Node, and a WebSocket for it: its own (22 and later) or the `ws` package.
     static var hasNode: Bool {

@@ -2,9 +2,10 @@ import Foundation
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
+import TestWatchdog
 import Testing
 
-@Suite("Long polling")
+@Suite("Long polling", .watched)
 struct LongPollTests {
     static func seqs(_ result: HTTPResult) -> [Int] {
         ((result.json["messages"] as? [[String: Any]]) ?? []).compactMap { $0["seq"] as? Int }

@@ -1,11 +1,12 @@
 import Foundation
 import HTTPTypes
 import RoomServer
+import TestWatchdog
 import Testing
 
 /// Requests no HTTP client library would send, over raw TCP: each gets an answer with the
 /// documented JSON error body, and the connection is closed within a bound.
-@Suite("Malformed and slow HTTP over raw TCP")
+@Suite("Malformed and slow HTTP over raw TCP", .watched)
 struct MalformedHTTPTests {
     /// Bytes to send, with a name for the test report.
     struct Garbage: Sendable, CustomTestStringConvertible {

@@ -5,11 +5,12 @@ import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
+import TestWatchdog
 import Testing
 
 /// Members rooms and direct rooms without authentication (`?user=` names the caller), as the
 /// README's tour runs them.
-@Suite("Members and direct rooms")
+@Suite("Members and direct rooms", .watched)
 struct MembershipTests {
     static func start(dataDirectory: URL? = nil) async throws -> TestServer {
         try await TestServer.start(dataDirectory: dataDirectory) { configuration in

@@ -3,11 +3,12 @@ import NIOEmbedded
 import NIOWebSocket
 @_spi(Node) import RoomRuntime
 import Synchronization
+import TestWatchdog
 import Testing
 
 @testable import RoomServer
 
-@Suite("Outbox: the bounded queue to one socket")
+@Suite("Outbox: the bounded queue to one socket", .watched)
 struct OutboxTests {
     /// An outbox on an embedded channel, the texts written to it, and the closes it hands to the
     /// socket's handler.

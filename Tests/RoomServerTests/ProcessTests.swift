@@ -1,12 +1,13 @@
 import Foundation
 import HTTPTypes
+import TestWatchdog
 import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite("The rooms executable")
+@Suite("The rooms executable", .watched)
 struct ProcessTests {
     @Test(
         "a client written in Python from the protocol document alone: chat, hibernation, SIGTERM, restart, kill -9",

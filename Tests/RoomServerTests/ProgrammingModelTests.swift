@@ -3,11 +3,12 @@ import RoomTesting
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
+import TestWatchdog
 import Testing
 
 /// The room-class programming model over real sockets and HTTP: tags and attachments through
 /// hibernation, sending to a tag, heartbeats, calls between rooms, and TTL expiry.
-@Suite("Programming model end to end")
+@Suite("Programming model end to end", .watched)
 struct ProgrammingModelTests {
     static func server(idleTimeout: Duration = .seconds(30), ttl: Duration? = nil) async throws -> TestServer {
         try await TestServer.start { configuration in

@@ -1,9 +1,10 @@
 import Foundation
 import HTTPTypes
+import TestWatchdog
 import Testing
 
 /// The protocol document against what the server does: what a client can observe must be in it.
-@Suite("docs/PROTOCOL.md covers what the server shows")
+@Suite("docs/PROTOCOL.md covers what the server shows", .watched)
 struct ProtocolDocumentTests {
     static var protocolDocument: String {
         get throws {

@@ -4,10 +4,11 @@ import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
+import TestWatchdog
 import Testing
 
 /// Offline push against a real HTTP receiver in the test process.
-@Suite("Offline push")
+@Suite("Offline push", .watched)
 struct PushTests {
     static let secret = "push-secret-for-tests-0123456789abcdef"
     static let variable = "ROOMS_TEST_PUSH_SECRET"

@@ -4,9 +4,10 @@ import RoomTesting
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
+import TestWatchdog
 import Testing
 
-@Suite("Relay rooms")
+@Suite("Relay rooms", .watched)
 struct RelayTests {
     @Test("every frame is relayed verbatim to every connection; nothing is stored or listed")
     func relay() async throws {

@@ -2,11 +2,12 @@ import Foundation
 import RoomTesting
 import HTTPTypes
 import NIOWebSocket
+import TestWatchdog
 import Testing
 import WSCore
 
 /// What only a real process shows: kill -9, SIGTERM, and restarts on the same data directory.
-@Suite("Durability across real restarts")
+@Suite("Durability across real restarts", .watched)
 struct RestartTests {
     static let chatKinds = #"{"chat": {"class": "chat"}}"#
 

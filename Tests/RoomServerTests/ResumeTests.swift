@@ -5,11 +5,12 @@ import NIOWebSocket
 import RoomServer
 import RoomTesting
 import Synchronization
+import TestWatchdog
 import Testing
 import WSCore
 
 /// Gap-free resume: `?after=SEQ&epoch=E` replays what a client missed, then goes live.
-@Suite("Resuming a room from a sequence number")
+@Suite("Resuming a room from a sequence number", .watched)
 struct ResumeTests {
     /// A client that keeps the messages it saw, resuming from the last one each time it connects.
     final class Follower: @unchecked Sendable {

@@ -3,9 +3,10 @@ import RoomTesting
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import TestWatchdog
 import Testing
 
-@Suite("What creates a room")
+@Suite("What creates a room", .watched)
 struct RoomCreationTests {
     @Test("1,000 requests that store nothing, to distinct ids, leave no room file and nothing listed")
     func failedRequestsCreateNothing() async throws {

@@ -4,10 +4,11 @@ import HTTPTypes
 import NIOWebSocket
 @_spi(Node) import RoomRuntime
 import RoomServer
+import TestWatchdog
 import Testing
 import WSCore
 
-@Suite("Listing, deletion, metrics and heartbeat")
+@Suite("Listing, deletion, metrics and heartbeat", .watched)
 struct RoomsAPITests {
     @Test("GET /rooms pages through the directory by kind and prefix; every room exactly once")
     func listing() async throws {

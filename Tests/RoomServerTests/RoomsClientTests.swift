@@ -3,12 +3,13 @@ import HTTPTypes
 import RoomTesting
 import RoomsClient
 import Synchronization
+import TestWatchdog
 import Testing
 
 /// The Swift client (Sources/RoomsClient) against a real `rooms serve`: the JavaScript client's
 /// tests (clients/js/test/client.test.mjs) ported, and more. Through a proxy that cuts, holds and
 /// stalls connections, every message reaches the app once, in seq order, and every send is stored once.
-@Suite("The Swift client (RoomsClient)", .serialized)
+@Suite("The Swift client (RoomsClient)", .serialized, .watched)
 struct RoomsClientTests {
     static let kinds = """
         {"chat": {"class": "chat", "receiptIntervalMilliseconds": 50},

@@ -4,9 +4,10 @@ import RoomTesting
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
+import TestWatchdog
 import Testing
 
-@Suite("Scheduled chat messages")
+@Suite("Scheduled chat messages", .watched)
 struct ScheduledMessageTests {
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 

@@ -1,7 +1,8 @@
 import AIRooms
+import TestWatchdog
 import Testing
 
-@Suite("Server-sent events parser")
+@Suite("Server-sent events parser", .watched)
 struct ServerSentEventParserTests {
     static func parse(_ chunks: [[UInt8]]) throws -> [ServerSentEvent] {
         var parser = ServerSentEventParser()

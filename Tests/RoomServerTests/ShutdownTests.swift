@@ -1,10 +1,11 @@
 import Foundation
 import HTTPTypes
 import NIOWebSocket
+import TestWatchdog
 import Testing
 import WSCore
 
-@Suite("Graceful shutdown")
+@Suite("Graceful shutdown", .watched)
 struct ShutdownTests {
     @Test("frames queued when shutdown begins are stored and acknowledged before the 1001 close")
     func queuedFramesAreAcknowledged() async throws {

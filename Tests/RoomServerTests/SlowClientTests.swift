@@ -5,11 +5,12 @@ import Synchronization
 @_spi(Node) import RoomRuntime
 import RoomTesting
 import RoomServer
+import TestWatchdog
 import Testing
 
 @testable import RoomServer
 
-@Suite("Clients that stop reading")
+@Suite("Clients that stop reading", .watched)
 struct SlowClientTests {
     @Test(
         "a client that stops reading is dropped once it falls behind; reading again later, it finds the frames sent before and then the 1013 close; the others are not slowed"

@@ -1,9 +1,10 @@
 @_spi(Node) import RoomRuntime
+import TestWatchdog
 import Testing
 
 @testable import RoomServer
 
-@Suite("The node's registry of open sockets")
+@Suite("The node's registry of open sockets", .watched)
 struct SocketRegistryTests {
     /// A socket that never closes by itself.
     final class StuckSocket: OpenConnection, Sendable {

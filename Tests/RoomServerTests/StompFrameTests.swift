@@ -1,10 +1,11 @@
 import NIOCore
 @_spi(Node) import RoomRuntime
+import TestWatchdog
 import Testing
 
 @testable import RoomServer
 
-@Suite("STOMP frames")
+@Suite("STOMP frames", .watched)
 struct StompFrameTests {
     let decoder = StompFrameDecoder(maxBodyBytes: 1_024, version: .v1_2)
 

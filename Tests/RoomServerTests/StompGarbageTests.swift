@@ -4,12 +4,13 @@ import WSCore
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
+import TestWatchdog
 import Testing
 
 /// Broken STOMP: every frame here is answered by `ERROR` with its documented code (and the
 /// `receipt-id` of a frame that had a `receipt`), the connection is closed, nothing is stored,
 /// and the node goes on serving.
-@Suite("STOMP garbage")
+@Suite("STOMP garbage", .watched)
 struct StompGarbageTests {
     static let maxFrameBytes = 2_048
 

@@ -5,9 +5,10 @@ import WSCore
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
+import TestWatchdog
 import Testing
 
-@Suite("STOMP over WebSocket")
+@Suite("STOMP over WebSocket", .watched)
 struct StompTests {
     static func history(_ server: TestServer, _ room: String) async throws -> [[String: Any]] {
         try await server.http(.get, "/rooms/chat/\(room)/messages?after=0").json["messages"] as? [[String: Any]] ?? []

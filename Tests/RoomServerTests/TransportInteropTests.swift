@@ -1,10 +1,11 @@
 import Foundation
+import TestWatchdog
 import Testing
 
 /// Every transport of issue 13 driven by real clients from another process: sseclient-py,
 /// urllib long polls, stomp.py over WebSocket, and the plain Python WebSocket client, all on one
 /// chat at the end (examples/python/transports_check.py says what it checks).
-@Suite("Transports from outside clients")
+@Suite("Transports from outside clients", .watched)
 struct TransportInteropTests {
     static var hasClients: Bool { RoomsBinary.pythonCanImport("sseclient") && RoomsBinary.pythonCanImport("stomp") }
 

@@ -1,9 +1,10 @@
 import Foundation
+import TestWatchdog
 import Testing
 
 /// The web app in a real browser: headless Chromium driven by Selenium, two sessions against a
 /// real `rooms serve` (clients/web/test/browser_test.py says what it checks).
-@Suite("The web app in a browser")
+@Suite("The web app in a browser", .watched)
 struct WebAppBrowserTests {
     static var hasBrowser: Bool {
         RoomsBinary.pythonCanImport("selenium") && RoomsBinary.which("chromium") != nil

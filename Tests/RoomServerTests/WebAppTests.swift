@@ -2,11 +2,12 @@ import Foundation
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
+import TestWatchdog
 import Testing
 
 /// The web app's files and settings at `/` (the app itself is tested in a real browser:
 /// WebAppBrowserTests).
-@Suite("The web app's files")
+@Suite("The web app's files", .watched)
 struct WebAppTests {
     static let repository = RoomsBinary.packageRoot
 

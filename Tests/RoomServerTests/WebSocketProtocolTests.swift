@@ -1,13 +1,14 @@
 import Foundation
 import HTTPTypes
 import RoomTesting
+import TestWatchdog
 import Testing
 
 @testable import RoomServer
 
 /// The server's side of RFC 6455, which `WebSocketHandler` speaks by hand: fragments, control
 /// frames, the close handshake, the heartbeat, and framing a client gets wrong.
-@Suite("The WebSocket protocol, as the server speaks it")
+@Suite("The WebSocket protocol, as the server speaks it", .watched)
 struct WebSocketProtocolTests {
     typealias Frame = RawWebSocketFrame
 

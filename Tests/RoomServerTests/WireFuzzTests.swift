@@ -1,9 +1,10 @@
 import Foundation
+import TestWatchdog
 import Testing
 
 /// The wire fuzzer (`Benchmarks/faults/wire_fuzz.py`), short form: 15 seconds of mutated HTTP
 /// requests and WebSocket frames against `rooms serve` with `rooms.example.json`'s kinds.
-@Suite("Wire fuzz")
+@Suite("Wire fuzz", .watched)
 struct WireFuzzTests {
     @Test(
         "15 s of mutated HTTP requests and WebSocket frames: the node stays up and answers /healthz, every error and close code is one docs/PROTOCOL.md lists, memory stops growing, SIGTERM ends it cleanly"

@@ -65,29 +65,55 @@ enum RoomsBinary {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         process.currentDirectoryURL = packageRoot
-        let output = Pipe()
+        // Its output goes to a file, not a pipe: a pipe is read to its end, which never comes while
+        // anything the program started (a server, a browser) still holds it, and such a wait would
+        // hold the gate, and every outside-program test behind it, for ever.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-program-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let output = try FileHandle(forWritingTo: log)
+        defer { try? output.close() }
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        // Read on a Dispatch thread: a blocking read in a Task would hold one of the cooperative
-        // pool's threads (two on a 2-core machine) for the program's whole run, and two such
-        // programs at once (the Node and browser tests) would stall every other test.
-        let reader = Task {
-            await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: output.fileHandleForReading.readDataToEndOfFile()) }
-            }
-        }
+        let printed = { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {
-                process.terminate()
-                // What it printed says where it stuck.
-                let printed = String(decoding: await reader.value, as: UTF8.self)
-                throw TestFailure("\(executable) \(arguments) did not finish within \(timeout); it printed:\n\(printed.suffix(4_000))")
+                killTree(process.processIdentifier)
+                throw TestFailure(
+                    "\(executable) \(arguments) did not finish within \(timeout); it printed:\n\(printed().suffix(4_000))")
             }
-            try await Task.sleep(for: .milliseconds(20))
+            do {
+                try await Task.sleep(for: .milliseconds(20))
+            } catch {
+                killTree(process.processIdentifier)
+                throw error
+            }
         }
-        return (process.terminationStatus, String(decoding: await reader.value, as: UTF8.self))
+        return (process.terminationStatus, printed())
+    }
+
+    /// Kills `root` and every process it started (found through /proc before any of them dies,
+    /// since an orphan is handed to init and no longer traceable to `root`).
+    private static func killTree(_ root: Int32) {
+        var children: [Int32: [Int32]] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let afterName = stat.range(of: ") ", options: .backwards)
+            else { continue }
+            // "pid (name) state ppid ...": the name may hold spaces and parentheses.
+            let fields = stat[afterName.upperBound...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { children[parent, default: []].append(pid) }
+        }
+        var tree: [Int32] = []
+        var next = [root]
+        while let pid = next.popLast() {
+            tree.append(pid)
+            next += children[pid] ?? []
+        }
+        for pid in tree { kill(pid, SIGKILL) }
     }
 }
 
