@@ -175,15 +175,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The tests' watchdog (every suite is `.watched`): a hung test ends the test process with
-        // its name, not CI's timeout with nothing (not a product).
+        // What every test target shares (not a product): the watchdog (every suite is `.watched`:
+        // a hung test ends the test process with its name, not CI's timeout with nothing said) and
+        // a wait for a process's exit that cannot miss it.
         .target(
-            name: "TestWatchdog",
+            name: "TestSupport",
             swiftSettings: swiftSettings
         ),
         // A throwaway PostgreSQL server for the tests that need one (not a product).
         .target(
             name: "PostgresTesting",
+            dependencies: ["TestSupport"],
             swiftSettings: swiftSettings
         ),
         // The room classes `rooms` serves, in one list for the command, its tests and the fuzzers.
@@ -248,7 +250,7 @@ let package = Package(
         .testTarget(
             name: "RoomRuntimeTests",
             dependencies: [
-                "TestWatchdog",
+                "TestSupport",
                 "RoomRuntime",
                 "RoomTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -259,7 +261,7 @@ let package = Package(
         .testTarget(
             name: "RoomClusterTests",
             dependencies: [
-                "TestWatchdog",
+                "TestSupport",
                 "RoomCluster",
                 "PostgresTesting",
                 "RoomRuntime",
@@ -273,7 +275,7 @@ let package = Package(
         .testTarget(
             name: "ChatRoomsTests",
             dependencies: [
-                "TestWatchdog",
+                "TestSupport",
                 "ChatRooms", "RoomTesting", "RoomRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -281,13 +283,13 @@ let package = Package(
         ),
         .testTarget(
             name: "AIRoomsTests",
-            dependencies: ["TestWatchdog", "AIRooms", "ChatRooms", "RoomTesting", "RoomRuntime"],
+            dependencies: ["TestSupport", "AIRooms", "ChatRooms", "RoomTesting", "RoomRuntime"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RoomBenchTests",
             dependencies: [
-                "TestWatchdog",
+                "TestSupport",
                 "RoomBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -298,7 +300,7 @@ let package = Package(
         .testTarget(
             name: "ExampleRoomsTests",
             dependencies: [
-                "TestWatchdog",
+                "TestSupport",
                 "ExampleRooms", "RoomTesting", "RoomRuntime",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -307,7 +309,7 @@ let package = Package(
         .testTarget(
             name: "RoomServerTests",
             dependencies: [
-                "TestWatchdog",
+                "TestSupport",
                 "rooms",
                 "BuiltInRooms",
                 "PostgresTesting",

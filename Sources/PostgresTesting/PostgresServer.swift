@@ -1,5 +1,6 @@
 public import Foundation
 import Synchronization
+import TestSupport
 
 /// A throwaway PostgreSQL server for one test: its own cluster directory (initdb), on a free
 /// loopback port, killed and removed by ``kill()``. Run as the `postgres` user when the tests
@@ -140,10 +141,12 @@ public final class PostgresServer: PostgresEndpoint, @unchecked Sendable {
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
-        let text = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        var text = Data()
+        var errorText = Data()
+        try process.runToExitBlocking {
+            text = output.fileHandleForReading.readDataToEndOfFile()
+            errorText = errors.fileHandleForReading.readDataToEndOfFile()
+        }
         guard process.terminationStatus == 0 else {
             throw PostgresServerError(
                 "\(command.joined(separator: " ")) failed (\(process.terminationStatus)): \(String(decoding: errorText, as: UTF8.self))")

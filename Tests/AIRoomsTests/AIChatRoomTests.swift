@@ -2,7 +2,7 @@ import AIRooms
 import Foundation
 import RoomRuntime
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The `ai-chat` class driven in process through RoomTesting, with the local provider.

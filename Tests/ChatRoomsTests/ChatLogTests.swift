@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import RoomRuntime
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// A room class that composes the chat log with a field of its own, as an AI room does.

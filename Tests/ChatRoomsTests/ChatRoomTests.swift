@@ -2,7 +2,7 @@ import ChatRooms
 import Foundation
 import RoomRuntime
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The `chat` class driven in process through RoomTesting: no sockets, real files.

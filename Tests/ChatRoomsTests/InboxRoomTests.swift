@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 @_spi(Node) import RoomRuntime
 @_spi(Node) import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The `inbox` class driven in process: who may write it, who may read it, and what garbage does.

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import RoomRuntime
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The `doc` room in process: operations transformed, acknowledged and relayed; ids applied once;

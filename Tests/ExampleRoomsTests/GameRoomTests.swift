@@ -2,7 +2,7 @@ import ExampleRooms
 import Foundation
 import RoomRuntime
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 @Suite("GameRoom", .watched)

@@ -1,6 +1,6 @@
 import NIOCore
 import NIOEmbedded
-import TestWatchdog
+import TestSupport
 import Testing
 
 @testable import RoomBench

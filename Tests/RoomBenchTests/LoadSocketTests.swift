@@ -1,7 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
-import TestWatchdog
+import TestSupport
 import Testing
 
 @testable import RoomBench

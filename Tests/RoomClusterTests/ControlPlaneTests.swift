@@ -4,7 +4,7 @@ import PostgresTesting
 @_spi(Node) import RoomCluster
 @_spi(Node) import RoomRuntime
 import Synchronization
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The control plane against a real PostgreSQL (a database each on the test process's shared server).

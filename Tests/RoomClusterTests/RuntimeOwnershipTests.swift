@@ -6,7 +6,7 @@ import PostgresTesting
 @_spi(Node) import RoomCluster
 @_spi(Node) import RoomRuntime
 @_spi(Node) import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// A runtime that asks the control plane (on a real PostgreSQL) before serving a room.

@@ -1,6 +1,6 @@
 import Foundation
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 @_spi(Node) @testable import RoomRuntime

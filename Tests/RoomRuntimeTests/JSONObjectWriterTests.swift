@@ -1,5 +1,5 @@
 import Foundation
-import TestWatchdog
+import TestSupport
 import Testing
 
 @_spi(Node) @testable import RoomRuntime

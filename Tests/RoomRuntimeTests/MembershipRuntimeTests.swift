@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 @_spi(Node) import RoomRuntime
 @_spi(Node) import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// A room that tells each connection its role and one of its token's claims.

@@ -3,7 +3,7 @@ import GRDB
 import RoomTesting
 import Logging
 import NIOCore
-import TestWatchdog
+import TestSupport
 import Testing
 
 @_spi(Node) @testable import RoomRuntime

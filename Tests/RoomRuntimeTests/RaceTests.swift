@@ -3,7 +3,7 @@ import RoomTesting
 import GRDB
 import NIOCore
 import Synchronization
-import TestWatchdog
+import TestSupport
 import Testing
 
 @_spi(Node) @testable import RoomRuntime

@@ -2,7 +2,7 @@ import Foundation
 import RoomTesting
 import GRDB
 @_spi(Node) import RoomRuntime
-import TestWatchdog
+import TestSupport
 import Testing
 
 // The room class from README.md, verbatim: if this stops compiling or working, the README is wrong.

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import NIOCore
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 @_spi(Node) @testable import RoomRuntime

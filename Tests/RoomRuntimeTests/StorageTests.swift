@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import Synchronization
-import TestWatchdog
+import TestSupport
 import Testing
 
 @_spi(Node) @testable import RoomRuntime

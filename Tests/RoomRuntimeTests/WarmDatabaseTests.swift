@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 @_spi(Node) @testable import RoomRuntime

@@ -5,7 +5,7 @@ import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
 import Synchronization
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// AI rooms against a real HTTP server speaking the OpenAI streaming format (``FakeOpenAIServer``).

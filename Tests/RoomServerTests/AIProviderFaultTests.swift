@@ -5,7 +5,7 @@ import NIOCore
 import RoomRuntime
 import RoomServer
 import Synchronization
-import TestWatchdog
+import TestSupport
 import Testing
 
 @testable import AIRooms

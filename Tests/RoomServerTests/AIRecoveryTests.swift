@@ -1,7 +1,7 @@
 import Foundation
 import RoomTesting
 import HTTPTypes
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// What a node does by itself, after a crash, for an AI room's prompts that were still waiting.

@@ -5,7 +5,7 @@ import Logging
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 @testable import rooms
@@ -34,9 +34,9 @@ struct AuthProcessTests {
         process.environment = ["ROOMS_JWT_SECRET": secret]
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        // A token is far smaller than a pipe's buffer: read once it exited.
+        try await process.runToExit()
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let keys = JWTKeyCollection()

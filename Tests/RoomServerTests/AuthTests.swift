@@ -6,7 +6,7 @@ import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// A server in jwt mode: HS256 with a secret from the environment, ES256 and RS256 from a key set.

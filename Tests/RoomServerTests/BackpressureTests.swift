@@ -7,7 +7,7 @@ import NIOWebSocket
 @_spi(Node) import RoomRuntime
 @_spi(Node) import RoomServer
 import Synchronization
-import TestWatchdog
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Synchronization
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// `rooms backup` and `rooms restore` on data directories a real server wrote, under load.

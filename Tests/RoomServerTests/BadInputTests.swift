@@ -5,7 +5,7 @@ import WSCore
 import Foundation
 import HTTPTypes
 import NIOWebSocket
-import TestWatchdog
+import TestSupport
 import Testing
 
 @Suite("Bad input over WebSocket and HTTP", .watched)

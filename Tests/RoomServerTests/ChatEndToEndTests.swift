@@ -5,7 +5,7 @@ import WSCore
 import Foundation
 import RoomTesting
 import NIOWebSocket
-import TestWatchdog
+import TestSupport
 import Testing
 
 @Suite("Chat over real sockets", .watched)

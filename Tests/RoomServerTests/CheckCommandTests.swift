@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// `rooms check` on a real data directory that a real server wrote.

@@ -3,7 +3,7 @@ import ChatRooms
 import Foundation
 @_spi(Node) import RoomRuntime
 import RoomServer
-import TestWatchdog
+import TestSupport
 import Testing
 
 @testable import rooms

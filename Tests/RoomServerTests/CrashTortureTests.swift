@@ -1,5 +1,5 @@
 import Foundation
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The crash torture (`Benchmarks/faults/crash_torture.py`), short form: 5 cycles of kill and restart under load,

@@ -4,7 +4,7 @@ import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// Read receipts, unread counts, inboxes and per-user presence, end to end over real sockets,

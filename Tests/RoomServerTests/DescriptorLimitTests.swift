@@ -1,7 +1,7 @@
 import Foundation
 import RoomTesting
 import HTTPTypes
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// `rooms serve` under a low `ulimit -n`, with more clients than descriptors.

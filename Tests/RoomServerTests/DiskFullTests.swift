@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// `rooms serve` with its data directory on a small filesystem that fills up.
@@ -23,8 +23,7 @@ struct DiskFullTests {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
+        guard (try? process.runToExitBlocking()) != nil else { return -1 }
         return process.terminationStatus
     }
 

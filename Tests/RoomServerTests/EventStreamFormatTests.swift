@@ -2,7 +2,7 @@ import AIRooms
 import Foundation
 import NIOCore
 @_spi(Node) import RoomRuntime
-import TestWatchdog
+import TestSupport
 import Testing
 
 @testable import RoomServer

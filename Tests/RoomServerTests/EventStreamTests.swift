@@ -8,7 +8,7 @@ import NIOHTTP1
 import RoomServer
 import RoomTesting
 import Synchronization
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// A Server-Sent Events client over AsyncHTTPClient: the raw bytes it read, and the events parsed

@@ -1,6 +1,6 @@
 import DequeModule
 @_spi(Node) import RoomRuntime
-import TestWatchdog
+import TestSupport
 import Testing
 
 @testable import RoomServer

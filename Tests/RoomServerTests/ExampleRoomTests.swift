@@ -4,7 +4,7 @@ import RoomTesting
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
-import TestWatchdog
+import TestSupport
 import Testing
 
 @Suite("Example rooms: counter and game", .watched)

@@ -1,6 +1,6 @@
 import Foundation
 import RoomFuzzing
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The fuzz targets' committed inputs (Fuzz/Corpus: seeds and what the fuzzer found that added

@@ -3,7 +3,7 @@ import Foundation
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// What the fuzz targets found, checked end to end where it can be reached from outside (the

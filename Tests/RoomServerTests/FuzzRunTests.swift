@@ -1,6 +1,6 @@
 import Foundation
 import RoomFuzzing
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The fuzz targets under libFuzzer, briefly (what CI runs of them): `Fuzz/run --seconds 5`
@@ -33,7 +33,8 @@ struct FuzzRunTests {
             try await Task.sleep(for: .seconds(1))
         }
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        // Not waitUntilExit(): it can miss the exit off the main thread (see runToExitBlocking).
+        while process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         try log.close()
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         print(text)

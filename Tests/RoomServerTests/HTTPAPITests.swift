@@ -3,7 +3,7 @@ import HTTPTypes
 import RoomServer
 import WSCore
 import Foundation
-import TestWatchdog
+import TestSupport
 import Testing
 
 @Suite("HTTP API", .watched)

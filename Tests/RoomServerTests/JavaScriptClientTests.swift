@@ -1,5 +1,5 @@
 import Foundation
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The JavaScript client (clients/js/rooms.js) under Node's test runner against a real
@@ -17,8 +17,7 @@ struct JavaScriptClientTests {
         ]
         probe.standardOutput = FileHandle.nullDevice
         probe.standardError = FileHandle.nullDevice
-        guard (try? probe.run()) != nil else { return false }
-        probe.waitUntilExit()
+        guard (try? probe.runToExitBlocking()) != nil else { return false }
         return probe.terminationStatus == 0
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
-import TestWatchdog
+import TestSupport
 import Testing
 
 @Suite("Long polling", .watched)

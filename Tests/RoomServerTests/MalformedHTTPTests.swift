@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import RoomServer
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// Requests no HTTP client library would send, over raw TCP: each gets an answer with the

@@ -5,7 +5,7 @@ import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// Members rooms and direct rooms without authentication (`?user=` names the caller), as the

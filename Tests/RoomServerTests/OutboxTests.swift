@@ -3,7 +3,7 @@ import NIOEmbedded
 import NIOWebSocket
 @_spi(Node) import RoomRuntime
 import Synchronization
-import TestWatchdog
+import TestSupport
 import Testing
 
 @testable import RoomServer

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import TestWatchdog
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -3,7 +3,7 @@ import RoomTesting
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The room-class programming model over real sockets and HTTP: tags and attachments through

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The protocol document against what the server does: what a client can observe must be in it.

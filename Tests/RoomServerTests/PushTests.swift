@@ -4,7 +4,7 @@ import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// Offline push against a real HTTP receiver in the test process.

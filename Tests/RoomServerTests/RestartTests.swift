@@ -2,7 +2,7 @@ import Foundation
 import RoomTesting
 import HTTPTypes
 import NIOWebSocket
-import TestWatchdog
+import TestSupport
 import Testing
 import WSCore
 

@@ -5,7 +5,7 @@ import NIOWebSocket
 import RoomServer
 import RoomTesting
 import Synchronization
-import TestWatchdog
+import TestSupport
 import Testing
 import WSCore
 

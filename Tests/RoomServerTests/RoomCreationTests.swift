@@ -3,7 +3,7 @@ import RoomTesting
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import TestWatchdog
+import TestSupport
 import Testing
 
 @Suite("What creates a room", .watched)

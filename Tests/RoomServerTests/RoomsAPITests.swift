@@ -4,7 +4,7 @@ import HTTPTypes
 import NIOWebSocket
 @_spi(Node) import RoomRuntime
 import RoomServer
-import TestWatchdog
+import TestSupport
 import Testing
 import WSCore
 

@@ -3,7 +3,7 @@ import HTTPTypes
 import RoomTesting
 import RoomsClient
 import Synchronization
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The Swift client (Sources/RoomsClient) against a real `rooms serve`: the JavaScript client's

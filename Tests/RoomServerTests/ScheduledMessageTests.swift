@@ -4,7 +4,7 @@ import RoomTesting
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
-import TestWatchdog
+import TestSupport
 import Testing
 
 @Suite("Scheduled chat messages", .watched)

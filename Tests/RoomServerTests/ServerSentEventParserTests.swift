@@ -1,5 +1,5 @@
 import AIRooms
-import TestWatchdog
+import TestSupport
 import Testing
 
 @Suite("Server-sent events parser", .watched)

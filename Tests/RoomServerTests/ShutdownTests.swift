@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import NIOWebSocket
-import TestWatchdog
+import TestSupport
 import Testing
 import WSCore
 

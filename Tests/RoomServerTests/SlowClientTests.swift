@@ -5,7 +5,7 @@ import Synchronization
 @_spi(Node) import RoomRuntime
 import RoomTesting
 import RoomServer
-import TestWatchdog
+import TestSupport
 import Testing
 
 @testable import RoomServer

@@ -1,5 +1,5 @@
 @_spi(Node) import RoomRuntime
-import TestWatchdog
+import TestSupport
 import Testing
 
 @testable import RoomServer

@@ -4,7 +4,7 @@ import WSCore
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// Broken STOMP: every frame here is answered by `ERROR` with its documented code (and the

@@ -5,7 +5,7 @@ import WSCore
 @_spi(Node) import RoomRuntime
 import RoomServer
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 @Suite("STOMP over WebSocket", .watched)

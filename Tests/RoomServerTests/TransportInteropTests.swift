@@ -1,5 +1,5 @@
 import Foundation
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// Every transport of issue 13 driven by real clients from another process: sseclient-py,

@@ -1,5 +1,5 @@
 import Foundation
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The web app in a real browser: headless Chromium driven by Selenium, two sessions against a

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 @_spi(Node) import RoomRuntime
 import RoomServer
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The web app's files and settings at `/` (the app itself is tested in a real browser:

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import RoomTesting
-import TestWatchdog
+import TestSupport
 import Testing
 
 @testable import RoomServer

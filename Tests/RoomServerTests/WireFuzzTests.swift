@@ -1,5 +1,5 @@
 import Foundation
-import TestWatchdog
+import TestSupport
 import Testing
 
 /// The wire fuzzer (`Benchmarks/faults/wire_fuzz.py`), short form: 15 seconds of mutated HTTP

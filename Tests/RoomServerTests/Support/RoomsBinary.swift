@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The `rooms` executable built beside the test bundle, and helpers to run programs.
 enum RoomsBinary {
@@ -29,8 +30,7 @@ enum RoomsBinary {
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = ["-c", "import \(module)"]
         process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
+        guard (try? process.runToExitBlocking()) != nil else { return false }
         return process.terminationStatus == 0
     }
 
