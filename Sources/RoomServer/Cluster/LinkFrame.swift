@@ -101,13 +101,22 @@ enum LinkFrame: Sendable {
         var code: String
         var message: String
         var frameID: String?
+        /// Set (true) when the answering node does not serve the room (any more), so the asking
+        /// node asks the cluster again. Added after the link's first release: a peer without it
+        /// says so in `message` alone (``RoomError/movedMessage``), which ``saysMoved`` reads too.
+        var moved: Bool?
 
         init(_ error: RoomError) {
             category = Self.names.first { $0.value == error.category }?.key ?? "internal"
             code = error.code.rawValue
             message = error.message
             frameID = error.frameID
+            moved = error.isMoved ? true : nil
         }
+
+        /// Whether the answering node says the room moved: by the flag, or by the message of a
+        /// peer that predates it. A message reworded in a later release cannot break this.
+        var saysMoved: Bool { moved ?? error.isMoved }
 
         var error: RoomError {
             RoomError(Self.names[category] ?? .internal, RoomError.Code(rawValue: code), message, frameID: frameID)

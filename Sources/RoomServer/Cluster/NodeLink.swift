@@ -252,12 +252,11 @@ final class NodeLink: Sendable {
             call.answer(.success(answer))
         case .failure(let id, let failure):
             guard let call = state.withLock({ $0.calls.removeValue(forKey: id) }) else { return }
-            let error = failure.error
-            if error.isMoved {
+            if failure.saysMoved {
                 call.route.markStale()
                 call.answer(.failure(.unavailable(.roomUnavailable, "the room is moving between nodes; retry shortly")))
             } else {
-                call.answer(.failure(error))
+                call.answer(.failure(failure.error))
             }
         case .open, .message, .close, .refresh, .request:
             logger.warning("link: a node sent a frame only this side sends", metadata: ["node": "\(node)"])
