@@ -19,7 +19,7 @@ struct FuzzRunTests {
         defer { try? FileManager.default.removeItem(at: summary) }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: output) }
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)  // opening it for writing next says why, if it failed
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script, "--nice", "--seconds", "5", "--summary", summary.path]

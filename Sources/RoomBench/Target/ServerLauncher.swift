@@ -64,7 +64,7 @@ enum ServerLauncher {
         executable: String, arguments: [String], environment: [String: String], name: String, directory: URL
     ) async throws -> BenchTarget {
         let log = directory.appendingPathComponent("\(name).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)  // opening it for writing next says why, if it failed
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -69,7 +69,7 @@ enum RoomsBinary {
         // anything the program started (a server, a browser) still holds it, and such a wait would
         // hold the gate, and every outside-program test behind it, for ever.
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("rooms-program-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)  // opening it for writing next says why, if it failed
         defer { try? FileManager.default.removeItem(at: log) }
         let output = try FileHandle(forWritingTo: log)
         defer { try? output.close() }

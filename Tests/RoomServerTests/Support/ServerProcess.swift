@@ -34,7 +34,7 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
             """.utf8
         ).write(to: config)
         let log = dataDirectory.appendingPathComponent("server-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)  // opening it for writing next says why, if it failed
         let process = Process()
         if let descriptorLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
