@@ -17,28 +17,12 @@ struct FuzzRunTests {
         let script = RoomsBinary.packageRoot.appendingPathComponent("Fuzz/run").path
         let summary = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: summary) }
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(UUID().uuidString).log")
-        defer { try? FileManager.default.removeItem(at: output) }
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)  // opening it for writing next says why, if it failed
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, "--nice", "--seconds", "5", "--summary", summary.path]
-        let log = try FileHandle(forWritingTo: output)
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        // The instrumented build from nothing is most of the time; a wait, not a busy loop.
-        let deadline = ContinuousClock.now + .seconds(2_400)
-        while process.isRunning, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .seconds(1))
-        }
-        if process.isRunning { process.terminate() }
-        // Not waitUntilExit(): it can miss the exit off the main thread (see runToExitBlocking).
-        while process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        try log.close()
-        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        // The instrumented build from nothing is most of the time.
+        let (status, text) = try await RoomsBinary.run(
+            python, [script, "--nice", "--seconds", "5", "--summary", summary.path], timeout: .seconds(2_400),
+            oneAtATime: false)
         print(text)
-        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(status == 0, "\(text)")
         let results = try #require(
             try? JSONSerialization.jsonObject(with: Data(contentsOf: summary)) as? [[String: Any]], "no summary: \(text)")
         #expect(Set(results.compactMap { $0["target"] as? String }) == Set(FuzzTarget.allCases.map(\.rawValue)))

@@ -44,4 +44,16 @@ struct LinkFrameTests {
         #expect(!other.saysMoved)
         #expect(other.error.code == .roomNotFound)
     }
+
+    @Test("a failure frame whose moved flag is not a boolean is malformed (the link is closed with 1008)")
+    func garbageFlag() throws {
+        var buffer = ByteBuffer()
+        LinkFrame.failure(7, .init(.unavailable(.roomUnavailable, RoomError.movedMessage))).write(to: &buffer)
+        var bytes = Array(buffer.readableBytesView)
+        let flag = Array(#""moved":true"#.utf8)
+        let at = try #require((0...(bytes.count - flag.count)).first { bytes[$0..<$0 + flag.count].elementsEqual(flag) })
+        bytes.replaceSubrange(at + 8..<at + 12, with: Array("1234".utf8))  // same length: the frame's lengths hold
+        var reader = LinkFrame.Reader()
+        #expect(throws: LinkFrame.Malformed.self) { try reader.read(ByteBuffer(bytes: bytes)) }
+    }
 }

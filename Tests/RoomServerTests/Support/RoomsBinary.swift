@@ -35,10 +35,15 @@ enum RoomsBinary {
     }
 
     /// Runs `executable` with `arguments` to completion; returns its status and combined output.
+    ///
+    /// - Parameter oneAtATime: waits for its turn behind every other outside program (the default).
     static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-        timeout: Duration = .seconds(120)
+        timeout: Duration = .seconds(120), oneAtATime: Bool = true
     ) async throws -> (status: Int32, output: String) {
+        guard oneAtATime else {
+            return try await runAlone(executable, arguments, environment: environment, timeout: timeout)
+        }
         // One outside program at a time: each (a browser, Node, a Python client, with the servers
         // they start) loads the machine's two cores, and three at once beside the in-process tests
         // made those tests' timeouts expire.
